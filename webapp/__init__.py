@@ -1,0 +1,35 @@
+"""Solo OMS: the application factory."""
+import os
+
+from flask import Flask
+
+from webapp import config
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app; nothing connects to the database or Redis until a request or command needs it."""
+    app = Flask(__name__, instance_relative_config=True, template_folder="../templates")
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_mapping(config.from_environment(app.instance_path))
+    if test_config:
+        app.config.update(test_config)
+
+    from webapp import extensions, models, sqlite_locking  # noqa: F401 - models registers the schema
+
+    extensions.db.init_app(app)
+    extensions.migrate.init_app(app, extensions.db, directory=os.path.join(app.root_path, "..", "migrations"))
+    extensions.csrf.init_app(app)
+    extensions.htmx.init_app(app)
+    extensions.limiter.init_app(app)
+    with app.app_context():
+        sqlite_locking.install(extensions.db.engine)
+
+    from webapp import api, assets, auth, board, catalog, customers, errors, health, orders, settings, views
+
+    for part in (auth, views, assets, catalog, customers, orders, board, settings, api, health, errors):
+        part.init_app(app)
+
+    from webapp import cli
+
+    cli.init_app(app)
+    return app

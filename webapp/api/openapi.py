@@ -1,0 +1,206 @@
+"""GET /api/v1/openapi.json: the API described as OpenAPI 3.1, built from the same pydantic models that
+validate requests, plus response models that the tests check real responses against."""
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+from pydantic.json_schema import models_json_schema
+
+from webapp.api import bp
+from webapp.api.orders import TransitionIn
+from webapp.catalog.schemas import ProductIn, StockChangeIn
+from webapp.orders.models import CHANNELS, PAYMENT_STATUSES, PRIORITIES
+from webapp.orders.schemas import OrderIn
+from webapp.orders.workflow import STATUSES
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CustomerOut(_Out):
+    name: str
+    email: str | None
+    phone: str | None
+
+
+class AddressOut(_Out):
+    name: str | None
+    line1: str | None
+    line2: str | None
+    city: str | None
+    postcode: str | None
+    country: str | None
+
+
+class LineOut(_Out):
+    sku: str
+    name: str
+    quantity: int
+    unit_price: str
+    line_total: str
+    known_product: bool
+
+
+class EventOut(_Out):
+    kind: str
+    from_: str | None = None
+    to: str | None
+    note: str
+    actor: str
+    at: str
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True,
+                              alias_generator=lambda name: "from" if name == "from_" else name)
+
+
+class OrderSummaryOut(_Out):
+    number: str
+    status: Literal[STATUSES]  # type: ignore[valid-type]
+    payment_status: Literal[PAYMENT_STATUSES]  # type: ignore[valid-type]
+    priority: Literal[PRIORITIES]  # type: ignore[valid-type]
+    channel: Literal[CHANNELS]  # type: ignore[valid-type]
+    currency: str
+    customer: CustomerOut
+    subtotal: str
+    shipping: str
+    tax: str
+    discount: str
+    total: str
+    due_date: str | None
+    hold_reasons: list[str]
+    external_ref: str | None
+    created_at: str
+    updated_at: str
+
+
+class OrderOut(OrderSummaryOut):
+    shipping_address: AddressOut
+    shipping_method: str | None
+    notes: str
+    carrier: str | None
+    tracking_number: str | None
+    shipped_at: str | None
+    lines: list[LineOut]
+    events: list[EventOut]
+
+
+class OrderPage(_Out):
+    orders: list[OrderSummaryOut]
+    page: int
+    per_page: int
+    total: int
+
+
+class ProductOut(_Out):
+    sku: str
+    name: str
+    unit_price: str
+    unit_cost: str | None
+    on_hand: int
+    reserved: int
+    available: int
+    reorder_point: int
+    lead_time_days: int
+    supplier_email: str | None
+    active: bool
+
+
+class ProductPage(_Out):
+    products: list[ProductOut]
+    page: int
+    per_page: int
+    total: int
+
+
+class Errors(_Out):
+    errors: dict[str, list[str]]
+
+
+MODELS = (OrderIn, TransitionIn, ProductIn, StockChangeIn, OrderOut, OrderPage, ProductOut, ProductPage, Errors)
+
+
+def _ref(model: type[BaseModel]) -> dict:
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _json(model: type[BaseModel], description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": _ref(model)}}}
+
+
+def _errors(*codes: int) -> dict:
+    words = {401: "missing or invalid token", 403: "token lacks the scope", 404: "not found",
+             409: "conflicts with the current state", 422: "invalid input; the fields are named"}
+    return {str(code): _json(Errors, words[code]) for code in codes}
+
+
+def _body(model: type[BaseModel]) -> dict:
+    return {"required": True, "content": {"application/json": {"schema": _ref(model)}}}
+
+
+IDEMPOTENCY = {"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string", "maxLength": 255},
+               "description": "Retrying a POST with the same key returns the first answer and does the work once."}
+PAGE = {"name": "page", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1}}
+QUERY = {"name": "q", "in": "query", "required": False, "schema": {"type": "string"}}
+
+
+def document() -> dict:
+    _, definitions = models_json_schema([(model, "validation") for model in MODELS],
+                                        ref_template="#/components/schemas/{model}")
+    number = {"name": "number", "in": "path", "required": True, "schema": {"type": "string"}}
+    sku = {"name": "sku", "in": "path", "required": True, "schema": {"type": "string"}}
+    status = {"name": "status", "in": "query", "required": False, "schema": {"type": "string", "enum": list(STATUSES)}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Solo OMS API", "version": "1"},
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}],
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": definitions["$defs"],
+        },
+        "paths": {
+            "/orders": {
+                "post": {"summary": "Take an order in (audited at once)", "parameters": [IDEMPOTENCY],
+                         "requestBody": _body(OrderIn),
+                         "responses": {"201": _json(OrderOut, "the order, audited"),
+                                       "200": _json(OrderOut, "replay of an earlier request with the same key"),
+                                       **_errors(401, 403, 422)}},
+                "get": {"summary": "List orders", "parameters": [status, QUERY, PAGE],
+                        "responses": {"200": _json(OrderPage, "a page of orders"), **_errors(401, 403, 422)}},
+            },
+            "/orders/{number}": {
+                "get": {"summary": "One order", "parameters": [number],
+                        "responses": {"200": _json(OrderOut, "the order"), **_errors(401, 403, 404)}},
+            },
+            "/orders/{number}/transitions": {
+                "post": {"summary": "Change an order's status", "parameters": [number, IDEMPOTENCY],
+                         "requestBody": _body(TransitionIn),
+                         "responses": {"200": _json(OrderOut, "the order after the change"),
+                                       **_errors(401, 403, 404, 409, 422)}},
+            },
+            "/products": {
+                "post": {"summary": "Add a product", "parameters": [IDEMPOTENCY], "requestBody": _body(ProductIn),
+                         "responses": {"201": _json(ProductOut, "the product"),
+                                       "200": _json(ProductOut, "replay of an earlier request with the same key"),
+                                       **_errors(401, 403, 409, 422)}},
+                "get": {"summary": "List products", "parameters": [QUERY, PAGE],
+                        "responses": {"200": _json(ProductPage, "a page of products"), **_errors(401, 403, 422)}},
+            },
+            "/products/{sku}": {
+                "get": {"summary": "One product with on_hand, reserved and available", "parameters": [sku],
+                        "responses": {"200": _json(ProductOut, "the product"), **_errors(401, 403, 404)}},
+            },
+            "/products/{sku}/stock": {
+                "post": {"summary": "Receive or adjust stock", "parameters": [sku, IDEMPOTENCY],
+                         "requestBody": _body(StockChangeIn),
+                         "responses": {"200": _json(ProductOut, "the product after the change"),
+                                       **_errors(401, 403, 404, 409, 422)}},
+            },
+        },
+    }
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    """The OpenAPI 3.1 document for this API (public: it holds no data)."""
+    return document()

@@ -1,0 +1,102 @@
+"""Orders over the API: take one in, list and read them, move them along."""
+from typing import Literal
+
+from flask import request
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from webapp.api import api_actor, bp, error_response, requires_scope
+from webapp.api.params import BadInput, json_body, page_number
+from webapp.api.serializers import order_detail, order_summary
+from webapp.api.writes import api_write
+from webapp.extensions import db
+from webapp.orders.intake import OrderInputError, take_order
+from webapp.orders.models import Order
+from webapp.orders.schemas import OrderIn
+from webapp.orders.search import filtered_orders
+from webapp.orders.workflow import STATUSES, MissingShipmentDetails, TransitionRefused, transition
+
+PAGE_SIZE = 50
+
+
+class TransitionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    to: Literal[STATUSES]  # type: ignore[valid-type]
+    carrier: str | None = Field(default=None, max_length=64)
+    tracking_number: str | None = Field(default=None, max_length=100)
+    note: str = Field(default="", max_length=2000)
+    restock: bool = True
+
+
+@bp.errorhandler(BadInput)
+def _bad_input(error: BadInput):
+    db.session.rollback()
+    return error_response(error.status, error.errors)
+
+
+def _load_order(number: str) -> Order | None:
+    return db.session.scalars(
+        select(Order).where(Order.number == number)
+        .options(selectinload(Order.lines), selectinload(Order.events), selectinload(Order.customer))
+    ).first()
+
+
+@bp.post("/orders")
+@requires_scope("orders:write")
+@api_write
+def create_order():
+    """Take an order in; it comes back audited: confirmed, on_hold (with reasons) or rejected."""
+    data = json_body(OrderIn)
+    try:
+        order = take_order(data, actor=api_actor())
+    except OrderInputError as error:
+        raise BadInput(error.errors) from error
+    return order_detail(order), 201, {"Location": f"/api/v1/orders/{order.number}"}
+
+
+@bp.get("/orders")
+@requires_scope("orders:read")
+def list_orders():
+    """Orders, newest first, filtered by ``status`` and ``q`` (number, customer, SKU); 50 a page."""
+    status = request.args.get("status") or None
+    if status is not None and status not in STATUSES:
+        raise BadInput({"status": [f"must be one of: {', '.join(STATUSES)}"]})
+    page = page_number()
+    query = filtered_orders(statuses=(status,) if status else None, text=request.args.get("q"))
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    orders = db.session.scalars(
+        query.options(selectinload(Order.customer)).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    ).all()
+    return {"orders": [order_summary(order) for order in orders], "page": page, "per_page": PAGE_SIZE,
+            "total": total}
+
+
+@bp.get("/orders/<number>")
+@requires_scope("orders:read")
+def get_order(number: str):
+    """One order with its lines, timeline and hold reasons."""
+    order = _load_order(number)
+    if order is None:
+        return error_response(404, {"number": [f"no order {number}"]})
+    return order_detail(order)
+
+
+@bp.post("/orders/<number>/transitions")
+@requires_scope("orders:write")
+@api_write
+def transition_order(number: str):
+    """Move an order to another status; 409 when the lifecycle does not allow it."""
+    data = json_body(TransitionIn)
+    order = _load_order(number)
+    if order is None:
+        return error_response(404, {"number": [f"no order {number}"]})
+    try:
+        transition(order, data.to, actor=api_actor(), note=data.note, carrier=data.carrier,
+                   tracking_number=data.tracking_number, restock=data.restock)
+    except MissingShipmentDetails as refusal:
+        raise BadInput({refusal.field: [refusal.message]}) from refusal
+    except TransitionRefused as refusal:
+        raise BadInput({refusal.field: [refusal.message]}, status=409) from refusal
+    return order_detail(order), 200

@@ -1,0 +1,65 @@
+"""Products and stock over the API."""
+from flask import request
+from sqlalchemy import func, select
+
+from webapp.api import api_actor, bp, error_response, requires_scope
+from webapp.api.params import BadInput, json_body, page_number
+from webapp.api.serializers import product_json
+from webapp.api.writes import api_write
+from webapp.catalog.products import DuplicateSku, change_stock, find_product, save_product, search_products
+from webapp.catalog.schemas import ProductIn, StockChangeIn
+from webapp.catalog.stock import StockError
+from webapp.extensions import db
+
+PAGE_SIZE = 50
+
+
+@bp.post("/products")
+@requires_scope("products:write")
+@api_write
+def create_product():
+    """Add a product to the catalogue (stock starts at zero; receive it with /stock)."""
+    data = json_body(ProductIn)
+    try:
+        product = save_product(data)
+    except DuplicateSku as error:
+        raise BadInput({"sku": [str(error)]}, status=409) from error
+    return product_json(product), 201, {"Location": f"/api/v1/products/{product.sku}"}
+
+
+@bp.get("/products")
+@requires_scope("products:read")
+def list_products():
+    """Products by SKU, filtered by ``q`` over SKU and name; 50 a page."""
+    page = page_number()
+    query = search_products(request.args.get("q"))
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    products = db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    return {"products": [product_json(p) for p in products], "page": page, "per_page": PAGE_SIZE, "total": total}
+
+
+@bp.get("/products/<sku>")
+@requires_scope("products:read")
+def get_product(sku: str):
+    """One product with on_hand, reserved and available."""
+    product = find_product(sku)
+    if product is None:
+        return error_response(404, {"sku": [f"no product {sku}"]})
+    return product_json(product)
+
+
+@bp.post("/products/<sku>/stock")
+@requires_scope("products:write")
+@api_write
+def post_stock_change(sku: str):
+    """Receive stock or adjust it with a reason; every change is a ledger entry."""
+    change = json_body(StockChangeIn)
+    product = find_product(sku)
+    if product is None:
+        return error_response(404, {"sku": [f"no product {sku}"]})
+    try:
+        change_stock(product, change, actor=api_actor())
+    except StockError as error:
+        raise BadInput({"delta": [str(error)]}, status=409) from error
+    db.session.refresh(product)
+    return product_json(product), 200

@@ -1,0 +1,70 @@
+"""`flask users ...` and `flask tokens ...`."""
+import click
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import func, select
+
+from webapp.auth.forms import MIN_PASSWORD_LENGTH
+from webapp.auth.models import API_SCOPES, ROLES, User
+from webapp.auth.setup_token import has_users, issue_setup_token
+from webapp.auth.tokens import create_api_token
+from webapp.extensions import db
+
+
+@click.group()
+def users():
+    """Manage the people who sign in."""
+
+
+@users.command("create")
+@click.option("--email", required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--role", type=click.Choice(ROLES), default="owner", show_default=True)
+def create_user(email: str, password: str, role: str):
+    """Create a user who can sign in."""
+    try:
+        email = validate_email(email, check_deliverability=False).normalized.lower()
+    except EmailNotValidError as error:
+        raise click.BadParameter(str(error), param_hint="--email") from error
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise click.BadParameter(f"use at least {MIN_PASSWORD_LENGTH} characters", param_hint="--password")
+    if db.session.scalar(select(User.id).where(func.lower(User.email) == email)):
+        raise click.ClickException(f"A user with email {email} already exists.")
+    user = User(email=email, role=role)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    click.echo(f"Created {role} {email}.")
+
+
+@users.command("setup-token")
+def setup_token():
+    """Print a one-time token for creating the owner account at /setup (only while no user exists)."""
+    if has_users():
+        click.echo("There is already a user; sign in at /login.")
+        return
+    token = issue_setup_token()
+    db.session.commit()
+    click.echo(token)
+
+
+@click.group()
+def tokens():
+    """Manage API tokens."""
+
+
+@tokens.command("create")
+@click.option("--email", required=True, help="The user the token acts for.")
+@click.option("--scopes", default=",".join(API_SCOPES), show_default=True,
+              help="Comma-separated scopes.")
+def create_token(email: str, scopes: str):
+    """Create an API token; it is printed once, alone on the last line."""
+    user = db.session.scalars(select(User).where(func.lower(User.email) == email.strip().lower())).first()
+    if user is None:
+        raise click.BadParameter(f"no user with email {email}", param_hint="--email")
+    try:
+        secret = create_api_token(user, [scope.strip() for scope in scopes.split(",") if scope.strip()])
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--scopes") from error
+    db.session.commit()
+    click.echo(f"Token for {user.email} (scopes: {scopes}). Store it now; it is not shown again:")
+    click.echo(secret)

@@ -1,0 +1,77 @@
+"""The board page, its self-refreshing fragment, and "more" cards for a column."""
+from datetime import date
+
+from flask import Blueprint, abort, current_app, make_response, request, url_for
+from flask_login import current_user
+
+from webapp.board.columns import (
+    COLUMNS, COLUMNS_BY_KEY, board_version, column_cards, column_count, read_filters, start_of_shop_day,
+)
+from webapp.orders.models import CHANNELS, PRIORITIES
+from webapp.orders.workflow import allowed_next
+from webapp.views import render_page
+
+bp = Blueprint("board", __name__)
+
+# Actions offered on a card; rejecting and holding are the audit's job, returns happen from the order page.
+CARD_ACTIONS = ("confirmed", "processing", "shipped", "delivered", "cancelled")
+
+
+def board_actions(status: str) -> list[str]:
+    return [to for to in allowed_next(status) if to in CARD_ACTIONS]
+
+
+def _common_context(filters):
+    return {
+        "filters": filters,
+        "board_url": url_for("board.board", **filters.as_query()),
+        "board_actions": board_actions,
+        "can_act": current_user.role != "viewer",
+        "today": date.today(),
+    }
+
+
+@bp.route("/board")
+def board():
+    """Orders by status with one-click next actions; answers 304 to a poll when nothing changed."""
+    filters, errors = read_filters(request.args)
+    day_start = start_of_shop_day(current_app.config["SHOP_TIMEZONE"])
+    version = board_version(filters, current_user.role, day_start)
+    if not errors and version in request.if_none_match:
+        response = make_response("", 304)
+    else:
+        limit = current_app.config["BOARD_CARDS_PER_COLUMN"]
+        columns = filters.columns
+        active_tab = filters.tab if filters.tab in {c.key for c in columns} else columns[0].key
+        body, status = render_page(
+            "board/page.html", "board/_board.html", status=400 if errors else 200,
+            cards_by_column={c.key: column_cards(c, filters, day_start, limit=limit) for c in columns},
+            counts={c.key: column_count(c, filters, day_start) for c in columns},
+            active_tab=active_tab, poll_seconds=current_app.config["BOARD_POLL_SECONDS"],
+            filter_errors=errors, columns_all=COLUMNS, channels=CHANNELS, priorities=PRIORITIES,
+            **_common_context(filters),
+        )
+        response = make_response(body, status)
+    response.set_etag(version)
+    response.headers["Cache-Control"] = "no-cache, private"
+    return response
+
+
+@bp.route("/board/columns/<key>")
+def more_cards(key: str):
+    """The next cards of one column (the "more" link), or the whole column as a page."""
+    column = COLUMNS_BY_KEY.get(key)
+    if column is None:
+        abort(404, f"There is no board column '{key}'.")
+    filters, errors = read_filters(request.args)
+    raw_offset = request.args.get("offset", "0")
+    if errors or not raw_offset.isdigit():
+        abort(400, " ".join(errors) or "offset must be a whole number.")
+    offset = int(raw_offset)
+    day_start = start_of_shop_day(current_app.config["SHOP_TIMEZONE"])
+    limit = current_app.config["BOARD_CARDS_PER_COLUMN"] * (1 if request.headers.get("HX-Request") else 10)
+    return render_page(
+        "board/column.html", "board/_cards.html", column=column, offset=offset,
+        cards=column_cards(column, filters, day_start, limit=limit, offset=offset),
+        total=column_count(column, filters, day_start), **_common_context(filters),
+    )

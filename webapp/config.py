@@ -1,0 +1,59 @@
+"""Settings from the environment, with the embedded defaults that let one command run everything on a laptop."""
+import os
+
+
+def _env_flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def from_environment(instance_path: str) -> dict:
+    """Read configuration from environment variables; defaults need nothing but this folder."""
+    sqlite_default = "sqlite:///" + os.path.join(instance_path, "solo_oms.sqlite3")
+    database_url = os.environ.get("DATABASE_URL", sqlite_default)
+    if database_url.startswith("postgres://"):
+        # Heroku-style URLs; SQLAlchemy wants the explicit dialect and we use psycopg 3.
+        database_url = "postgresql+psycopg://" + database_url[len("postgres://"):]
+    elif database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
+    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    return {
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or _instance_secret(instance_path),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": redis_url,
+        "SHOP_TIMEZONE": os.environ.get("SHOP_TIMEZONE", "Europe/London"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _env_flag("SESSION_COOKIE_SECURE", False),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_ENABLED": _env_flag("RATELIMIT_ENABLED", True),
+        "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
+        "BOARD_CARDS_PER_COLUMN": int(os.environ.get("BOARD_CARDS_PER_COLUMN", "20")),
+        "BOARD_POLL_SECONDS": int(os.environ.get("BOARD_POLL_SECONDS", "5")),
+        "ASSETS_DIR": os.environ.get("ASSETS_DIR", os.path.join(os.path.dirname(os.path.dirname(__file__)), "node_modules")),
+    }
+
+
+def _instance_secret(instance_path: str) -> str:
+    """A random secret kept in instance/ so sessions survive restarts without any setup."""
+    path = os.path.join(instance_path, "secret_key")
+    try:
+        with open(path, encoding="ascii") as handle:
+            return handle.read().strip()
+    except FileNotFoundError:
+        secret = os.urandom(32).hex()
+        os.makedirs(instance_path, exist_ok=True)
+        # O_EXCL: two processes starting together agree on one secret.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return _instance_secret(instance_path)
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(secret)
+        return secret

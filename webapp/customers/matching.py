@@ -1,0 +1,52 @@
+"""Find the customer an incoming order belongs to (email, else phone), or create one."""
+import re
+
+from sqlalchemy import func, select
+
+from webapp.customers.models import Customer
+from webapp.extensions import db
+
+
+def normalise_phone(phone: str | None) -> str | None:
+    """Digits only, keeping a leading + so '+44 7700 900123' and '+447700900123' match."""
+    if not phone:
+        return None
+    digits = re.sub(r"[^\d]", "", phone)
+    if not digits:
+        return None
+    return ("+" if phone.strip().startswith("+") else "") + digits
+
+
+def match_or_create_customer(*, name: str, email: str | None, phone: str | None,
+                             address: dict | None) -> Customer:
+    """Return the matching customer, filling in details they did not have yet; create one when none matches."""
+    email = email.strip().lower() if email else None
+    phone = normalise_phone(phone)
+    customer = None
+    if email:
+        customer = db.session.scalars(
+            select(Customer).where(func.lower(Customer.email) == email).order_by(Customer.id).limit(1)
+        ).first()
+    if customer is None and phone:
+        customer = db.session.scalars(
+            select(Customer).where(Customer.phone == phone).order_by(Customer.id).limit(1)
+        ).first()
+    address = address or {}
+    fields = {
+        "email": email,
+        "phone": phone,
+        "address_line1": address.get("line1"),
+        "address_line2": address.get("line2"),
+        "city": address.get("city"),
+        "postcode": address.get("postcode"),
+        "country": address.get("country"),
+    }
+    if customer is None:
+        customer = Customer(name=name, **fields)
+        db.session.add(customer)
+        return customer
+    # Never overwrite what the shop already knows; only fill the gaps.
+    for field, value in fields.items():
+        if value and not getattr(customer, field):
+            setattr(customer, field, value)
+    return customer

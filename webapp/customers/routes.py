@@ -1,0 +1,92 @@
+"""Customer pages: list and search, detail with orders, and editing notes, tags or the blocked flag."""
+from typing import Annotated
+
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import undefer
+
+from webapp.customers.matching import normalise_phone
+from webapp.customers.models import Customer
+from webapp.extensions import db
+from webapp.form_input import read_form
+from webapp.orders.models import Order
+from webapp.views import render_page
+
+bp = Blueprint("customers", __name__, url_prefix="/customers")
+PAGE_SIZE = 50
+
+
+class CustomerEdit(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    email: EmailStr | None = None
+    phone: Annotated[str, Field(max_length=40)] | None = None
+    address_line1: Annotated[str, Field(max_length=200)] | None = None
+    address_line2: Annotated[str, Field(max_length=200)] | None = None
+    city: Annotated[str, Field(max_length=100)] | None = None
+    postcode: Annotated[str, Field(max_length=20)] | None = None
+    country: Annotated[str, Field(pattern=r"^[A-Za-z]{2}$")] | None = None
+    tags: Annotated[str, Field(max_length=255)] = ""
+    notes: Annotated[str, Field(max_length=5000)] = ""
+    blocked: bool = False
+
+
+@bp.route("")
+def list_customers():
+    """Customers with their order count and spend, searchable by name, email or phone."""
+    text = request.args.get("q", "").strip()[:100]
+    raw_page = request.args.get("page", "1")
+    page = int(raw_page) if raw_page.isdigit() and int(raw_page) > 0 else 1
+    orders = (select(Order.customer_id, func.count(Order.id).label("orders"), func.sum(Order.total).label("spent"))
+              .where(Order.status.not_in(("rejected", "cancelled"))).group_by(Order.customer_id).subquery())
+    query = (select(Customer, orders.c.orders, orders.c.spent)
+             .outerjoin(orders, orders.c.customer_id == Customer.id).order_by(Customer.name, Customer.id))
+    if text:
+        pattern = f"%{text.lower()}%"
+        query = query.where(or_(func.lower(Customer.name).like(pattern), func.lower(Customer.email).like(pattern),
+                                Customer.phone.like(f"%{normalise_phone(text) or text}%")))
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = db.session.execute(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    return render_page("customers/list.html", "customers/_rows.html", rows=rows, q=text, total=total, page=page,
+                       pages=max(1, -(-total // PAGE_SIZE)))
+
+
+def _customer_or_404(customer_id: int) -> Customer:
+    customer = db.session.get(Customer, customer_id)
+    if customer is None:
+        abort(404, "There is no such customer.")
+    return customer
+
+
+def _values(customer: Customer) -> dict:
+    if request.method == "POST":
+        return request.form.to_dict()
+    return {name: ("on" if value is True else "" if value in (None, False) else value)
+            for name, value in ((field, getattr(customer, field)) for field in CustomerEdit.model_fields)}
+
+
+@bp.route("/<int:customer_id>", methods=["GET", "POST"])
+def customer_detail(customer_id: int):
+    """A customer's details and orders; the owner can edit notes, tags and the blocked flag here."""
+    customer = _customer_or_404(customer_id)
+    errors = {}
+    if request.method == "POST":
+        data, errors = read_form(CustomerEdit, request.form, booleans=("blocked",))
+        if data is not None:
+            values = data.model_dump()
+            values["phone"] = normalise_phone(values["phone"])
+            values["email"] = values["email"].lower() if values["email"] else None
+            values["country"] = values["country"].upper() if values["country"] else None
+            for field, value in values.items():
+                setattr(customer, field, value)
+            db.session.commit()
+            flash(f"Saved {customer.name}.", "success")
+            return redirect(url_for("customers.customer_detail", customer_id=customer.id), 303)
+    orders = db.session.scalars(
+        select(Order).where(Order.customer_id == customer.id).options(undefer(Order.item_count))
+        .order_by(Order.created_at.desc()).limit(200)
+    ).all()
+    return render_page("customers/detail.html", "customers/_edit.html", status=422 if errors else 200,
+                       customer=customer, orders=orders, values=_values(customer), errors=errors)

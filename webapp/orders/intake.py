@@ -1,0 +1,109 @@
+"""Taking an order in: validate, match the customer, price the lines, number it, audit it, reserve stock."""
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from webapp.catalog.models import Product
+from webapp.customers.matching import match_or_create_customer
+from webapp.extensions import db
+from webapp.orders.audit import audit_order
+from webapp.orders.models import Order, OrderLine
+from webapp.orders.schemas import OrderIn
+from webapp.orders.workflow import record_event, reserve_order_stock
+from webapp.settings.models import ShopSettings, current_settings
+
+CENT = Decimal("0.01")
+# Channels where a person or a client program picks the SKUs: an unknown SKU is their mistake (422).
+# Orders from shop platforms and imports are held instead, so a paying customer's order is never dropped.
+STRICT_SKU_CHANNELS = ("web", "api", "paste")
+EXPRESS_WORDS = ("express", "next day", "next-day", "overnight", "priority")
+
+
+class OrderInputError(Exception):
+    """Well-formed JSON that still cannot become an order; ``errors`` names the fields."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+def order_number(order_id: int) -> str:
+    return f"SO-{order_id:06d}"
+
+
+def _priority(data: OrderIn, settings: ShopSettings, today: date) -> str:
+    if data.priority:
+        return data.priority
+    method = (data.shipping_method or "").lower()
+    if any(word in method for word in EXPRESS_WORDS):
+        return "express"
+    if data.due_date and data.due_date <= today + timedelta(days=settings.express_window_days):
+        return "express"
+    return "standard"
+
+
+def take_order(data: OrderIn, *, actor: str, today: date | None = None) -> Order:
+    """Store a validated order and run the audit; returns it confirmed, on hold or rejected.
+
+    The caller commits. Raises OrderInputError for an unknown SKU on channels where that is a mistake.
+    """
+    settings = current_settings()
+    skus = {line.sku for line in data.lines}
+    products = {p.sku: p for p in db.session.scalars(select(Product).where(Product.sku.in_(skus)))}
+    if data.channel in STRICT_SKU_CHANNELS:
+        errors = {
+            f"lines.{i}.sku": [f"unknown SKU '{line.sku}'"]
+            for i, line in enumerate(data.lines)
+            if line.sku not in products or not products[line.sku].active
+        }
+        if errors:
+            raise OrderInputError(errors)
+
+    address = data.customer.address.model_dump() if data.customer.address else {}
+    customer = match_or_create_customer(
+        name=data.customer.name, email=data.customer.email, phone=data.customer.phone, address=address,
+    )
+    order = Order(
+        customer=customer, channel=data.channel, status="pending", payment_status="unpaid",
+        priority=_priority(data, settings, today or date.today()), currency=settings.currency,
+        due_date=data.due_date, shipping_method=data.shipping_method, notes=data.notes,
+        external_ref=data.external_ref, shipping=data.shipping.quantize(CENT), tax=Decimal("0.00"),
+        discount=Decimal("0.00"), hold_reasons=[],
+        ship_name=data.customer.name, ship_line1=address.get("line1"), ship_line2=address.get("line2"),
+        ship_city=address.get("city"), ship_postcode=address.get("postcode"), ship_country=address.get("country"),
+    )
+    submitted_prices: dict[int, Decimal] = {}
+    for position, line in enumerate(data.lines):
+        product = products.get(line.sku)
+        price = line.unit_price if line.unit_price is not None else (product.unit_price if product else None)
+        if line.unit_price is not None:
+            submitted_prices[position] = line.unit_price
+        price = (price or Decimal("0")).quantize(CENT)
+        order.lines.append(OrderLine(
+            product_id=product.id if product else None, sku=line.sku,
+            name=product.name if product else line.sku, quantity=line.quantity, unit_price=price,
+            line_total=(price * line.quantity).quantize(CENT),
+        ))
+    order.subtotal = sum((line.line_total for line in order.lines), Decimal("0.00"))
+    order.total = order.subtotal + order.shipping + order.tax - order.discount
+    db.session.add(order)
+    db.session.flush()
+    order.number = order_number(order.id)
+    record_event(order, kind="created", actor=actor, to_status="pending",
+                 note=f"Received via {data.channel}.")
+
+    result = audit_order(order, settings, {p.id: p for p in products.values()}, submitted_prices)
+    decision = result.decision
+    reasons = result.reject_reasons or result.hold_reasons
+    if decision == "confirmed":
+        short = reserve_order_stock(order, actor)
+        if short:  # another order took the stock between the audit's look and the reservation
+            decision = "on_hold"
+            reasons = [f"Not enough stock of {sku}." for sku in short]
+    order.status = decision
+    order.hold_reasons = reasons if decision != "confirmed" else []
+    record_event(order, kind="status", actor="audit", from_status="pending", to_status=decision,
+                 note=" ".join(reasons))
+    db.session.flush()
+    return order

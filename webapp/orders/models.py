@@ -1,0 +1,106 @@
+"""Orders, their lines and their timeline."""
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, func, select
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
+
+from webapp.customers.models import Customer
+from webapp.extensions import db
+from webapp.timekeeping import utcnow
+
+CHANNELS = ("web", "api", "import", "shopify", "woocommerce", "paste")
+PRIORITIES = ("standard", "express")
+PAYMENT_STATUSES = ("unpaid", "paid", "refunded", "partially_refunded")
+
+
+class OrderLine(db.Model):
+    __tablename__ = "order_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"), index=True)
+    sku: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    quantity: Mapped[int]
+    unit_price: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    line_total: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+
+    product: Mapped["Product | None"] = relationship()  # noqa: F821
+
+
+class Order(db.Model):
+    __tablename__ = "orders"
+    __table_args__ = (
+        Index("ix_orders_status_created", "status", "created_at"),
+        Index("ix_orders_updated_at", "updated_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str | None] = mapped_column(String(20), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16), default="web")
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    payment_status: Mapped[str] = mapped_column(String(24), default="unpaid")
+    priority: Mapped[str] = mapped_column(String(16), default="standard")
+    currency: Mapped[str] = mapped_column(String(3), default="GBP")
+    subtotal: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
+    shipping: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
+    tax: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
+    discount: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
+    total: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
+    due_date: Mapped[date | None]
+    shipping_method: Mapped[str | None] = mapped_column(String(64))
+    ship_name: Mapped[str | None] = mapped_column(String(200))
+    ship_line1: Mapped[str | None] = mapped_column(String(200))
+    ship_line2: Mapped[str | None] = mapped_column(String(200))
+    ship_city: Mapped[str | None] = mapped_column(String(100))
+    ship_postcode: Mapped[str | None] = mapped_column(String(20))
+    ship_country: Mapped[str | None] = mapped_column(String(2))
+    external_ref: Mapped[str | None] = mapped_column(String(100), index=True)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    hold_reasons: Mapped[list] = mapped_column(JSON, default=list)
+    carrier: Mapped[str | None] = mapped_column(String(64))
+    tracking_number: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    shipped_at: Mapped[datetime | None]
+
+    customer: Mapped[Customer] = relationship()
+    lines: Mapped[list[OrderLine]] = relationship(order_by=OrderLine.id, cascade="all, delete-orphan")
+    events: Mapped[list["OrderEvent"]] = relationship(
+        order_by="OrderEvent.id", cascade="all, delete-orphan", back_populates="order"
+    )
+
+    item_count: Mapped[int] = column_property(
+        select(func.coalesce(func.sum(OrderLine.quantity), 0))
+        .where(OrderLine.order_id == id)
+        .correlate_except(OrderLine)
+        .scalar_subquery(),
+        deferred=True,
+    )
+
+    @property
+    def ship_address_lines(self) -> list[str]:
+        city = " ".join(part for part in (self.ship_postcode, self.ship_city) if part)
+        parts = [self.ship_name, self.ship_line1, self.ship_line2, city, self.ship_country]
+        return [part for part in parts if part]
+
+    @property
+    def has_shipping_address(self) -> bool:
+        return bool(self.ship_line1 and self.ship_city and self.ship_country)
+
+
+class OrderEvent(db.Model):
+    __tablename__ = "order_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # created, status, hold, payment, note
+    from_status: Mapped[str | None] = mapped_column(String(24))
+    to_status: Mapped[str | None] = mapped_column(String(24))
+    note: Mapped[str] = mapped_column(Text, default="")
+    actor: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    order: Mapped[Order] = relationship(back_populates="events")

@@ -1,0 +1,193 @@
+"""Order pages: list, entry form, detail with timeline, and the actions that move an order along."""
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload, undefer
+
+from webapp.catalog.products import search_products
+from webapp.extensions import db
+from webapp.orders.entry import map_intake_errors, read_entry, validate_entry
+from webapp.orders.intake import OrderInputError, take_order
+from webapp.orders.models import Order
+from webapp.orders.search import filtered_orders
+from webapp.orders.workflow import (
+    PAYMENT_TRANSITIONS, STATUS_LABELS, STATUSES, MissingShipmentDetails, TransitionRefused, add_note, allowed_next, set_payment_status,
+    transition,
+)
+from webapp.views import is_fragment_request, render_page
+
+bp = Blueprint("orders", __name__, url_prefix="/orders")
+PAGE_SIZE = 50
+CARRIERS = ("Royal Mail", "DPD", "Evri", "DHL", "UPS", "Parcelforce", "Collected in person")
+
+
+def _actor() -> str:
+    return current_user.email
+
+
+def _get_order(number: str) -> Order:
+    order = db.session.scalars(
+        select(Order).where(Order.number == number)
+        .options(joinedload(Order.customer), selectinload(Order.lines), selectinload(Order.events))
+    ).first()
+    if order is None:
+        abort(404, f"There is no order {number}.")
+    return order
+
+
+def _safe_next(default: str) -> str:
+    target = request.form.get("next") or request.args.get("next") or ""
+    if target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return default
+
+
+@bp.route("")
+def list_orders():
+    """Every order, newest first, searchable and filterable by status."""
+    status = request.args.get("status", "")
+    text = request.args.get("q", "").strip()[:100]
+    errors = []
+    if status and status not in STATUSES:
+        errors.append(f"'{status}' is not an order status.")
+        status = ""
+    raw_page = request.args.get("page", "1")
+    page = int(raw_page) if raw_page.isdigit() and int(raw_page) > 0 else 1
+    query = filtered_orders(statuses=(status,) if status else None, text=text)
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    orders = db.session.scalars(
+        query.options(joinedload(Order.customer), undefer(Order.item_count))
+        .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    ).all()
+    return render_page("orders/list.html", "orders/_rows.html", status=400 if errors else 200, orders=orders,
+                       total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)), status_filter=status,
+                       q=text, statuses=STATUSES, status_labels=STATUS_LABELS, errors=errors)
+
+
+def _entry_page(entry, status=200):
+    return render_page("orders/new.html", "orders/_entry.html", status=status, entry=entry)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new_order():
+    """Quick order entry: find products, set quantities, see totals and stock, then create the order."""
+    entry = read_entry(request.form)
+    if request.method == "GET":
+        return _entry_page(entry)
+    if request.form.get("add_sku") or request.form.get("remove_line"):
+        return _entry_page(entry)  # the no-JavaScript path of the line buttons
+    data = validate_entry(entry)
+    if data is None:
+        return _entry_page(entry, status=422)
+    try:
+        order = take_order(data, actor=_actor())
+    except OrderInputError as error:
+        db.session.rollback()
+        map_intake_errors(entry, error.errors)
+        return _entry_page(entry, status=422)
+    db.session.commit()
+    flash(f"Order {order.number} created: {STATUS_LABELS[order.status].lower()}.", "success")
+    target = url_for("orders.order_detail", number=order.number)
+    if request.headers.get("HX-Request") == "true":
+        return "", 200, {"HX-Redirect": target}
+    return redirect(target, 303)
+
+
+@bp.post("/new/lines")
+def entry_lines():
+    """Add or remove a line, or change a quantity: the lines, stock badges and totals again."""
+    entry = read_entry(request.form)
+    return render_page("orders/new.html", "orders/_entry_lines.html", entry=entry)
+
+
+@bp.get("/new/products")
+def find_products():
+    """Products whose SKU or name matches what was typed, to add to the order."""
+    text = request.args.get("product_q", "").strip()[:100]
+    products = db.session.scalars(search_products(text, active_only=True).limit(8)).all() if text else []
+    return render_page("orders/product_search.html", "orders/_product_results.html", products=products, q=text)
+
+
+@bp.route("/<number>")
+def order_detail(number: str):
+    """One order: lines, totals, address, timeline, notes and actions."""
+    order = _get_order(number)
+    return render_page("orders/detail.html", "orders/_detail.html", order=order, **_detail_context(order))
+
+
+def _detail_context(order: Order) -> dict:
+    return {"next_statuses": allowed_next(order.status),
+            "next_payments": PAYMENT_TRANSITIONS.get(order.payment_status, ()), "carriers": CARRIERS}
+
+
+@bp.get("/<number>/ship")
+def ship_form(number: str):
+    """The carrier and tracking number form for shipping an order."""
+    order = _get_order(number)
+    return render_page("orders/ship.html", "orders/_ship_form.html", order=order, carriers=CARRIERS,
+                       next_url=_safe_next(url_for("orders.order_detail", number=number)), errors={})
+
+
+def _refused(order: Order, refusal: TransitionRefused, next_url: str, status: int = 409):
+    """A refused change: say why where the owner is looking, keep everything as it was."""
+    db.session.rollback()
+    if is_fragment_request():
+        response = make_response(render_template("_messages.html", messages=[("error", refusal.message)]), status)
+        response.headers["HX-Retarget"] = "#messages"
+        response.headers["HX-Reswap"] = "innerHTML"
+        return response
+    flash(refusal.message, "error")
+    return redirect(next_url, 303)
+
+
+@bp.post("/<number>/transitions")
+def change_status(number: str):
+    """Move the order to the status in ``to`` (ship needs a carrier), then show where the owner came from."""
+    order = _get_order(number)
+    next_url = _safe_next(url_for("orders.order_detail", number=number))
+    to = request.form.get("to", "")
+    try:
+        transition(order, to, actor=_actor(), note=request.form.get("note", "").strip()[:2000],
+                   carrier=request.form.get("carrier", "").strip()[:64] or None,
+                   tracking_number=request.form.get("tracking_number", "").strip()[:100] or None,
+                   restock=request.form.get("restock", "yes") == "yes")
+    except MissingShipmentDetails as refusal:
+        if is_fragment_request():
+            return _refused(order, refusal, next_url, status=422)
+        db.session.rollback()
+        return render_template("orders/ship.html", order=_get_order(number), carriers=CARRIERS, next_url=next_url,
+                               errors={"carrier": [refusal.message]}), 422
+    except TransitionRefused as refusal:
+        return _refused(order, refusal, next_url)
+    db.session.commit()
+    flash(f"{order.number} is now {STATUS_LABELS[order.status].lower()}.", "success")
+    return redirect(next_url, 303)
+
+
+@bp.post("/<number>/payment")
+def change_payment(number: str):
+    """Mark the order paid, refunded or partly refunded."""
+    order = _get_order(number)
+    next_url = _safe_next(url_for("orders.order_detail", number=number))
+    try:
+        set_payment_status(order, request.form.get("payment_status", ""), actor=_actor(),
+                           note=request.form.get("note", "").strip()[:2000])
+    except TransitionRefused as refusal:
+        return _refused(order, refusal, next_url)
+    db.session.commit()
+    return redirect(next_url, 303)
+
+
+@bp.post("/<number>/notes")
+def add_order_note(number: str):
+    """Add a note to the order's timeline."""
+    order = _get_order(number)
+    next_url = _safe_next(url_for("orders.order_detail", number=number))
+    try:
+        add_note(order, request.form.get("note", "")[:5000], actor=_actor())
+    except TransitionRefused as refusal:
+        return _refused(order, refusal, next_url)
+    db.session.commit()
+    return redirect(next_url, 303)

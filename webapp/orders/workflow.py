@@ -1,0 +1,157 @@
+"""The order lifecycle: one explicit table of allowed transitions, and what each does to stock.
+
+Status and payment status are separate axes. Every change writes an OrderEvent.
+"""
+from collections import Counter
+
+from webapp.catalog.stock import StockError, release_stock, reserve_stock, restock_return, ship_stock
+from webapp.extensions import db
+from webapp.orders.models import Order, OrderEvent
+from webapp.timekeeping import utcnow
+
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "pending": ("confirmed", "on_hold", "rejected"),
+    "on_hold": ("confirmed", "cancelled"),
+    "confirmed": ("processing", "shipped", "cancelled"),
+    "processing": ("shipped", "cancelled"),
+    "shipped": ("delivered", "returned"),
+    "delivered": ("returned",),
+    "rejected": (),
+    "cancelled": (),
+    "returned": (),
+}
+STATUSES = tuple(TRANSITIONS)
+# Statuses in which the order holds a stock reservation.
+RESERVING_STATUSES = ("confirmed", "processing")
+
+PAYMENT_TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "unpaid": ("paid",),
+    "paid": ("refunded", "partially_refunded"),
+    "partially_refunded": ("refunded",),
+    "refunded": (),
+}
+
+STATUS_LABELS = {
+    "pending": "Pending", "on_hold": "On hold", "confirmed": "Confirmed", "processing": "Processing",
+    "shipped": "Shipped", "delivered": "Delivered", "rejected": "Rejected", "cancelled": "Cancelled",
+    "returned": "Returned",
+}
+ACTION_LABELS = {
+    "confirmed": "Confirm", "on_hold": "Hold", "rejected": "Reject", "processing": "Start packing",
+    "shipped": "Ship", "cancelled": "Cancel", "delivered": "Mark delivered", "returned": "Mark returned",
+}
+
+
+class TransitionRefused(Exception):
+    """A status change the table does not allow, or one whose preconditions fail."""
+
+    def __init__(self, message: str, field: str = "to"):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class MissingShipmentDetails(TransitionRefused):
+    """Shipping needs a carrier; the caller should ask for it (422 rather than 409)."""
+
+
+def allowed_next(status: str) -> tuple[str, ...]:
+    return TRANSITIONS.get(status, ())
+
+
+def record_event(order: Order, *, kind: str, actor: str, note: str = "", from_status: str | None = None,
+                 to_status: str | None = None) -> OrderEvent:
+    event = OrderEvent(kind=kind, from_status=from_status, to_status=to_status, note=note, actor=actor)
+    order.events.append(event)
+    order.updated_at = utcnow()
+    db.session.flush()
+    return event
+
+
+def _stock_by_product(order: Order) -> Counter:
+    wanted: Counter = Counter()
+    for line in order.lines:
+        if line.product_id is not None:
+            wanted[line.product_id] += line.quantity
+    return wanted
+
+
+def reserve_order_stock(order: Order, actor: str) -> list[str]:
+    """Reserve every line, all or nothing; returns the SKUs that were short (then nothing is reserved)."""
+    savepoint = db.session.begin_nested()
+    short = []
+    for product_id, quantity in sorted(_stock_by_product(order).items()):
+        if not reserve_stock(product_id, quantity, order_id=order.id, actor=actor):
+            short.append(next(line.sku for line in order.lines if line.product_id == product_id))
+    if short:
+        savepoint.rollback()
+    else:
+        savepoint.commit()
+    return short
+
+
+def transition(order: Order, to: str, *, actor: str, note: str = "", carrier: str | None = None,
+               tracking_number: str | None = None, restock: bool = True) -> None:
+    """Move the order to status ``to``, applying its stock effects, or raise TransitionRefused."""
+    current = order.status
+    if to not in TRANSITIONS:
+        raise TransitionRefused(f"'{to}' is not an order status.")
+    if to not in TRANSITIONS[current]:
+        allowed = ", ".join(TRANSITIONS[current]) or "nothing (it is final)"
+        raise TransitionRefused(
+            f"Order {order.number} is {STATUS_LABELS[current].lower()}; it cannot become "
+            f"{STATUS_LABELS[to].lower()}. Allowed next: {allowed}."
+        )
+
+    if to == "confirmed":
+        short = reserve_order_stock(order, actor)
+        if short:
+            raise TransitionRefused(f"Not enough stock to confirm {order.number}: {', '.join(short)}.")
+        order.hold_reasons = []
+    elif to == "cancelled" and current in RESERVING_STATUSES:
+        for product_id, quantity in _stock_by_product(order).items():
+            release_stock(product_id, quantity, order_id=order.id, actor=actor)
+    elif to == "shipped":
+        if not carrier or not carrier.strip():
+            raise MissingShipmentDetails("Say which carrier takes the parcel.", field="carrier")
+        try:
+            for product_id, quantity in _stock_by_product(order).items():
+                ship_stock(product_id, quantity, order_id=order.id, actor=actor)
+        except StockError as error:
+            raise TransitionRefused(str(error)) from error
+        order.carrier = carrier.strip()
+        order.tracking_number = (tracking_number or "").strip() or None
+        order.shipped_at = utcnow()
+    elif to == "returned" and restock:
+        for product_id, quantity in _stock_by_product(order).items():
+            restock_return(product_id, quantity, order_id=order.id, actor=actor)
+
+    order.status = to
+    details = note
+    if to == "shipped":
+        details = " ".join(filter(None, [f"{order.carrier} {order.tracking_number or ''}".strip(), note]))
+    elif to == "returned":
+        details = " ".join(filter(None, ["restocked" if restock else "not restocked", note]))
+    record_event(order, kind="status", actor=actor, from_status=current, to_status=to, note=details)
+
+
+def set_payment_status(order: Order, to: str, *, actor: str, note: str = "") -> None:
+    """Record a payment or refund; payment status moves on its own axis."""
+    current = order.payment_status
+    if to not in PAYMENT_TRANSITIONS:
+        raise TransitionRefused(f"'{to}' is not a payment status.", field="payment_status")
+    if to not in PAYMENT_TRANSITIONS[current]:
+        raise TransitionRefused(
+            f"Order {order.number} is {current.replace('_', ' ')}; it cannot become {to.replace('_', ' ')}.",
+            field="payment_status",
+        )
+    order.payment_status = to
+    record_event(order, kind="payment", actor=actor, from_status=current, to_status=to, note=note)
+
+
+def add_note(order: Order, text: str, *, actor: str) -> None:
+    """A note on the timeline."""
+    text = text.strip()
+    if not text:
+        raise TransitionRefused("Write something in the note.", field="note")
+    record_event(order, kind="note", actor=actor, note=text)

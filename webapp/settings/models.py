@@ -1,0 +1,33 @@
+"""The shop's settings: audit thresholds and the like, one row edited from the settings page."""
+from decimal import Decimal
+
+from sqlalchemy import Numeric, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from webapp.extensions import db
+
+
+class ShopSettings(db.Model):
+    __tablename__ = "shop_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_name: Mapped[str] = mapped_column(String(120), default="My shop")
+    currency: Mapped[str] = mapped_column(String(3), default="GBP")
+    # Audit thresholds (DESIGN.md §3).
+    price_tolerance_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("10.00"))
+    review_total_threshold: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("1000.00"))
+    duplicate_window_minutes: Mapped[int] = mapped_column(default=60)
+    express_window_days: Mapped[int] = mapped_column(default=2)
+    require_shipping_address: Mapped[bool] = mapped_column(default=True)
+    # Hash of the one-time token that guards creating the first owner account.
+    setup_token_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+def current_settings() -> ShopSettings:
+    """The settings row, created with defaults on first use."""
+    settings = db.session.get(ShopSettings, 1)
+    if settings is None:
+        settings = ShopSettings(id=1)
+        db.session.add(settings)
+        db.session.flush()
+    return settings

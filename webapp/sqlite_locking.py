@@ -1,0 +1,34 @@
+"""SQLite transactions that write take the write lock up front.
+
+pysqlite starts transactions lazily and a read that later upgrades to a write fails at once with
+"database is locked" when another writer got there first (the busy timeout does not apply to the upgrade).
+Requests that may write therefore begin with BEGIN IMMEDIATE and wait their turn; read-only requests use a
+plain BEGIN so that the board and lists never queue behind writers (WAL lets them read meanwhile).
+"""
+from flask import has_request_context, request
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+READ_ONLY_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def install(engine: Engine) -> None:
+    """Attach the connect and begin hooks to an SQLite engine."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        read_only = has_request_context() and request.method in READ_ONLY_METHODS
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")

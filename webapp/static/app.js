@@ -1,0 +1,39 @@
+// Solo OMS front-end glue. No inline scripts anywhere (CSP-friendly); htmx does the rest.
+(function () {
+  "use strict";
+
+  // Conditional polling: remember the board's ETag and send it back, so an unchanged board answers 304
+  // (htmx is configured not to swap a 304, so nothing on screen moves).
+  var etags = {};
+  document.addEventListener("htmx:configRequest", function (event) {
+    var elt = event.detail.elt;
+    if (elt && elt.hasAttribute && elt.hasAttribute("data-poll") && event.detail.verb === "get") {
+      var tag = etags[event.detail.path];
+      if (tag) { event.detail.headers["If-None-Match"] = tag; }
+    }
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var xhr = event.detail.xhr;
+    var elt = event.detail.elt;
+    if (!xhr || !elt || !elt.hasAttribute || !elt.hasAttribute("data-poll")) { return; }
+    var tag = xhr.getResponseHeader("ETag");
+    if (tag && xhr.status === 200) { etags[event.detail.requestConfig.path] = tag; }
+  });
+
+  // Don't refresh the board under the owner's fingers: skip a poll while a form on it is being filled in.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    // Only the board's own poll has the board as its element; tabs, filters and actions are other elements.
+    if (elt && elt.id === "board" && elt.querySelector("form[data-editing]")) {
+      event.preventDefault();
+    }
+  });
+
+  // Enter in the product search picks the first match instead of submitting the whole order.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Enter" || !event.target || event.target.id !== "product-q") { return; }
+    event.preventDefault();
+    var first = document.querySelector("#product-results button.result");
+    if (first) { first.click(); }
+  });
+})();

@@ -1,0 +1,80 @@
+"""What every page shares: rendering a page or its fragment, template filters, and the home redirect."""
+from datetime import UTC, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app, get_flashed_messages, redirect, render_template, request, url_for
+from markupsafe import Markup
+
+from webapp.orders.workflow import ACTION_LABELS, STATUS_LABELS
+from webapp.timekeeping import utcnow
+
+CURRENCY_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
+
+
+def init_app(app: Flask) -> None:
+    app.add_url_rule("/", "home", home)
+    app.after_request(_vary_on_htmx)
+    app.jinja_env.filters.update(money=money, localtime=localtime, age=age, status_label=status_label)
+    app.jinja_env.globals.update(action_label=lambda status: ACTION_LABELS.get(status, status))
+
+
+def home():
+    """The board is the home page."""
+    return redirect(url_for("board.board"))
+
+
+def is_fragment_request() -> bool:
+    """An HTMX request wants a fragment, except when htmx restores history and needs the whole page."""
+    return (request.headers.get("HX-Request") == "true"
+            and request.headers.get("HX-History-Restore-Request") != "true")
+
+
+def render_page(page_template: str, fragment_template: str, status: int = 200, **context):
+    """Render the fragment alone for HTMX, or the full page (which includes it) otherwise.
+
+    A fragment carries pending flash messages out of band, so they show now rather than on a later page.
+    """
+    if not is_fragment_request():
+        return render_template(page_template, **context), status
+    body = render_template(fragment_template, **context)
+    messages = get_flashed_messages(with_categories=True)
+    if messages:
+        body += render_template("_messages.html", messages=messages, out_of_band=True)
+    return body, status
+
+
+def _vary_on_htmx(response):
+    response.vary.add("HX-Request")
+    return response
+
+
+def money(value: Decimal | None, currency: str | None = None) -> str:
+    if value is None:
+        return ""
+    symbol = CURRENCY_SYMBOLS.get(currency or "", "")
+    text = f"{value:,.2f}"
+    return f"{symbol}{text}" if symbol else f"{text} {currency or ''}".strip()
+
+
+def localtime(value: datetime | None, fmt: str = "%d %b %Y %H:%M") -> str:
+    if value is None:
+        return ""
+    zone = ZoneInfo(current_app.config["SHOP_TIMEZONE"])
+    return value.replace(tzinfo=UTC).astimezone(zone).strftime(fmt)
+
+
+def age(value: datetime | None) -> str:
+    """'5 min', '3 h', '2 d': how long ago, for cards."""
+    if value is None:
+        return ""
+    seconds = max(0, int((utcnow() - value).total_seconds()))
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    if seconds < 86400:
+        return f"{seconds // 3600} h"
+    return f"{seconds // 86400} d"
+
+
+def status_label(status: str) -> Markup:
+    return Markup('<span class="status status-{0}">{1}</span>').format(status, STATUS_LABELS.get(status, status))
