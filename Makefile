@@ -1,0 +1,52 @@
+# Solo OMS. `make run` starts everything on a laptop; `make test` runs the whole suite.
+# Both set up what they need on a fresh Debian machine with Python 3.11.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+
+.PHONY: run test install install-test assets system-packages system-packages-test migrate seed clean
+
+run: install
+	@scripts/run_local.sh
+
+test: install-test system-packages-test
+	@scripts/run_tests.sh
+
+install: $(VENV)/.installed assets system-packages
+
+install-test: $(VENV)/.installed-test assets
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(VENV)/bin/python pyproject.toml
+	$(BIN)/pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $@
+
+assets: node_modules/.package-lock.json
+
+node_modules/.package-lock.json: package.json package-lock.json
+	@command -v npm >/dev/null || scripts/apt_install.sh npm
+	npm ci --no-audit --no-fund --loglevel=error
+
+system-packages:
+	@command -v redis-server >/dev/null || scripts/apt_install.sh redis-server
+
+system-packages-test: system-packages
+	@command -v chromium >/dev/null || scripts/apt_install.sh chromium fonts-dejavu-core
+
+migrate: install
+	$(FLASK) db upgrade
+
+seed: install
+	$(FLASK) demo seed --if-empty
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache

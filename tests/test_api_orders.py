@@ -1,0 +1,160 @@
+"""The JSON API for orders: intake with audit, reading, transitions, and answers that match the OpenAPI document."""
+from sqlalchemy import func, select
+
+from tests.conftest import order_body
+from webapp.api.openapi import OrderOut, OrderPage
+from webapp.catalog.models import Product
+from webapp.extensions import db
+from webapp.orders.models import Order
+
+
+def test_create_order_confirms_and_reserves_stock(api, make_product):
+    make_product("MUG-BLU", price="14.00", stock=5)
+    response = api.post("/orders", order_body("MUG-BLU", 2, shipping="3.95"))
+    assert response.status_code == 201, response.json
+    order = OrderOut.model_validate(response.json)
+    assert order.status == "confirmed"
+    assert order.number == "SO-000001"
+    assert order.subtotal == "28.00" and order.shipping == "3.95" and order.total == "31.95"
+    assert response.headers["Location"] == "/api/v1/orders/SO-000001"
+    assert [event.to for event in order.events] == ["pending", "confirmed"]
+    product = api.get("/products/MUG-BLU").json
+    assert (product["on_hand"], product["reserved"], product["available"]) == (5, 2, 3)
+
+
+def test_order_with_too_little_stock_is_held_with_a_reason_and_reserves_nothing(api, make_product):
+    make_product("MUG-BLU", stock=1)
+    response = api.post("/orders", order_body("MUG-BLU", 3))
+    assert response.status_code == 201
+    assert response.json["status"] == "on_hold"
+    assert response.json["hold_reasons"] == ["Not enough stock of MUG-BLU: 3 ordered, 1 available."]
+    assert api.get("/products/MUG-BLU").json["reserved"] == 0
+
+
+def test_get_and_list_orders(api, make_product):
+    make_product("MUG-BLU", stock=10)
+    make_product("TPT-6CP", stock=10)
+    api.post("/orders", order_body("MUG-BLU", 1))
+    api.post("/orders", order_body("TPT-6CP", 1, customer={"name": "Tom Baker", "email": "tom@example.net",
+                                                           "address": {"line1": "3 Mill Lane", "city": "York",
+                                                                       "country": "GB"}}))
+    single = api.get("/orders/SO-000002")
+    assert single.status_code == 200
+    OrderOut.model_validate(single.json)
+    assert single.json["lines"][0]["sku"] == "TPT-6CP"
+
+    listing = OrderPage.model_validate(api.get("/orders").json)
+    assert [o.number for o in listing.orders] == ["SO-000002", "SO-000001"]
+    assert listing.total == 2
+    assert [o["number"] for o in api.get("/orders", q="tom baker").json["orders"]] == ["SO-000002"]
+    assert [o["number"] for o in api.get("/orders", q="mug-blu").json["orders"]] == ["SO-000001"]
+    assert [o["number"] for o in api.get("/orders", q="SO-000001").json["orders"]] == ["SO-000001"]
+    assert api.get("/orders", status="confirmed").json["total"] == 2
+    assert api.get("/orders", status="shipped").json["total"] == 0
+    assert api.get("/orders", page=2).json["orders"] == []
+
+
+def test_unknown_order_is_404_naming_it(api):
+    response = api.get("/orders/SO-999999")
+    assert response.status_code == 404
+    assert response.json == {"errors": {"number": ["no order SO-999999"]}}
+
+
+def test_transition_to_shipped_records_carrier_and_moves_stock(api, make_product):
+    make_product("MUG-BLU", stock=5)
+    api.post("/orders", order_body("MUG-BLU", 2))
+    response = api.post("/orders/SO-000001/transitions",
+                        {"to": "shipped", "carrier": "Royal Mail", "tracking_number": "RM123456789GB"})
+    assert response.status_code == 200, response.json
+    body = OrderOut.model_validate(response.json)
+    assert (body.status, body.carrier, body.tracking_number) == ("shipped", "Royal Mail", "RM123456789GB")
+    assert body.events[-1].note.startswith("Royal Mail RM123456789GB")
+    product = api.get("/products/MUG-BLU").json
+    assert (product["on_hand"], product["reserved"]) == (3, 0)
+
+
+def test_refused_transition_is_409_and_changes_nothing(api, make_product):
+    make_product("MUG-BLU", stock=5)
+    api.post("/orders", order_body("MUG-BLU", 2))
+    response = api.post("/orders/SO-000001/transitions", {"to": "delivered"})
+    assert response.status_code == 409
+    assert "cannot become delivered" in response.json["errors"]["to"][0]
+    order = api.get("/orders/SO-000001").json
+    assert order["status"] == "confirmed" and len(order["events"]) == 2
+
+
+def test_shipping_without_a_carrier_is_422_naming_carrier(api, make_product):
+    make_product("MUG-BLU", stock=5)
+    api.post("/orders", order_body("MUG-BLU", 1))
+    response = api.post("/orders/SO-000001/transitions", {"to": "shipped"})
+    assert response.status_code == 422
+    assert list(response.json["errors"]) == ["carrier"]
+    assert api.get("/products/MUG-BLU").json["reserved"] == 1
+
+
+def test_transition_of_unknown_order_is_404(api):
+    response = api.post("/orders/SO-404404/transitions", {"to": "cancelled"})
+    assert response.status_code == 404
+
+
+def test_channel_orders_with_unknown_sku_are_held_not_refused(api, make_product):
+    make_product("MUG-BLU", stock=5)
+    body = order_body("MUG-BLU", 1, channel="shopify")
+    body["lines"].append({"sku": "SHOPIFY-ONLY", "quantity": 1, "unit_price": "9.99"})
+    response = api.post("/orders", body)
+    assert response.status_code == 201
+    assert response.json["status"] == "on_hold"
+    assert any("Unknown SKU SHOPIFY-ONLY" in reason for reason in response.json["hold_reasons"])
+    assert response.json["lines"][1]["known_product"] is False
+
+
+def test_token_scopes_are_enforced(api, make_user, make_product):
+    from webapp.auth.tokens import create_api_token
+
+    reader = create_api_token(make_user(email="reader@example.com", role="staff"), ["orders:read"])
+    db.session.commit()
+    make_product("MUG-BLU", stock=5)
+    response = api.post("/orders", order_body(), token=reader)
+    assert response.status_code == 403
+    assert "orders:write" in response.json["errors"]["authorization"][0]
+    assert api.get("/orders", token=reader).status_code == 200
+    assert db.session.scalar(select(func.count(Order.id))) == 0
+
+
+def test_missing_or_revoked_token_is_401(api, client):
+    assert client.get("/api/v1/orders").status_code == 401
+    assert client.get("/api/v1/orders", headers={"Authorization": "Bearer nope"}).status_code == 401
+    assert client.get("/api/v1/orders", headers={"Authorization": "Basic abc"}).status_code == 401
+    response = client.get("/api/v1/orders")
+    assert response.json == {"errors": {"authorization": ["a valid Bearer token is required"]}}
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_openapi_document_lists_every_route_and_is_public(client, app):
+    document = client.get("/api/v1/openapi.json").json
+    assert document["openapi"].startswith("3.")
+    documented = {(path, method) for path, item in document["paths"].items() for method in item}
+    api_routes = {
+        (rule.rule.removeprefix("/api/v1").replace("<", "{").replace(">", "}"), method.lower())
+        for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/v1/") and "openapi" not in rule.rule
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    assert api_routes == documented
+    for schema in ("OrderIn", "OrderOut", "ProductIn", "Errors"):
+        assert schema in document["components"]["schemas"]
+
+
+def test_stock_counters_equal_ledger_after_api_work(api, make_product):
+    make_product("MUG-BLU", stock=10)
+    api.post("/orders", order_body("MUG-BLU", 3))
+    api.post("/orders", order_body("MUG-BLU", 2, customer={"name": "Other", "email": "o@example.com",
+                                                           "address": {"line1": "1", "city": "X", "country": "GB"}}))
+    api.post("/orders/SO-000001/transitions", {"to": "shipped", "carrier": "DPD"})
+    api.post("/orders/SO-000002/transitions", {"to": "cancelled"})
+    api.post("/products/MUG-BLU/stock", {"delta": -1, "reason": "broken in the studio"})
+    from tests.test_stock_ledger import assert_ledger_matches
+
+    assert_ledger_matches()
+    product = db.session.scalars(select(Product)).one()
+    db.session.refresh(product)
+    assert (product.on_hand, product.reserved) == (6, 0)
