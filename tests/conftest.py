@@ -23,6 +23,19 @@ from webapp.catalog.stock import receive_stock
 from webapp.extensions import db
 
 
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashing():
+    """Argon2id with its cheapest parameters: the same code path, a fraction of the time per test."""
+    from argon2 import PasswordHasher, profiles
+
+    from webapp.auth import models
+
+    production = models._hasher
+    models._hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
+    yield
+    models._hasher = production
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -148,8 +161,10 @@ def no_server_errors(request, server_errors):
 
 
 @pytest.fixture
-def app(make_app):
-    app = make_app()
+def app(make_app, request):
+    """The app, with config overrides from ``@pytest.mark.app_config(KEY=value)``."""
+    marker = request.node.get_closest_marker("app_config")
+    app = make_app(**(marker.kwargs if marker else {}))
     with app.app_context():
         yield app
 
