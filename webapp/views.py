@@ -3,9 +3,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, get_flashed_messages, redirect, render_template, request, url_for
+from flask import Flask, current_app, g, get_flashed_messages, redirect, render_template, request, url_for
 from markupsafe import Markup
 
+from webapp.extensions import db
 from webapp.orders.workflow import ACTION_LABELS, STATUS_LABELS
 from webapp.timekeeping import utcnow
 
@@ -49,9 +50,21 @@ def _vary_on_htmx(response):
     return response
 
 
+def shop_currency() -> str:
+    """The shop's currency, read once per request."""
+    if "shop_currency" not in g:
+        from webapp.settings.models import ShopSettings
+
+        settings = db.session.get(ShopSettings, 1)
+        g.shop_currency = settings.currency if settings else ShopSettings.currency.default.arg
+    return g.shop_currency
+
+
 def money(value: Decimal | None, currency: str | None = None) -> str:
+    """12.5 -> '£12.50' in the order's currency, or the shop's when none is given."""
     if value is None:
         return ""
+    currency = currency or shop_currency()
     symbol = CURRENCY_SYMBOLS.get(currency or "", "")
     text = f"{value:,.2f}"
     return f"{symbol}{text}" if symbol else f"{text} {currency or ''}".strip()

@@ -12,7 +12,9 @@
       if (tag) { event.detail.headers["If-None-Match"] = tag; }
     }
   });
-  document.addEventListener("htmx:afterRequest", function (event) {
+  // Read the ETag before the swap: a 200 replaces the board (outerHTML), and events fired on the detached
+  // old element afterwards (htmx:afterRequest) never bubble up to this document listener.
+  document.addEventListener("htmx:beforeOnLoad", function (event) {
     var xhr = event.detail.xhr;
     var elt = event.detail.elt;
     if (!xhr || !elt || !elt.hasAttribute || !elt.hasAttribute("data-poll")) { return; }

@@ -1,0 +1,54 @@
+"""/healthz, the Redis connection, and the periodic jobs run for real by an RQ worker."""
+import importlib
+
+from rq import Queue, SimpleWorker
+from rq.cron import CronScheduler
+
+from worker import HEARTBEAT_KEY, QUEUE_DEFAULT, QUEUES, redis_connection, worker_heartbeat_age
+
+
+def test_healthz_reports_database_and_redis(client, app):
+    redis_connection().delete(HEARTBEAT_KEY)
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok",
+                             "checks": {"database": "ok", "redis": "ok", "worker": "no recent heartbeat"}}
+    assert "password" not in response.get_data(as_text=True)
+
+
+def test_healthz_is_503_when_redis_is_down(make_app):
+    from tests.conftest import free_port
+
+    app = make_app(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.json["checks"]["redis"].startswith("error")
+    assert response.json["checks"]["database"] == "ok"
+
+
+def test_heartbeat_job_runs_in_a_real_worker_and_healthz_sees_it(client, app):
+    connection = redis_connection()
+    connection.delete(HEARTBEAT_KEY)
+    queue = Queue(QUEUE_DEFAULT, connection=connection)
+    from worker.jobs.heartbeat import record_heartbeat
+
+    job = queue.enqueue(record_heartbeat)
+    SimpleWorker([queue], connection=connection).work(burst=True)
+    job.refresh()
+    assert job.is_finished
+    assert worker_heartbeat_age() < 60
+    assert client.get("/healthz").json["checks"]["worker"] == "ok"
+
+
+def test_schedule_declares_each_job_once_and_every_job_exists(app):
+    from worker import schedule
+
+    scheduler = CronScheduler(connection=redis_connection())
+    importlib.reload(schedule)  # registers into rq's module-level list
+    scheduler.load_config_from_file("worker.schedule")
+    names = [job.func.__module__ + "." + job.func.__name__ for job in scheduler.get_jobs()]
+    declared = [f"{function.__module__}.{function.__name__}" for function, _, _ in schedule.PERIODIC_JOBS]
+    assert sorted(set(names)) == sorted(declared)
+    assert len(declared) == len(set(declared))
+    for function, queue_name, interval in schedule.PERIODIC_JOBS:
+        assert callable(function) and queue_name in QUEUES and interval > 0
