@@ -1,0 +1,217 @@
+"""Benchmarks for DESIGN.md §7 that the order core owns: API intake and the board.
+
+Each figure is the median of several wrk runs against gunicorn on the embedded defaults (SQLite under a
+scratch folder), with the same figure for a bare Flask "hello" served the same way, so the ratio holds on a
+noisy machine. Usage: .venv/bin/python bench/run.py [--runs 3] [--seconds 10] [--orders 100000]
+"""
+import argparse
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from datetime import timedelta
+from decimal import Decimal
+from http.cookiejar import CookieJar
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+VENV_BIN = os.path.join(ROOT, ".venv", "bin")
+sys.path.insert(0, ROOT)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Gunicorn:
+    """gunicorn with the Procfile's settings: 2 workers x 4 threads."""
+
+    def __init__(self, target: str, env: dict, workers=2, threads=4):
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [os.path.join(VENV_BIN, "gunicorn"), "--workers", str(workers), "--threads", str(threads),
+             "--bind", f"127.0.0.1:{self.port}", "--log-level", "warning", target],
+            cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
+        for _ in range(200):
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.1):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("gunicorn did not start: " + self.process.stderr.read().decode()[-2000:])
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def rss_mb(self) -> float:
+        """Largest resident set of one worker process, in MB."""
+        children = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True).stdout.split()
+        sizes = []
+        for pid in children:
+            with open(f"/proc/{pid}/status") as status:
+                match = re.search(r"VmRSS:\s+(\d+) kB", status.read())
+                sizes.append(int(match.group(1)) / 1024 if match else 0)
+        return max(sizes, default=0.0)
+
+    def stop(self):
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=20)
+
+
+def wrk(url: str, script: str, seconds: int, connections: int, env: dict) -> dict:
+    output = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s",
+         os.path.join(ROOT, "bench", script), url],
+        capture_output=True, text=True, env={**os.environ, **env}, check=True,
+    ).stdout
+    requests, errors, p50, p95, p99, duration = re.search(r"RESULT (.*)", output).group(1).split()
+    return {"rps": int(requests) / float(duration), "errors": int(errors), "p50": float(p50), "p95": float(p95),
+            "p99": float(p99)}
+
+
+def median_runs(runs: int, measure) -> dict:
+    results = [measure() for _ in range(runs)]
+    return {key: statistics.median(r[key] for r in results) for key in results[0]}
+
+
+def prepare_database(folder: str, orders: int) -> tuple[str, str]:
+    """A scratch shop: 50 products with deep stock, an owner, a token and ``orders`` historic orders."""
+    from sqlalchemy import insert
+
+    from webapp import create_app
+    from webapp.auth.models import User
+    from webapp.auth.tokens import create_api_token
+    from webapp.extensions import db
+    from webapp.models import Customer, Order, OrderLine, Product, StockMovement
+    from webapp.timekeeping import utcnow
+
+    url = f"sqlite:///{folder}/bench.sqlite3"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+        user = User(email="bench@example.com", role="owner")
+        user.set_password("bench password 1")
+        db.session.add(user)
+        token = create_api_token(user, ["orders:read", "orders:write", "products:read", "products:write"])
+        db.session.commit()
+        db.session.execute(insert(Product), [
+            {"id": i, "sku": f"BENCH-{i:03d}", "name": f"Bench product {i}", "unit_price": Decimal("12.50"),
+             "on_hand": 10**9, "reserved": 0, "reorder_point": 5, "lead_time_days": 7, "active": True,
+             "created_at": utcnow(), "updated_at": utcnow()} for i in range(1, 51)])
+        db.session.execute(insert(StockMovement), [
+            {"product_id": i, "kind": "receive", "on_hand_delta": 10**9, "reserved_delta": 0, "reason": "bench",
+             "actor": "bench", "created_at": utcnow()} for i in range(1, 51)])
+        db.session.execute(insert(Customer), [
+            {"id": i, "name": f"Customer {i}", "email": f"c{i}@example.com", "tags": "", "notes": "",
+             "blocked": False, "created_at": utcnow()} for i in range(1, 2001)])
+        rng = random.Random(1)
+        now = utcnow()
+        statuses = ["delivered"] * 90 + ["cancelled"] * 3 + ["confirmed"] * 3 + ["processing"] * 2 + ["on_hold"] + ["shipped"]
+        batch_orders, batch_lines = [], []
+        for n in range(1, orders + 1):
+            created = now - timedelta(minutes=n * 7)
+            status = rng.choice(statuses)
+            batch_orders.append({
+                "id": n, "number": f"SO-{n:06d}", "customer_id": rng.randint(1, 2000), "channel": "web",
+                "status": status, "payment_status": "paid", "priority": rng.choice(("standard", "express")),
+                "currency": "GBP", "subtotal": Decimal("25.00"), "shipping": Decimal("3.95"), "tax": Decimal("0"),
+                "discount": Decimal("0"), "total": Decimal("28.95"), "notes": "", "hold_reasons": [],
+                "created_at": created, "updated_at": created,
+                "shipped_at": now - timedelta(hours=1) if status == "shipped" else None})
+            batch_lines.append({"order_id": n, "product_id": 1 + n % 50, "sku": f"BENCH-{1 + n % 50:03d}",
+                                "name": "Bench product", "quantity": 2, "unit_price": Decimal("12.50"),
+                                "line_total": Decimal("25.00")})
+            if len(batch_orders) == 10000:
+                db.session.execute(insert(Order), batch_orders)
+                db.session.execute(insert(OrderLine), batch_lines)
+                batch_orders, batch_lines = [], []
+        if batch_orders:
+            db.session.execute(insert(Order), batch_orders)
+            db.session.execute(insert(OrderLine), batch_lines)
+        db.session.commit()
+    return url, token
+
+
+def session_cookie(base: str) -> str:
+    jar = CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(base + "/login").read().decode()
+    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    data = urllib.parse.urlencode({"email": "bench@example.com", "password": "bench password 1",
+                                   "csrf_token": csrf}).encode()
+    opener.open(base + "/login", data=data)
+    return "; ".join(f"{c.name}={c.value}" for c in jar)
+
+
+def etag_of(url: str, cookie: str) -> str:
+    request = urllib.request.Request(url, headers={"Cookie": cookie, "HX-Request": "true"})
+    with urllib.request.urlopen(request) as response:
+        return response.headers["ETag"]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--orders", type=int, default=100_000)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is needed: apt-get install wrk")
+
+    folder = tempfile.mkdtemp(prefix="solo-oms-bench-")
+    print(f"Preparing a shop with {args.orders:,} orders in {folder} ...", flush=True)
+    url, token = prepare_database(folder, args.orders)
+    env = {"DATABASE_URL": url, "SECRET_KEY": "bench", "RATELIMIT_ENABLED": "false", "REDIS_URL": "redis://127.0.0.1:1/0"}
+    rows = []
+
+    hello = Gunicorn("bench.hello_app:app", env)
+    try:
+        base = median_runs(args.runs, lambda: wrk(hello.url + "/hello", "get.lua", args.seconds, 16, {}))
+    finally:
+        hello.stop()
+    rows.append(("bare Flask hello, 16 conns", base, None))
+
+    server = Gunicorn("wsgi:app", env)
+    try:
+        cookie = session_cookie(server.url)
+        board_url = server.url + "/board"
+        board = median_runs(args.runs, lambda: wrk(board_url, "get.lua", args.seconds, 4, {"BENCH_COOKIE": cookie}))
+        rows.append((f"board fragment, {args.orders:,} orders, 4 conns", board, "p95 <= 25 ms"))
+        unchanged = median_runs(args.runs, lambda: wrk(board_url, "get.lua", args.seconds, 4, {
+            "BENCH_COOKIE": cookie, "BENCH_ETAG": etag_of(board_url, cookie)}))
+        rows.append(("board poll unchanged (304), 4 conns", unchanged, "p95 <= 3 ms"))
+        intake = median_runs(args.runs, lambda: wrk(server.url, "post_order.lua", args.seconds, 16,
+                                                    {"BENCH_TOKEN": token}))
+        rows.append(("API order intake, 16 conns", intake, ">= 1,000/s, p99 <= 50 ms"))
+        rss = server.rss_mb()
+    finally:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+    print(f"\nSolo OMS benchmarks — {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, SQLite, gunicorn 2x4, "
+          f"median of {args.runs} x {args.seconds}s\n")
+    print(f"| {'what':<44} | {'req/s':>8} | {'vs hello':>8} | {'p50 ms':>7} | {'p95 ms':>7} | {'p99 ms':>7} | "
+          f"{'errors':>6} | target")
+    print(f"|{'-' * 46}|{'-' * 10}|{'-' * 10}|{'-' * 9}|{'-' * 9}|{'-' * 9}|{'-' * 8}|--------")
+    for name, result, target in rows:
+        print(f"| {name:<44} | {result['rps']:>8.0f} | {result['rps'] / base['rps']:>8.2f} | {result['p50']:>7.2f} | "
+              f"{result['p95']:>7.2f} | {result['p99']:>7.2f} | {result['errors']:>6.0f} | {target or ''}")
+    print(f"\nweb worker RSS after the runs: {rss:.0f} MB (target <= 150 MB)")
+
+
+if __name__ == "__main__":
+    main()
