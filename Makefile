@@ -6,13 +6,20 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test install install-test assets system-packages system-packages-test migrate seed clean
+.PHONY: run test screenshots bench install install-test assets system-packages system-packages-test migrate seed clean
 
 run: install
 	@scripts/run_local.sh
 
 test: install-test system-packages-test
 	@scripts/run_tests.sh
+
+screenshots: install-test system-packages-test
+	SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest -q -m browser
+
+bench: install-test
+	@command -v wrk >/dev/null || scripts/apt_install.sh wrk
+	$(BIN)/python bench/run.py
 
 install: $(VENV)/.installed assets system-packages
 
