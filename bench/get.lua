@@ -6,6 +6,7 @@ request = function()
   local headers = {}
   if cookie and cookie ~= "" then headers["Cookie"] = cookie end
   headers["HX-Request"] = "true"
+  headers["User-Agent"] = "solo-oms-bench"
   if etag and etag ~= "" then headers["If-None-Match"] = etag end
   return wrk.format("GET", nil, headers)
 end

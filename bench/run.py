@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from datetime import timedelta
@@ -25,6 +26,9 @@ from http.cookiejar import CookieJar
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VENV_BIN = os.path.join(ROOT, ".venv", "bin")
 sys.path.insert(0, ROOT)
+
+
+BENCH_AGENT = "solo-oms-bench"
 
 
 def free_port() -> int:
@@ -149,6 +153,8 @@ def prepare_database(folder: str, orders: int) -> tuple[str, str]:
 def session_cookie(base: str) -> str:
     jar = CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    # Sessions are bound to the browser's User-Agent (session_protection="strong"): use wrk's.
+    opener.addheaders = [("User-Agent", BENCH_AGENT)]
     page = opener.open(base + "/login").read().decode()
     csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     data = urllib.parse.urlencode({"email": "bench@example.com", "password": "bench password 1",
@@ -158,9 +164,18 @@ def session_cookie(base: str) -> str:
 
 
 def etag_of(url: str, cookie: str) -> str:
-    request = urllib.request.Request(url, headers={"Cookie": cookie, "HX-Request": "true"})
-    with urllib.request.urlopen(request) as response:
-        return response.headers["ETag"]
+    """The board's current ETag, after checking that a signed-in poll with it really answers 304."""
+    headers = {"Cookie": cookie, "HX-Request": "true", "User-Agent": BENCH_AGENT}
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers)) as response:
+        assert response.status == 200 and 'id="board"' in response.read().decode(), "not signed in"
+        etag = response.headers["ETag"]
+    try:
+        urllib.request.urlopen(urllib.request.Request(url, headers={**headers, "If-None-Match": etag}))
+    except urllib.error.HTTPError as error:
+        assert error.code == 304, error.code
+    else:
+        raise AssertionError("the unchanged board did not answer 304")
+    return etag
 
 
 def main():

@@ -2,6 +2,7 @@
 import secrets
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from webapp.auth.models import API_SCOPES, ApiToken, User
 from webapp.extensions import db
@@ -25,6 +26,7 @@ def find_api_token(secret: str) -> ApiToken | None:
     """The live token for this secret, with its last-used time brought up to date (at most once a minute)."""
     token = db.session.scalars(
         select(ApiToken).where(ApiToken.token_hash == ApiToken.hash_secret(secret), ApiToken.revoked_at.is_(None))
+        .options(joinedload(ApiToken.user))
     ).first()
     if token is not None:
         now = utcnow()

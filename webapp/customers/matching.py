@@ -1,7 +1,7 @@
 """Find the customer an incoming order belongs to (email, else phone), or create one."""
 import re
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from webapp.customers.models import Customer
 from webapp.extensions import db
@@ -25,7 +25,8 @@ def match_or_create_customer(*, name: str, email: str | None, phone: str | None,
     customer = None
     if email:
         customer = db.session.scalars(
-            select(Customer).where(func.lower(Customer.email) == email).order_by(Customer.id).limit(1)
+            # Emails are stored lower-case, so the plain index on email serves this lookup.
+            select(Customer).where(Customer.email == email).order_by(Customer.id).limit(1)
         ).first()
     if customer is None and phone:
         customer = db.session.scalars(

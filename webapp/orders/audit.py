@@ -29,10 +29,11 @@ class AuditResult:
 
 
 def audit_order(order: Order, settings: ShopSettings, products: dict[int, Product],
-                submitted_prices: dict[int, Decimal]) -> AuditResult:
+                submitted_prices: dict[int, Decimal], *, returning_customer: bool = True) -> AuditResult:
     """Apply the hard and soft rules to a freshly taken order; nothing is changed here.
 
     ``submitted_prices`` maps a line's position to the unit price the channel sent, when it sent one.
+    A customer seen for the first time cannot have a duplicate order, so that look-up is skipped.
     """
     result = AuditResult()
     if order.customer.blocked:
@@ -70,7 +71,7 @@ def audit_order(order: Order, settings: ShopSettings, products: dict[int, Produc
         )
     if settings.require_shipping_address and not order.has_shipping_address:
         result.hold_reasons.append("Shipping address is missing (street, city and country are needed).")
-    duplicate = find_likely_duplicate(order, settings.duplicate_window_minutes)
+    duplicate = find_likely_duplicate(order, settings.duplicate_window_minutes) if returning_customer else None
     if duplicate is not None:
         result.hold_reasons.append(
             f"Looks like a duplicate of {duplicate.number}: same customer and items "

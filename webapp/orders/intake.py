@@ -64,12 +64,13 @@ def take_order(data: OrderIn, *, actor: str, today: date | None = None) -> Order
     customer = match_or_create_customer(
         name=data.customer.name, email=data.customer.email, phone=data.customer.phone, address=address,
     )
+    returning_customer = customer.id is not None
     order = Order(
         customer=customer, channel=data.channel, status="pending", payment_status="unpaid",
         priority=_priority(data, settings, today or date.today()), currency=settings.currency,
         due_date=data.due_date, shipping_method=data.shipping_method, notes=data.notes,
         external_ref=data.external_ref, shipping=data.shipping.quantize(CENT), tax=Decimal("0.00"),
-        discount=Decimal("0.00"), hold_reasons=[],
+        discount=Decimal("0.00"), hold_reasons=[], events=[],
         ship_name=data.customer.name, ship_line1=address.get("line1"), ship_line2=address.get("line2"),
         ship_city=address.get("city"), ship_postcode=address.get("postcode"), ship_country=address.get("country"),
     )
@@ -93,7 +94,8 @@ def take_order(data: OrderIn, *, actor: str, today: date | None = None) -> Order
     record_event(order, kind="created", actor=actor, to_status="pending",
                  note=f"Received via {data.channel}.")
 
-    result = audit_order(order, settings, {p.id: p for p in products.values()}, submitted_prices)
+    result = audit_order(order, settings, {p.id: p for p in products.values()}, submitted_prices,
+                         returning_customer=returning_customer)
     decision = result.decision
     reasons = result.reject_reasons or result.hold_reasons
     if decision == "confirmed":

@@ -61,10 +61,11 @@ def allowed_next(status: str) -> tuple[str, ...]:
 
 def record_event(order: Order, *, kind: str, actor: str, note: str = "", from_status: str | None = None,
                  to_status: str | None = None) -> OrderEvent:
-    event = OrderEvent(kind=kind, from_status=from_status, to_status=to_status, note=note, actor=actor)
+    now = utcnow()  # set here rather than at flush, so the answer can show it before the commit
+    event = OrderEvent(kind=kind, from_status=from_status, to_status=to_status, note=note, actor=actor,
+                       created_at=now)
     order.events.append(event)
-    order.updated_at = utcnow()
-    db.session.flush()
+    order.updated_at = now
     return event
 
 
@@ -78,15 +79,18 @@ def _stock_by_product(order: Order) -> Counter:
 
 def reserve_order_stock(order: Order, actor: str) -> list[str]:
     """Reserve every line, all or nothing; returns the SKUs that were short (then nothing is reserved)."""
-    savepoint = db.session.begin_nested()
+    wanted = sorted(_stock_by_product(order).items())  # a fixed order, so concurrent orders cannot deadlock
+    # One product is one conditional UPDATE, all or nothing already; several need a savepoint to undo.
+    savepoint = db.session.begin_nested() if len(wanted) > 1 else None
     short = []
-    for product_id, quantity in sorted(_stock_by_product(order).items()):
+    for product_id, quantity in wanted:
         if not reserve_stock(product_id, quantity, order_id=order.id, actor=actor):
             short.append(next(line.sku for line in order.lines if line.product_id == product_id))
-    if short:
-        savepoint.rollback()
-    else:
-        savepoint.commit()
+    if savepoint is not None:
+        if short:
+            savepoint.rollback()
+        else:
+            savepoint.commit()
     return short
 
 
