@@ -10,6 +10,7 @@ import time
 from decimal import Decimal
 
 import pytest
+from flask import got_request_exception, request
 from flask_migrate import upgrade
 from redis import Redis
 from sqlalchemy import create_engine, text
@@ -118,6 +119,7 @@ def make_app(database_url, redis_server, server_errors):
             "REDIS_URL": redis_server["url"],
             "WTF_CSRF_ENABLED": False,
             "RATELIMIT_ENABLED": False,
+            "RATELIMIT_STORAGE_URI": "memory://",
             "SERVER_NAME": None,
         }
         config.update(overrides)
@@ -126,8 +128,13 @@ def make_app(database_url, redis_server, server_errors):
         @app.after_request
         def _record_server_errors(response):
             if response.status_code == 500:
-                server_errors.append(f"{response.status_code} {response.headers.get('Location', '')}")
+                server_errors.append(f"500 from {request.method} {request.path}")
             return response
+
+        def _record_exception(sender, exception, **extra):
+            server_errors.append(f"{type(exception).__name__} in {request.method} {request.path}: {exception}")
+
+        got_request_exception.connect(_record_exception, app, weak=False)
 
         apps.append(app)
         return app

@@ -6,7 +6,15 @@ from sqlalchemy import func, select
 
 from tests.conftest import order_body
 from webapp.extensions import db
-from webapp.models import Customer, IdempotentRequest, Order, OrderEvent, OrderLine, Product, StockMovement
+from webapp.models import (
+    Customer,
+    IdempotentRequest,
+    Order,
+    OrderEvent,
+    OrderLine,
+    Product,
+    StockMovement,
+)
 
 
 def snapshot() -> dict:
@@ -67,6 +75,11 @@ BAD_ORDERS = [
     ("negative shipping", _with(shipping="-3.00"), "shipping"),
     ("unknown field", _with(coupon="FREE"), "coupon"),
     ("notes too long", _with(notes="x" * 6000), "notes"),
+    ("NUL in a name", _customer(name="Jane\u0000Doe"), "customer.name"),
+    ("control character in notes", _with(notes="call \u0007 me"), "notes"),
+    ("line total too large", _line(quantity=100_000, unit_price="9999999999.99"), "lines.0.quantity"),
+    ("order total too large", {**_with(shipping="9999999999.99")}, "lines"),
+    ("price too large", _line(unit_price="99999999999.00"), "lines.0.unit_price"),
 ]
 
 
@@ -130,13 +143,14 @@ def test_duplicate_sku_is_409(api, make_product):
 
 
 @pytest.mark.parametrize("body, field, status", [
-    ({"delta": 0, "reason": "x"}, "delta", 409),
+    ({"delta": 0, "reason": "x"}, "delta", 422),
     ({"delta": -6, "reason": "lost"}, "delta", 409),
     ({"delta": 1.5, "reason": "x"}, "delta", 422),
     ({"delta": "3", "reason": "x"}, "delta", 422),
     ({"delta": 3}, "reason", 422),
     ({"delta": 3, "reason": ""}, "reason", 422),
-    ({"delta": -1, "reason": "x", "kind": "receive"}, "delta", 409),
+    ({"delta": -1, "reason": "x", "kind": "receive"}, "delta", 422),
+    ({"delta": 1, "reason": "bad\u0000byte"}, "reason", 422),
     ({"delta": 1, "reason": "x", "kind": "steal"}, "kind", 422),
 ])
 def test_bad_stock_change_is_refused_naming_the_field(api, make_product, body, field, status):
@@ -166,6 +180,7 @@ def test_bad_transition_body_is_422(api, make_product, body, field):
 
 @pytest.mark.parametrize("params, field", [
     ({"status": "lost"}, "status"), ({"page": "0"}, "page"), ({"page": "two"}, "page"), ({"page": "-1"}, "page"),
+    ({"page": "²"}, "page"), ({"page": "9" * 30}, "page"),
 ])
 def test_bad_query_string_is_422_naming_the_parameter(api, params, field):
     response = api.get("/orders", **params)
@@ -192,3 +207,21 @@ def test_error_bodies_are_json_even_for_huge_numbers(api, make_product):
     response = api.post("/orders", raw=raw)
     assert response.status_code == 422
     assert "lines.0.quantity" in response.json["errors"]
+
+
+def test_absurdly_deep_json_is_422_not_a_crash(api, make_product):
+    make_product("MUG-BLU", stock=5)
+    response = api.post("/orders", raw="[" * 100_000 + "]" * 100_000)
+    assert response.status_code == 422 and "body" in response.json["errors"]
+
+
+def test_oversized_body_is_refused(api):
+    response = api.post("/orders", raw='{"notes": "' + "x" * (3 * 1024 * 1024) + '"}')
+    assert response.status_code == 413 and "errors" in response.json
+
+
+@pytest.mark.parametrize("path", ["/orders/SO%00", "/products/MUG%00", "/orders?q=%00"])
+def test_nul_characters_in_addresses_are_refused(api, path):
+    response = api.client.get("/api/v1" + path, headers=api.headers())
+    assert response.status_code == 400
+    assert "NUL" in response.json["errors"]["request"][0]

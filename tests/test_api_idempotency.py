@@ -14,6 +14,7 @@ def test_replayed_order_post_returns_the_same_order(api, make_product):
     assert second.status_code == 201
     assert second.headers["Idempotent-Replayed"] == "true"
     assert second.json["number"] == first.json["number"]
+    assert second.headers["Location"] == first.headers["Location"] == "/api/v1/orders/SO-000001"
     assert db.session.scalar(select(func.count(Order.id))) == 1
     assert api.get("/products/MUG-BLU").json["reserved"] == 2
 

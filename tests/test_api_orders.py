@@ -1,4 +1,5 @@
 """The JSON API for orders: intake with audit, reading, transitions, and answers that match the OpenAPI document."""
+import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import order_body
@@ -121,7 +122,42 @@ def test_token_scopes_are_enforced(api, make_user, make_product):
     assert db.session.scalar(select(func.count(Order.id))) == 0
 
 
-def test_missing_or_revoked_token_is_401(api, client):
+def test_revoked_token_is_401(api, runner):
+    assert api.get("/orders").status_code == 200
+    prefix = api.token[:12]
+    db.session.rollback()  # the test shares its session with the requests; end the read they left open
+    result = runner.invoke(args=["tokens", "revoke", prefix])
+    assert result.exit_code == 0, result.output
+    assert api.get("/orders").status_code == 401
+    assert "revoked" in runner.invoke(args=["tokens", "list"]).output
+
+
+def test_a_viewer_token_can_only_read(api, make_user, make_product):
+    from webapp.auth.tokens import create_api_token
+
+    viewer = make_user(email="accountant@example.com", role="viewer")
+    with pytest.raises(ValueError, match="viewer may not hold orders:write"):
+        create_api_token(viewer, ["orders:write"])
+    staff = make_user(email="helper@example.com", role="staff")
+    secret = create_api_token(staff, ["orders:read", "orders:write"])
+    db.session.commit()
+    make_product("MUG-BLU", stock=5)
+    staff.role = "viewer"  # demoted later: the token's write scope stops working
+    db.session.commit()
+    assert api.post("/orders", order_body(), token=secret).status_code == 403
+    assert api.get("/orders", token=secret).status_code == 200
+
+
+def test_reads_record_when_a_token_was_last_used(api):
+    from webapp.auth.models import ApiToken
+
+    assert api.get("/orders").status_code == 200
+    db.session.rollback()  # see what the request's own short transaction committed
+    token = db.session.scalars(select(ApiToken)).one()
+    assert token.last_used_at is not None
+
+
+def test_missing_token_is_401(api, client):
     assert client.get("/api/v1/orders").status_code == 401
     assert client.get("/api/v1/orders", headers={"Authorization": "Bearer nope"}).status_code == 401
     assert client.get("/api/v1/orders", headers={"Authorization": "Basic abc"}).status_code == 401

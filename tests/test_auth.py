@@ -19,7 +19,7 @@ def _routes():
     for rule in app.url_map.iter_rules():
         if rule.rule in PUBLIC:
             continue
-        url = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: SAMPLE_ARGS[m.group(1)], rule.rule)
+        url = re.sub(r"<(?:\w+(?:\([^)]*\))?:)?(\w+)>", lambda m: SAMPLE_ARGS[m.group(1)], rule.rule)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             yield method, url
 

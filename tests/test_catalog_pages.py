@@ -71,7 +71,10 @@ def test_receive_and_adjust_stock_from_the_product_page(client, owner, make_prod
     ({"kind": "adjust", "delta": "1.5", "reason": "x"}, "must be a whole number"),
     ({"kind": "adjust", "delta": "3", "reason": ""}, "is required"),
     ({"kind": "adjust", "delta": "-9", "reason": "lost"}, "are not reserved for orders"),
-    ({"kind": "receive", "delta": "-1", "reason": "x"}, "positive whole number"),
+    ({"kind": "receive", "delta": "-1", "reason": "x"}, "must be positive when receiving"),
+    ({"kind": "adjust", "delta": "0", "reason": "x"}, "at least one unit"),
+    ({"kind": "adjust", "delta": "²", "reason": "x"}, "must be a whole number"),
+    ({"kind": "adjust", "delta": "99999999999999999999", "reason": "x"}, "must be a whole number"),
     ({"kind": "steal", "delta": "1", "reason": "x"}, "must be one of"),
 ])
 def test_bad_stock_changes_are_explained(client, owner, make_product, data, message):
@@ -143,3 +146,27 @@ def test_customer_search_by_phone(client, owner):
     db.session.commit()
     assert "Phone Only" in client.get("/customers?q=07700 900555").get_data(as_text=True) or \
         "Phone Only" in client.get("/customers?q=7700900555").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("url", ["/products?page=²", "/products?page=99999999999999999999999", "/customers?page=x",
+                                 "/orders?page=-1", "/orders?page=²"])
+def test_bad_page_numbers_on_lists_are_named(client, owner, url):
+    response = client.get(url)
+    assert response.status_code == 400 and "page number" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("url, status", [
+    ("/customers/99999999999999999999999", 404), ("/board/columns/confirmed?offset=²", 400),
+    ("/board/columns/confirmed?offset=99999999999999999999", 400), ("/orders?q=%00", 400),
+    ("/orders/SO-%00", 400), ("/board?q=" + "x" * 500, 400),
+])
+def test_odd_addresses_get_a_clear_4xx(client, owner, url, status):
+    assert client.get(url).status_code == status
+
+
+def test_nul_in_a_form_field_is_refused_and_nothing_is_stored(client, owner, make_product):
+    make_product("MUG-BLU", stock=5)
+    before = snapshot()
+    response = client.post("/products/MUG-BLU/stock", data={"kind": "receive", "delta": "1", "reason": "a\x00b"})
+    assert response.status_code == 400 and "NUL" in response.get_data(as_text=True)
+    assert snapshot() == before

@@ -4,6 +4,7 @@ import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import order_body
@@ -90,4 +91,32 @@ def test_same_idempotency_key_sent_concurrently_creates_one_order(make_app, live
     with app.app_context():
         assert db.session.scalar(select(func.count(Order.id))) == 1
         assert db.session.scalars(select(Product)).one().reserved == 2
+        assert_ledger_matches()
+
+
+@pytest.mark.parametrize("target, body", [
+    ("cancelled", {"to": "cancelled"}),
+    ("shipped", {"to": "shipped", "carrier": "DPD"}),
+])
+def test_the_same_transition_sent_many_times_at_once_applies_once(make_app, live_server, make_user, make_product,
+                                                                  target, body):
+    app, token = _setup(make_app, make_user, make_product, stock=10)
+    server = live_server(app)
+    assert _post(server.url + "/api/v1/orders", order_body("LAST-TEN", 4), token)[0] == 201
+    with app.app_context():  # another order holds a reservation that a double release would eat into
+        other = _post(server.url + "/api/v1/orders", order_body("LAST-TEN", 3, customer={
+            "name": "Other", "email": "other@example.com", "address": {"line1": "1", "city": "X", "country": "GB"}}),
+            token)
+        assert other[1]["status"] == "confirmed"
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        results = list(pool.map(lambda _: _post(server.url + "/api/v1/orders/SO-000001/transitions", body, token),
+                                range(12)))
+
+    assert sorted(status for status, _ in results).count(200) == 1
+    assert {status for status, _ in results} == {200, 409}
+    with app.app_context():
+        product = db.session.scalars(select(Product)).one()
+        expected = (10, 3) if target == "cancelled" else (6, 3)
+        assert (product.on_hand, product.reserved) == expected
         assert_ledger_matches()

@@ -1,4 +1,6 @@
 """The order entry form, the order list and the order page with its actions."""
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -40,29 +42,43 @@ def test_entry_form_over_htmx_redirects_the_whole_page(client, shop):
     assert response.status_code == 200 and response.headers["HX-Redirect"].startswith("/orders/SO-")
 
 
-@pytest.mark.parametrize("changes, field_id, message", [
-    ({"customer_name": ""}, "f-customer_name", "must not be empty"),
-    ({"line_qty": ["0", "1"]}, "line-qty-0", "must be greater than 0"),
-    ({"line_qty": ["two", "1"]}, "line-qty-0", "must be a whole number"),
-    ({"line_qty": ["1.5", "1"]}, "line-qty-0", "must be a whole number"),
-    ({"line_sku": ["MUG-BLU", "GONE-1"]}, "line-qty-1", "unknown SKU"),
-    ({"line_sku": [], "line_qty": []}, "order-lines", "Add at least one product."),
-    ({"customer_email": "pat-at-example"}, "f-customer_email", "not a valid email"),
-    ({"country": "England"}, "f-country", "has the wrong format"),
-    ({"shipping": "free"}, "f-shipping", "must be an amount"),
-    ({"due_date": "31/02/2026"}, "f-due_date", "must be a date"),
+def field_error(html: str, marker: str) -> str:
+    """The error text shown with the field whose input or line row carries ``marker`` (an id)."""
+    match = re.search(rf'<(?:label|tr)[^>]*has-error[^>]*>(?:(?!</label>|</tr>).)*?{marker}(?:(?!</label>|</tr>).)*',
+                      html, re.S)
+    assert match, f"no error is shown at {marker}"
+    return " ".join(re.findall(r'<small class="error">([^<]*)</small>', match.group(0)))
+
+
+@pytest.mark.parametrize("changes, marker, message", [
+    ({"customer_name": ""}, 'id="f-customer_name"', "must not be empty"),
+    ({"line_qty": ["0", "1"]}, 'id="line-qty-0"', "must be greater than 0"),
+    ({"line_qty": ["two", "1"]}, 'id="line-qty-0"', "must be a whole number"),
+    ({"line_qty": ["1.5", "1"]}, 'id="line-qty-0"', "must be a whole number"),
+    ({"line_qty": ["²", "1"]}, 'id="line-qty-0"', "must be a whole number"),
+    ({"line_sku": ["MUG-BLU", "GONE-1"]}, 'id="line-qty-1"', "unknown SKU"),
+    ({"customer_email": "pat-at-example"}, 'id="f-customer_email"', "not a valid email"),
+    ({"country": "England"}, 'id="f-country"', "has the wrong format"),
+    ({"shipping": "free"}, 'id="f-shipping"', "must be an amount"),
+    ({"due_date": "31/02/2026"}, 'id="f-due_date"', "must be a date"),
 ])
-def test_entry_form_errors_are_inline_and_keep_what_was_typed(client, shop, changes, field_id, message):
+def test_entry_form_errors_are_inline_and_keep_what_was_typed(client, shop, changes, marker, message):
     before = snapshot()
     response = client.post("/orders/new", data={**GOOD_FORM, **changes}, headers=HTMX)
     html = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert message in html
-    assert f'id="{field_id}"' in html
+    assert message in field_error(html, marker)
     assert "nothing was saved yet" in html
     for kept in ("4 Kiln Yard", "Stoke", "Gift wrap please"):
         assert kept in html
     assert snapshot() == before
+
+
+def test_entry_without_lines_says_to_add_a_product(client, shop):
+    response = client.post("/orders/new", data={**GOOD_FORM, "line_sku": [], "line_qty": []}, headers=HTMX)
+    assert response.status_code == 422
+    lines = re.search(r'<div id="order-lines".*?</dl>', response.get_data(as_text=True), re.S).group(0)
+    assert "Add at least one product." in lines
 
 
 def test_product_search_as_you_type(client, shop):

@@ -8,7 +8,13 @@ from webapp.catalog.models import Product
 from webapp.extensions import db
 from webapp.orders.models import OrderEvent
 from webapp.orders.workflow import (
-    STATUSES, TRANSITIONS, MissingShipmentDetails, TransitionRefused, add_note, set_payment_status, transition,
+    STATUSES,
+    TRANSITIONS,
+    MissingShipmentDetails,
+    TransitionRefused,
+    add_note,
+    set_payment_status,
+    transition,
 )
 
 # Stock of the product (on_hand, reserved) once an order for 2 of 10 units has reached each status.

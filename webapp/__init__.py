@@ -13,6 +13,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(config.from_environment(app.instance_path))
     if test_config:
         app.config.update(test_config)
+    if app.config["TRUSTED_PROXY_COUNT"]:
+        # Behind a reverse proxy: believe its X-Forwarded-* headers (client address for the login limit).
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["TRUSTED_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     from webapp import extensions, models, sqlite_locking  # noqa: F401 - models registers the schema
 
@@ -26,7 +32,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from webapp import api, assets, auth, board, catalog, customers, errors, health, orders, settings, views
 
-    for part in (auth, views, assets, catalog, customers, orders, board, settings, api, health, errors):
+    # errors first: its request checks run before the sign-in gate.
+    for part in (errors, auth, views, assets, catalog, customers, orders, board, settings, api, health):
         part.init_app(app)
 
     from webapp import cli

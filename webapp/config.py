@@ -31,8 +31,12 @@ def from_environment(instance_path: str) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
-        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # Counted in Redis so that every web process shares the limit; per process while Redis is down.
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", redis_url),
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_ENABLED": _env_flag("RATELIMIT_ENABLED", True),
+        "TRUSTED_PROXY_COUNT": int(os.environ.get("TRUSTED_PROXY_COUNT", "0")),
+        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", str(2 * 1024 * 1024))),
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
         "BOARD_CARDS_PER_COLUMN": int(os.environ.get("BOARD_CARDS_PER_COLUMN", "20")),
         "BOARD_POLL_SECONDS": int(os.environ.get("BOARD_POLL_SECONDS", "5")),
@@ -41,19 +45,27 @@ def from_environment(instance_path: str) -> dict:
 
 
 def _instance_secret(instance_path: str) -> str:
-    """A random secret kept in instance/ so sessions survive restarts without any setup."""
+    """A random secret kept in instance/ so sessions survive restarts without any setup.
+
+    Written to a temporary file and linked into place, so a process starting at the same moment either
+    finds no file or a complete one, and all processes end up with the same secret.
+    """
     path = os.path.join(instance_path, "secret_key")
     try:
         with open(path, encoding="ascii") as handle:
             return handle.read().strip()
     except FileNotFoundError:
-        secret = os.urandom(32).hex()
-        os.makedirs(instance_path, exist_ok=True)
-        # O_EXCL: two processes starting together agree on one secret.
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            return _instance_secret(instance_path)
-        with os.fdopen(fd, "w", encoding="ascii") as handle:
-            handle.write(secret)
-        return secret
+        pass
+    os.makedirs(instance_path, exist_ok=True)
+    temporary = f"{path}.{os.getpid()}.tmp"
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(os.urandom(32).hex())
+    try:
+        os.link(temporary, path)  # fails if another process got there first; theirs wins
+    except FileExistsError:
+        pass
+    finally:
+        os.unlink(temporary)
+    with open(path, encoding="ascii") as handle:
+        return handle.read().strip()

@@ -1,12 +1,26 @@
 """Error pages: clear words for people, JSON for the API; never a bare 500 for bad input."""
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, abort, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 
 def init_app(app: Flask) -> None:
+    app.before_request(refuse_nul_characters)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
+
+
+def refuse_nul_characters():
+    """A NUL character is never meaningful in a URL or a form, and PostgreSQL refuses it: say so up front."""
+    if "\x00" in request.path:
+        abort(400, "The address contains a NUL character.")
+    for name, value in request.args.items(multi=True):
+        if "\x00" in name or "\x00" in value:
+            abort(400, f"The query parameter {name!r} contains a NUL character.")
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        for name, value in request.form.items(multi=True):
+            if "\x00" in name or "\x00" in value:
+                abort(400, f"The form field {name!r} contains a NUL character.")
 
 
 def _wants_json() -> bool:

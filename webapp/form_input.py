@@ -1,8 +1,10 @@
 """Reading an HTML form into one of the pydantic models the API uses, so both validate the same way."""
+import re
+
 from pydantic import BaseModel, ValidationError
 from werkzeug.datastructures import MultiDict
 
-from webapp.orders.schemas import field_errors
+from webapp.validation import field_errors
 
 
 def read_form(model: type[BaseModel], form: MultiDict, *, integers: tuple[str, ...] = (),
@@ -20,7 +22,7 @@ def read_form(model: type[BaseModel], form: MultiDict, *, integers: tuple[str, .
         raw = form.get(name, "").strip()
         if raw == "":
             continue
-        if name in integers and raw.lstrip("-").isdigit() and len(raw) < 10:
+        if name in integers and re.fullmatch(r"-?[0-9]{1,9}", raw):
             data[name] = int(raw)
         else:
             data[name] = raw

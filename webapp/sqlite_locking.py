@@ -5,11 +5,27 @@ pysqlite starts transactions lazily and a read that later upgrades to a write fa
 Requests that may write therefore begin with BEGIN IMMEDIATE and wait their turn; read-only requests use a
 plain BEGIN so that the board and lists never queue behind writers (WAL lets them read meanwhile).
 """
-from flask import has_request_context, request
+from flask import current_app, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-READ_ONLY_METHODS = {"GET", "HEAD", "OPTIONS"}
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+BUSY_TIMEOUT_MS = 30_000
+
+
+def reads_only(view):
+    """Mark a POST view that only reads (a live preview, say), so it does not queue for the write lock."""
+    view.reads_only = True
+    return view
+
+
+def _request_reads_only() -> bool:
+    if not has_request_context():
+        return False
+    if request.method in READ_ONLY_METHODS:
+        return True
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    return getattr(view, "reads_only", False)
 
 
 def install(engine: Engine) -> None:
@@ -22,7 +38,7 @@ def install(engine: Engine) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
@@ -30,5 +46,4 @@ def install(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        read_only = has_request_context() and request.method in READ_ONLY_METHODS
-        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN" if _request_reads_only() else "BEGIN IMMEDIATE")

@@ -1,14 +1,15 @@
 """What every page shares: rendering a page or its fragment, template filters, and the home redirect."""
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, g, get_flashed_messages, redirect, render_template, request, url_for
+from flask import Flask, g, get_flashed_messages, redirect, render_template, request, url_for
 from markupsafe import Markup
 
 from webapp.extensions import db
 from webapp.orders.workflow import ACTION_LABELS, STATUS_LABELS
-from webapp.timekeeping import utcnow
+from webapp.timekeeping import shop_zone, utcnow
+from webapp.validation import clean_text, whole_number
 
 CURRENCY_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
 
@@ -27,8 +28,7 @@ def home():
 
 def is_fragment_request() -> bool:
     """An HTMX request wants a fragment, except when htmx restores history and needs the whole page."""
-    return (request.headers.get("HX-Request") == "true"
-            and request.headers.get("HX-History-Restore-Request") != "true")
+    return bool(request.htmx) and not request.htmx.history_restore_request
 
 
 def render_page(page_template: str, fragment_template: str, status: int = 200, **context):
@@ -43,6 +43,28 @@ def render_page(page_template: str, fragment_template: str, status: int = 200, *
     if messages:
         body += render_template("_messages.html", messages=messages, out_of_band=True)
     return body, status
+
+
+def page_from_query(errors: list[str]) -> int:
+    """The ``page`` query parameter of a list page; junk is reported in ``errors`` and page 1 shown."""
+    page = whole_number(request.args.get("page"), default=1, maximum=100_000)
+    if not page:
+        errors.append("The page number must be a whole number from 1 to 100000.")
+        return 1
+    return page
+
+
+def search_from_query(name: str = "q") -> str:
+    """Search text from the query string, cleaned of control characters and cut to 100 characters."""
+    return clean_text(request.args.get(name, ""))
+
+
+def safe_next_url(target: str | None, default: str) -> str:
+    """Follow only links within this site (after sign-in or an action), never to another site."""
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc \
+            and "\\" not in target:
+        return target
+    return default
 
 
 def _vary_on_htmx(response):
@@ -73,8 +95,7 @@ def money(value: Decimal | None, currency: str | None = None) -> str:
 def localtime(value: datetime | None, fmt: str = "%d %b %Y %H:%M") -> str:
     if value is None:
         return ""
-    zone = ZoneInfo(current_app.config["SHOP_TIMEZONE"])
-    return value.replace(tzinfo=UTC).astimezone(zone).strftime(fmt)
+    return value.replace(tzinfo=UTC).astimezone(shop_zone()).strftime(fmt)
 
 
 def age(value: datetime | None) -> str:

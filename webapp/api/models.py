@@ -18,4 +18,5 @@ class IdempotentRequest(db.Model):
     fingerprint: Mapped[str] = mapped_column(String(64))
     response_status: Mapped[int | None]
     response_body: Mapped[dict | None] = mapped_column(JSON)
+    response_location: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -2,7 +2,7 @@
 from typing import Literal
 
 from flask import request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -16,13 +16,12 @@ from webapp.orders.models import Order
 from webapp.orders.schemas import OrderIn
 from webapp.orders.search import filtered_orders
 from webapp.orders.workflow import STATUSES, MissingShipmentDetails, TransitionRefused, transition
+from webapp.validation import StrictInput
 
 PAGE_SIZE = 50
 
 
-class TransitionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
+class TransitionIn(StrictInput):
     to: Literal[STATUSES]  # type: ignore[valid-type]
     carrier: str | None = Field(default=None, max_length=64)
     tracking_number: str | None = Field(default=None, max_length=100)
@@ -36,11 +35,12 @@ def _bad_input(error: BadInput):
     return error_response(error.status, error.errors)
 
 
-def _load_order(number: str) -> Order | None:
-    return db.session.scalars(
-        select(Order).where(Order.number == number)
-        .options(selectinload(Order.lines), selectinload(Order.events), selectinload(Order.customer))
-    ).first()
+def _load_order(number: str, *, for_update: bool = False) -> Order | None:
+    query = (select(Order).where(Order.number == number)
+             .options(selectinload(Order.lines), selectinload(Order.events), selectinload(Order.customer)))
+    if for_update:  # concurrent transitions of one order queue here instead of both applying
+        query = query.with_for_update(of=Order).execution_options(populate_existing=True)
+    return db.session.scalars(query).first()
 
 
 @bp.post("/orders")
@@ -89,7 +89,7 @@ def get_order(number: str):
 def transition_order(number: str):
     """Move an order to another status; 409 when the lifecycle does not allow it."""
     data = json_body(TransitionIn)
-    order = _load_order(number)
+    order = _load_order(number, for_update=True)
     if order is None:
         return error_response(404, {"number": [f"no order {number}"]})
     try:

@@ -2,7 +2,7 @@
 from flask import request
 from pydantic import BaseModel, ValidationError
 
-from webapp.orders.schemas import field_errors
+from webapp.validation import field_errors, whole_number
 
 
 class BadInput(Exception):
@@ -14,7 +14,10 @@ class BadInput(Exception):
 
 def json_body(model: type[BaseModel]):
     """Parse and validate the request body as ``model``; raise BadInput naming the fields."""
-    data = request.get_json(silent=True, force=True)
+    try:
+        data = request.get_json(silent=True, force=True)
+    except RecursionError:  # absurdly deep nesting
+        data = None
     if data is None:
         raise BadInput({"body": ["must be a JSON object (send Content-Type: application/json)"]})
     if not isinstance(data, dict):
@@ -26,7 +29,7 @@ def json_body(model: type[BaseModel]):
 
 
 def page_number() -> int:
-    raw = request.args.get("page", "1")
-    if not raw.isdigit() or int(raw) < 1 or int(raw) > 100_000:
-        raise BadInput({"page": ["must be a whole number from 1"]})
-    return int(raw)
+    page = whole_number(request.args.get("page"), default=1, maximum=100_000)
+    if not page:
+        raise BadInput({"page": ["must be a whole number from 1 to 100000"]})
+    return page

@@ -61,5 +61,4 @@ def post_stock_change(sku: str):
         change_stock(product, change, actor=api_actor())
     except StockError as error:
         raise BadInput({"delta": [str(error)]}, status=409) from error
-    db.session.refresh(product)
     return product_json(product), 200

@@ -37,6 +37,8 @@ def _replay(stored: IdempotentRequest, fingerprint: str):
             "was already used for a different request; use a new key for a new request"]})
     response = make_response(jsonify(stored.response_body), stored.response_status)
     response.headers["Idempotent-Replayed"] = "true"
+    if stored.response_location:
+        response.headers["Location"] = stored.response_location
     return response
 
 
@@ -67,6 +69,7 @@ def api_write(view):
         if response.status_code < 400:
             claim.response_status = response.status_code
             claim.response_body = response.get_json()
+            claim.response_location = response.headers.get("Location")
         return _finish(response)
     return wrapper
 

@@ -4,10 +4,10 @@ from flask_login import current_user
 
 from webapp.auth.models import User
 from webapp.extensions import db, login_manager
+from webapp.sqlite_locking import READ_ONLY_METHODS
 
 # Endpoints anyone may open. Everything else needs a session (pages) or a token (/api/v1).
 PUBLIC_ENDPOINTS = {"auth.login", "auth.setup", "health.healthz", "static", "assets.vendor"}
-READ_ONLY_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
 def init_app(app: Flask) -> None:
@@ -18,7 +18,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(cli.tokens)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    login_manager.session_protection = "strong"
+    # "basic": a changed network (a phone moving to 4G) marks the session not fresh instead of ending it.
+    login_manager.session_protection = "basic"
     app.before_request(require_sign_in)
 
 
@@ -33,7 +34,7 @@ def require_sign_in():
         return None
     if not current_user.is_authenticated:
         target = url_for("auth.login", next=request.full_path.rstrip("?"))
-        if request.headers.get("HX-Request") == "true":
+        if request.htmx:
             return "", 401, {"HX-Redirect": target}
         return redirect(target)
     if current_user.role == "viewer" and request.method not in READ_ONLY_METHODS:

@@ -2,11 +2,12 @@
 import click
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from webapp.auth.forms import MIN_PASSWORD_LENGTH
-from webapp.auth.models import API_SCOPES, ROLES, User
+from webapp.auth.models import API_SCOPES, ROLES, ApiToken, User, role_allows
 from webapp.auth.setup_token import has_users, issue_setup_token
-from webapp.auth.tokens import create_api_token
+from webapp.auth.tokens import create_api_token, revoke_api_token
 from webapp.extensions import db
 
 
@@ -54,13 +55,15 @@ def tokens():
 
 @tokens.command("create")
 @click.option("--email", required=True, help="The user the token acts for.")
-@click.option("--scopes", default=",".join(API_SCOPES), show_default=True,
-              help="Comma-separated scopes.")
-def create_token(email: str, scopes: str):
+@click.option("--scopes", default=None, help=f"Comma-separated, of {', '.join(API_SCOPES)}. "
+              "Default: all that the user's role allows.")
+def create_token(email: str, scopes: str | None):
     """Create an API token; it is printed once, alone on the last line."""
     user = db.session.scalars(select(User).where(func.lower(User.email) == email.strip().lower())).first()
     if user is None:
         raise click.BadParameter(f"no user with email {email}", param_hint="--email")
+    if scopes is None:
+        scopes = ",".join(scope for scope in API_SCOPES if role_allows(user.role, scope))
     try:
         secret = create_api_token(user, [scope.strip() for scope in scopes.split(",") if scope.strip()])
     except ValueError as error:
@@ -68,3 +71,27 @@ def create_token(email: str, scopes: str):
     db.session.commit()
     click.echo(f"Token for {user.email} (scopes: {scopes}). Store it now; it is not shown again:")
     click.echo(secret)
+
+
+@tokens.command("list")
+def list_tokens():
+    """List API tokens: prefix, user, scopes, created, last used, revoked."""
+    rows = db.session.scalars(select(ApiToken).options(joinedload(ApiToken.user)).order_by(ApiToken.id)).all()
+    if not rows:
+        click.echo("No API tokens.")
+    for token in rows:
+        state = f"revoked {token.revoked_at:%Y-%m-%d %H:%M}" if token.revoked_at else "live"
+        used = f"{token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "never"
+        click.echo(f"{token.prefix}  {token.user.email}  {token.scopes}  created {token.created_at:%Y-%m-%d}  "
+                   f"last used {used}  {state}")
+
+
+@tokens.command("revoke")
+@click.argument("prefix")
+def revoke_token(prefix: str):
+    """Revoke the token whose secret starts with PREFIX (as shown by `tokens list`)."""
+    token = revoke_api_token(prefix.strip())
+    if token is None:
+        raise click.ClickException(f"No live token starts with {prefix}.")
+    db.session.commit()
+    click.echo(f"Revoked {token.prefix} of {token.user.email}.")

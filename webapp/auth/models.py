@@ -13,8 +13,26 @@ from webapp.timekeeping import utcnow
 
 ROLES = ("owner", "staff", "viewer")
 API_SCOPES = ("orders:read", "orders:write", "products:read", "products:write")
+READ_SCOPES = tuple(scope for scope in API_SCOPES if scope.endswith(":read"))
+
+
+def role_allows(role: str, scope: str) -> bool:
+    """A viewer (the accountant, say) may only read; owner and staff may read and write orders and products."""
+    return scope in READ_SCOPES if role == "viewer" else role in ("owner", "staff")
 
 _hasher = PasswordHasher()
+_DUMMY_HASH = None
+
+
+def spend_password_check_time(password: str) -> None:
+    """Verify against a throwaway hash: as slow as checking a real password, and always false."""
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = _hasher.hash("not a password of anyone")
+    try:
+        _hasher.verify(_DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        pass
 
 
 class User(UserMixin, db.Model):
@@ -65,4 +83,5 @@ class ApiToken(db.Model):
         return [scope for scope in self.scopes.split(",") if scope]
 
     def allows(self, scope: str) -> bool:
-        return scope in self.scope_list
+        """The token carries the scope and its user's role still permits it (roles can change later)."""
+        return scope in self.scope_list and role_allows(self.user.role, scope)

@@ -1,29 +1,36 @@
 """Sign in, sign out, and create the owner account on first run."""
-from urllib.parse import urlsplit
-
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from webapp.auth.forms import LoginForm, SetupForm
-from webapp.auth.models import User
+from webapp.auth.models import User, spend_password_check_time
 from webapp.auth.setup_token import (
     check_setup_token, has_users, issue_setup_token, setup_token_exists, spend_setup_token,
 )
 from webapp.extensions import db, limiter
+from webapp.sqlite_locking import reads_only
+from webapp.views import safe_next_url
 
 bp = Blueprint("auth", __name__)
 
 
 def _safe_next(target: str | None) -> str:
-    """Only follow relative links after sign-in, never to another site."""
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
-        return target
-    return url_for("board.board")
+    return safe_next_url(target, url_for("board.board"))
+
+
+def _save_rehash() -> None:
+    """Keep a transparently upgraded hash if the database lets us now; it is retried at the next sign-in."""
+    try:
+        db.session.commit()
+    except OperationalError:
+        db.session.rollback()
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@reads_only  # hashing takes a while; it must not hold SQLite's write lock meanwhile
 def login():
     """Sign in with email and password."""
     if not has_users():
@@ -34,8 +41,11 @@ def login():
     if form.validate_on_submit():
         email = form.email.data.strip().lower()
         user = db.session.scalars(select(User).where(func.lower(User.email) == email)).first()
-        if user is not None and user.check_password(form.password.data):
-            db.session.commit()  # a transparent rehash may have changed the stored hash
+        # An unknown email costs the same hashing time as a wrong password, so timing reveals no accounts.
+        if user is None:
+            spend_password_check_time(form.password.data)
+        elif user.check_password(form.password.data):
+            _save_rehash()
             login_user(user)
             return redirect(_safe_next(request.args.get("next")))
         flash("Email or password is wrong.", "error")

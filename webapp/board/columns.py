@@ -2,7 +2,6 @@
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload, undefer
@@ -10,7 +9,8 @@ from sqlalchemy.orm import joinedload, undefer
 from webapp.extensions import db
 from webapp.orders.models import CHANNELS, PRIORITIES, Order
 from webapp.orders.search import text_filter
-from webapp.timekeeping import utcnow
+from webapp.timekeeping import shop_today, shop_zone, utcnow
+from webapp.validation import clean_text
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ def read_filters(args) -> tuple[BoardFilters, list[str]]:
     if priority and priority not in PRIORITIES:
         errors.append(f"'{priority}' is not a priority; choose standard or express.")
         priority = ""
-    q = args.get("q", "").strip()
+    q = clean_text(args.get("q", ""), limit=1000)
     if len(q) > 100:
         errors.append("The search text is limited to 100 characters.")
         q = q[:100]
@@ -74,11 +74,10 @@ def read_filters(args) -> tuple[BoardFilters, list[str]]:
     return BoardFilters(column=column, channel=channel, priority=priority, q=q, tab=tab), errors
 
 
-def start_of_shop_day(zone_name: str) -> datetime:
+def start_of_shop_day() -> datetime:
     """Midnight today in the shop's time zone, as naive UTC."""
-    zone = ZoneInfo(zone_name)
-    today = datetime.now(zone).date()
-    return datetime.combine(today, time.min, tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
+    zone = shop_zone()
+    return datetime.combine(shop_today(), time.min, tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
 
 
 def _column_conditions(column: Column, filters: BoardFilters, day_start: datetime) -> list:

@@ -1,6 +1,4 @@
 """The board page, its self-refreshing fragment, and "more" cards for a column."""
-from datetime import date
-
 from flask import Blueprint, abort, current_app, make_response, request, url_for
 from flask_login import current_user
 
@@ -9,7 +7,9 @@ from webapp.board.columns import (
 )
 from webapp.orders.models import CHANNELS, PRIORITIES
 from webapp.orders.workflow import allowed_next
-from webapp.views import render_page
+from webapp.timekeeping import shop_today
+from webapp.validation import whole_number
+from webapp.views import is_fragment_request, render_page
 
 bp = Blueprint("board", __name__)
 
@@ -27,7 +27,7 @@ def _common_context(filters):
         "board_url": url_for("board.board", **filters.as_query()),
         "board_actions": board_actions,
         "can_act": current_user.role != "viewer",
-        "today": date.today(),
+        "today": shop_today(),
     }
 
 
@@ -35,7 +35,7 @@ def _common_context(filters):
 def board():
     """Orders by status with one-click next actions; answers 304 to a poll when nothing changed."""
     filters, errors = read_filters(request.args)
-    day_start = start_of_shop_day(current_app.config["SHOP_TIMEZONE"])
+    day_start = start_of_shop_day()
     version = board_version(filters, current_user.role, day_start)
     if not errors and version in request.if_none_match:
         response = make_response("", 304)
@@ -64,12 +64,11 @@ def more_cards(key: str):
     if column is None:
         abort(404, f"There is no board column '{key}'.")
     filters, errors = read_filters(request.args)
-    raw_offset = request.args.get("offset", "0")
-    if errors or not raw_offset.isdigit():
+    offset = whole_number(request.args.get("offset"), default=0, maximum=10_000_000)
+    if errors or offset is None:
         abort(400, " ".join(errors) or "offset must be a whole number.")
-    offset = int(raw_offset)
-    day_start = start_of_shop_day(current_app.config["SHOP_TIMEZONE"])
-    limit = current_app.config["BOARD_CARDS_PER_COLUMN"] * (1 if request.headers.get("HX-Request") else 10)
+    day_start = start_of_shop_day()
+    limit = current_app.config["BOARD_CARDS_PER_COLUMN"] * (1 if is_fragment_request() else 10)
     return render_page(
         "board/column.html", "board/_cards.html", column=column, offset=offset,
         cards=column_cards(column, filters, day_start, limit=limit, offset=offset),

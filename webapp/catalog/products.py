@@ -1,9 +1,10 @@
 """Creating and changing products, and applying stock changes, for the API and the web forms alike."""
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from webapp.catalog.models import Product
 from webapp.catalog.schemas import ProductIn, StockChangeIn
-from webapp.catalog.stock import StockError, adjust_stock, receive_stock
+from webapp.catalog.stock import adjust_stock, receive_stock
 from webapp.extensions import db
 
 
@@ -25,7 +26,10 @@ def save_product(data: ProductIn, product: Product | None = None) -> Product:
         db.session.add(product)
     for field, value in data.model_dump().items():
         setattr(product, field, value)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError as error:  # the same SKU added at the same moment by another request
+        raise DuplicateSku(f"SKU {data.sku} is already used.") from error
     return product
 
 

@@ -10,7 +10,7 @@ from webapp.catalog.schemas import ProductIn, StockChangeIn
 from webapp.catalog.stock import StockError
 from webapp.extensions import db
 from webapp.form_input import read_form
-from webapp.views import render_page
+from webapp.views import page_from_query, render_page, search_from_query
 
 bp = Blueprint("catalog", __name__, url_prefix="/products")
 PAGE_SIZE = 50
@@ -27,14 +27,14 @@ def _product_or_404(sku: str):
 @bp.route("")
 def list_products():
     """Products with their stock, searchable by SKU or name."""
-    text = request.args.get("q", "").strip()[:100]
-    raw_page = request.args.get("page", "1")
-    page = int(raw_page) if raw_page.isdigit() and int(raw_page) > 0 else 1
+    text = search_from_query()
+    errors = []
+    page = page_from_query(errors)
     query = search_products(text)
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     products = db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
-    return render_page("catalog/list.html", "catalog/_rows.html", products=products, q=text, total=total,
-                       page=page, pages=max(1, -(-total // PAGE_SIZE)))
+    return render_page("catalog/list.html", "catalog/_rows.html", status=400 if errors else 200, products=products,
+                       q=text, total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)), errors=errors)
 
 
 def _form_values(product=None) -> dict:

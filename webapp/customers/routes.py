@@ -2,7 +2,7 @@
 from typing import Annotated
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import EmailStr, Field
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import undefer
 
@@ -11,15 +11,14 @@ from webapp.customers.models import Customer
 from webapp.extensions import db
 from webapp.form_input import read_form
 from webapp.orders.models import Order
-from webapp.views import render_page
+from webapp.views import page_from_query, render_page, search_from_query
+from webapp.validation import StrictInput
 
 bp = Blueprint("customers", __name__, url_prefix="/customers")
 PAGE_SIZE = 50
 
 
-class CustomerEdit(BaseModel):
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
-
+class CustomerEdit(StrictInput):
     name: Annotated[str, Field(min_length=1, max_length=200)]
     email: EmailStr | None = None
     phone: Annotated[str, Field(max_length=40)] | None = None
@@ -36,9 +35,9 @@ class CustomerEdit(BaseModel):
 @bp.route("")
 def list_customers():
     """Customers with their order count and spend, searchable by name, email or phone."""
-    text = request.args.get("q", "").strip()[:100]
-    raw_page = request.args.get("page", "1")
-    page = int(raw_page) if raw_page.isdigit() and int(raw_page) > 0 else 1
+    text = search_from_query()
+    errors = []
+    page = page_from_query(errors)
     orders = (select(Order.customer_id, func.count(Order.id).label("orders"), func.sum(Order.total).label("spent"))
               .where(Order.status.not_in(("rejected", "cancelled"))).group_by(Order.customer_id).subquery())
     query = (select(Customer, orders.c.orders, orders.c.spent)
@@ -49,8 +48,8 @@ def list_customers():
                                 Customer.phone.like(f"%{normalise_phone(text) or text}%")))
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     rows = db.session.execute(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
-    return render_page("customers/list.html", "customers/_rows.html", rows=rows, q=text, total=total, page=page,
-                       pages=max(1, -(-total // PAGE_SIZE)))
+    return render_page("customers/list.html", "customers/_rows.html", status=400 if errors else 200, rows=rows,
+                       q=text, total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)), errors=errors)
 
 
 def _customer_or_404(customer_id: int) -> Customer:
@@ -67,7 +66,7 @@ def _values(customer: Customer) -> dict:
             for name, value in ((field, getattr(customer, field)) for field in CustomerEdit.model_fields)}
 
 
-@bp.route("/<int:customer_id>", methods=["GET", "POST"])
+@bp.route("/<int(max=2147483647):customer_id>", methods=["GET", "POST"])
 def customer_detail(customer_id: int):
     """A customer's details and orders; the owner can edit notes, tags and the blocked flag here."""
     customer = _customer_or_404(customer_id)

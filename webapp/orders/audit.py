@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 from webapp.catalog.models import Product
 from webapp.extensions import db
 from webapp.orders.models import Order
+from webapp.orders.workflow import units_by_product
 from webapp.settings.models import ShopSettings
 from webapp.timekeeping import utcnow
 
@@ -54,11 +55,7 @@ def audit_order(order: Order, settings: ShopSettings, products: dict[int, Produc
                     f"{abs(difference):.0f}% {direction} the catalogue price {product.unit_price:.2f}."
                 )
 
-    wanted = Counter()
-    for line in order.lines:
-        if line.product_id is not None:
-            wanted[line.product_id] += line.quantity
-    for product_id, quantity in wanted.items():
+    for product_id, quantity in units_by_product(order).items():
         product = products[product_id]
         if product.available < quantity:
             result.hold_reasons.append(

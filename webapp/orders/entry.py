@@ -9,9 +9,9 @@ from werkzeug.datastructures import MultiDict
 
 from webapp.catalog.models import Product
 from webapp.extensions import db
-from webapp.orders.schemas import OrderIn, field_errors
+from webapp.orders.schemas import OrderIn
+from webapp.validation import CENT, field_errors
 
-CENT = Decimal("0.01")
 
 
 @dataclass
@@ -22,7 +22,7 @@ class EntryLine:
 
     @property
     def quantity_number(self) -> int | None:
-        return int(self.quantity) if re.fullmatch(r"\d{1,6}", self.quantity.strip()) else None
+        return int(self.quantity) if re.fullmatch(r"[0-9]{1,6}", self.quantity.strip()) else None
 
     @property
     def line_total(self) -> Decimal | None:
@@ -70,7 +70,7 @@ def read_entry(form: MultiDict) -> OrderEntry:
     lines = [EntryLine(sku.strip(), (quantities[i] if i < len(quantities) else "1").strip())
              for i, sku in enumerate(skus) if sku.strip()]
     remove = form.get("remove_line", "")
-    if remove.isdigit() and int(remove) < len(lines):
+    if remove.isascii() and remove.isdigit() and int(remove) < len(lines):
         del lines[int(remove)]
     added = form.get("add_sku", "").strip()
     if added:

@@ -12,8 +12,9 @@ from webapp.orders.models import Order, OrderLine
 from webapp.orders.schemas import OrderIn
 from webapp.orders.workflow import record_event, reserve_order_stock
 from webapp.settings.models import ShopSettings, current_settings
+from webapp.timekeeping import shop_today
+from webapp.validation import CENT, MAX_MONEY
 
-CENT = Decimal("0.01")
 # Channels where a person or a client program picks the SKUs: an unknown SKU is their mistake (422).
 # Orders from shop platforms and imports are held instead, so a paying customer's order is never dropped.
 STRICT_SKU_CHANNELS = ("web", "api", "paste")
@@ -67,7 +68,7 @@ def take_order(data: OrderIn, *, actor: str, today: date | None = None) -> Order
     returning_customer = customer.id is not None
     order = Order(
         customer=customer, channel=data.channel, status="pending", payment_status="unpaid",
-        priority=_priority(data, settings, today or date.today()), currency=settings.currency,
+        priority=_priority(data, settings, today or shop_today()), currency=settings.currency,
         due_date=data.due_date, shipping_method=data.shipping_method, notes=data.notes,
         external_ref=data.external_ref, shipping=data.shipping.quantize(CENT), tax=Decimal("0.00"),
         discount=Decimal("0.00"), hold_reasons=[], events=[],
@@ -88,6 +89,12 @@ def take_order(data: OrderIn, *, actor: str, today: date | None = None) -> Order
         ))
     order.subtotal = sum((line.line_total for line in order.lines), Decimal("0.00"))
     order.total = order.subtotal + order.shipping + order.tax - order.discount
+    too_large = {f"lines.{i}.quantity": [f"makes the line total larger than {MAX_MONEY}"]
+                 for i, line in enumerate(order.lines) if line.line_total > MAX_MONEY}
+    if not too_large and order.total > MAX_MONEY:
+        too_large = {"lines": [f"the order total would be larger than {MAX_MONEY}"]}
+    if too_large:
+        raise OrderInputError(too_large)
     db.session.add(order)
     db.session.flush()
     order.number = order_number(order.id)

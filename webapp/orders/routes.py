@@ -1,6 +1,4 @@
 """Order pages: list, entry form, detail with timeline, and the actions that move an order along."""
-from urllib.parse import urlsplit
-
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -8,6 +6,7 @@ from sqlalchemy.orm import joinedload, selectinload, undefer
 
 from webapp.catalog.products import search_products
 from webapp.extensions import db
+from webapp.sqlite_locking import reads_only
 from webapp.orders.entry import map_intake_errors, read_entry, validate_entry
 from webapp.orders.intake import OrderInputError, take_order
 from webapp.orders.models import Order
@@ -16,7 +15,7 @@ from webapp.orders.workflow import (
     PAYMENT_TRANSITIONS, STATUS_LABELS, STATUSES, MissingShipmentDetails, TransitionRefused, add_note, allowed_next, set_payment_status,
     transition,
 )
-from webapp.views import is_fragment_request, render_page
+from webapp.views import is_fragment_request, page_from_query, render_page, safe_next_url, search_from_query
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
 PAGE_SIZE = 50
@@ -27,34 +26,33 @@ def _actor() -> str:
     return current_user.email
 
 
-def _get_order(number: str) -> Order:
-    order = db.session.scalars(
-        select(Order).where(Order.number == number)
-        .options(joinedload(Order.customer), selectinload(Order.lines), selectinload(Order.events))
-    ).first()
+def _get_order(number: str, *, for_update: bool = False) -> Order:
+    """The order with its customer, lines and events; ``for_update`` locks its row until the commit, so two
+    clicks on the same action cannot both apply it (PostgreSQL; SQLite writers are serialized anyway)."""
+    query = (select(Order).where(Order.number == number)
+             .options(joinedload(Order.customer), selectinload(Order.lines), selectinload(Order.events)))
+    if for_update:
+        query = query.with_for_update(of=Order).execution_options(populate_existing=True)
+    order = db.session.scalars(query).first()
     if order is None:
         abort(404, f"There is no order {number}.")
     return order
 
 
 def _safe_next(default: str) -> str:
-    target = request.form.get("next") or request.args.get("next") or ""
-    if target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
-        return target
-    return default
+    return safe_next_url(request.form.get("next") or request.args.get("next"), default)
 
 
 @bp.route("")
 def list_orders():
     """Every order, newest first, searchable and filterable by status."""
     status = request.args.get("status", "")
-    text = request.args.get("q", "").strip()[:100]
+    text = search_from_query()
     errors = []
     if status and status not in STATUSES:
         errors.append(f"'{status}' is not an order status.")
         status = ""
-    raw_page = request.args.get("page", "1")
-    page = int(raw_page) if raw_page.isdigit() and int(raw_page) > 0 else 1
+    page = page_from_query(errors)
     query = filtered_orders(statuses=(status,) if status else None, text=text)
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     orders = db.session.scalars(
@@ -90,12 +88,13 @@ def new_order():
     db.session.commit()
     flash(f"Order {order.number} created: {STATUS_LABELS[order.status].lower()}.", "success")
     target = url_for("orders.order_detail", number=order.number)
-    if request.headers.get("HX-Request") == "true":
+    if request.htmx:
         return "", 200, {"HX-Redirect": target}
     return redirect(target, 303)
 
 
 @bp.post("/new/lines")
+@reads_only
 def entry_lines():
     """Add or remove a line, or change a quantity: the lines, stock badges and totals again."""
     entry = read_entry(request.form)
@@ -105,7 +104,7 @@ def entry_lines():
 @bp.get("/new/products")
 def find_products():
     """Products whose SKU or name matches what was typed, to add to the order."""
-    text = request.args.get("product_q", "").strip()[:100]
+    text = search_from_query("product_q")
     products = db.session.scalars(search_products(text, active_only=True).limit(8)).all() if text else []
     return render_page("orders/product_search.html", "orders/_product_results.html", products=products, q=text)
 
@@ -145,7 +144,7 @@ def _refused(order: Order, refusal: TransitionRefused, next_url: str, status: in
 @bp.post("/<number>/transitions")
 def change_status(number: str):
     """Move the order to the status in ``to`` (ship needs a carrier), then show where the owner came from."""
-    order = _get_order(number)
+    order = _get_order(number, for_update=True)
     next_url = _safe_next(url_for("orders.order_detail", number=number))
     to = request.form.get("to", "")
     try:
@@ -169,7 +168,7 @@ def change_status(number: str):
 @bp.post("/<number>/payment")
 def change_payment(number: str):
     """Mark the order paid, refunded or partly refunded."""
-    order = _get_order(number)
+    order = _get_order(number, for_update=True)
     next_url = _safe_next(url_for("orders.order_detail", number=number))
     try:
         set_payment_status(order, request.form.get("payment_status", ""), actor=_actor(),
@@ -183,7 +182,7 @@ def change_payment(number: str):
 @bp.post("/<number>/notes")
 def add_order_note(number: str):
     """Add a note to the order's timeline."""
-    order = _get_order(number)
+    order = _get_order(number, for_update=True)
     next_url = _safe_next(url_for("orders.order_detail", number=number))
     try:
         add_note(order, request.form.get("note", "")[:5000], actor=_actor())

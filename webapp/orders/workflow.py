@@ -69,7 +69,8 @@ def record_event(order: Order, *, kind: str, actor: str, note: str = "", from_st
     return event
 
 
-def _stock_by_product(order: Order) -> Counter:
+def units_by_product(order: Order) -> Counter:
+    """How many units of each known product the order holds (lines of one product added up)."""
     wanted: Counter = Counter()
     for line in order.lines:
         if line.product_id is not None:
@@ -79,7 +80,7 @@ def _stock_by_product(order: Order) -> Counter:
 
 def reserve_order_stock(order: Order, actor: str) -> list[str]:
     """Reserve every line, all or nothing; returns the SKUs that were short (then nothing is reserved)."""
-    wanted = sorted(_stock_by_product(order).items())  # a fixed order, so concurrent orders cannot deadlock
+    wanted = sorted(units_by_product(order).items())  # a fixed order, so concurrent orders cannot deadlock
     # One product is one conditional UPDATE, all or nothing already; several need a savepoint to undo.
     savepoint = db.session.begin_nested() if len(wanted) > 1 else None
     short = []
@@ -107,28 +108,18 @@ def transition(order: Order, to: str, *, actor: str, note: str = "", carrier: st
             f"{STATUS_LABELS[to].lower()}. Allowed next: {allowed}."
         )
 
+    if to == "shipped" and (not carrier or not carrier.strip()):
+        raise MissingShipmentDetails("Say which carrier takes the parcel.", field="carrier")
+    try:
+        _apply_stock_effects(order, current, to, actor=actor, restock=restock)
+    except StockError as error:  # the counters disagree with the order: refuse rather than guess
+        raise TransitionRefused(f"{order.number}: {error}") from error
     if to == "confirmed":
-        short = reserve_order_stock(order, actor)
-        if short:
-            raise TransitionRefused(f"Not enough stock to confirm {order.number}: {', '.join(short)}.")
         order.hold_reasons = []
-    elif to == "cancelled" and current in RESERVING_STATUSES:
-        for product_id, quantity in _stock_by_product(order).items():
-            release_stock(product_id, quantity, order_id=order.id, actor=actor)
     elif to == "shipped":
-        if not carrier or not carrier.strip():
-            raise MissingShipmentDetails("Say which carrier takes the parcel.", field="carrier")
-        try:
-            for product_id, quantity in _stock_by_product(order).items():
-                ship_stock(product_id, quantity, order_id=order.id, actor=actor)
-        except StockError as error:
-            raise TransitionRefused(str(error)) from error
         order.carrier = carrier.strip()
         order.tracking_number = (tracking_number or "").strip() or None
         order.shipped_at = utcnow()
-    elif to == "returned" and restock:
-        for product_id, quantity in _stock_by_product(order).items():
-            restock_return(product_id, quantity, order_id=order.id, actor=actor)
 
     order.status = to
     details = note
@@ -137,6 +128,22 @@ def transition(order: Order, to: str, *, actor: str, note: str = "", carrier: st
     elif to == "returned":
         details = " ".join(filter(None, ["restocked" if restock else "not restocked", note]))
     record_event(order, kind="status", actor=actor, from_status=current, to_status=to, note=details)
+
+
+def _apply_stock_effects(order: Order, current: str, to: str, *, actor: str, restock: bool) -> None:
+    if to == "confirmed":
+        short = reserve_order_stock(order, actor)
+        if short:
+            raise TransitionRefused(f"Not enough stock to confirm {order.number}: {', '.join(short)}.")
+    elif to == "cancelled" and current in RESERVING_STATUSES:
+        for product_id, quantity in units_by_product(order).items():
+            release_stock(product_id, quantity, order_id=order.id, actor=actor)
+    elif to == "shipped":
+        for product_id, quantity in units_by_product(order).items():
+            ship_stock(product_id, quantity, order_id=order.id, actor=actor)
+    elif to == "returned" and restock:
+        for product_id, quantity in units_by_product(order).items():
+            restock_return(product_id, quantity, order_id=order.id, actor=actor)
 
 
 def set_payment_status(order: Order, to: str, *, actor: str, note: str = "") -> None:

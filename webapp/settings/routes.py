@@ -4,19 +4,18 @@ from typing import Annotated
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import Field, StrictInt
 
 from webapp.extensions import db
 from webapp.form_input import read_form
 from webapp.settings.models import current_settings
 from webapp.views import render_page
+from webapp.validation import StrictInput
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 
 
-class SettingsIn(BaseModel):
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
-
+class SettingsIn(StrictInput):
     shop_name: Annotated[str, Field(min_length=1, max_length=120)]
     currency: Annotated[str, Field(pattern=r"^[A-Za-z]{3}$")]
     price_tolerance_percent: Annotated[Decimal, Field(ge=0, le=100, decimal_places=2)]

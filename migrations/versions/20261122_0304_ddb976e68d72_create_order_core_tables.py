@@ -1,8 +1,9 @@
-"""create order core tables
+"""create order core tables: products and stock ledger, customers, orders with lines and events, users
+and API tokens, idempotent API requests, and the shop settings row with its defaults
 
-Revision ID: 9b13c30a419e
+Revision ID: ddb976e68d72
 Revises: 
-Create Date: 2026-11-22 02:33:14.609871
+Create Date: 2026-11-22 03:04:37.548058
 
 """
 from alembic import op
@@ -10,7 +11,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '9b13c30a419e'
+revision = 'ddb976e68d72'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -139,6 +140,7 @@ def upgrade():
     sa.Column('fingerprint', sa.String(length=64), nullable=False),
     sa.Column('response_status', sa.Integer(), nullable=True),
     sa.Column('response_body', sa.JSON(), nullable=True),
+    sa.Column('response_location', sa.String(length=255), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['token_id'], ['api_tokens.id'], name=op.f('fk_idempotent_requests_token_id_api_tokens')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_idempotent_requests')),
@@ -196,6 +198,19 @@ def upgrade():
         batch_op.create_index('ix_stock_movements_product_created', ['product_id', 'created_at'], unique=False)
 
     # ### end Alembic commands ###
+
+    # The settings row always exists, so requests never race to create it.
+    settings = sa.table(
+        'shop_settings', sa.column('id', sa.Integer), sa.column('shop_name', sa.String),
+        sa.column('currency', sa.String), sa.column('price_tolerance_percent', sa.Numeric),
+        sa.column('review_total_threshold', sa.Numeric), sa.column('duplicate_window_minutes', sa.Integer),
+        sa.column('express_window_days', sa.Integer), sa.column('require_shipping_address', sa.Boolean),
+    )
+    op.bulk_insert(settings, [{
+        'id': 1, 'shop_name': 'My shop', 'currency': 'GBP', 'price_tolerance_percent': 10,
+        'review_total_threshold': 1000, 'duplicate_window_minutes': 60, 'express_window_days': 2,
+        'require_shipping_address': True,
+    }])
 
 
 def downgrade():
