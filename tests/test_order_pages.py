@@ -177,3 +177,20 @@ def test_return_with_or_without_restock_from_the_page(client, shop):
     client.post(f"/orders/{order.number}/transitions", data={"to": "returned", "restock": "no"})
     db.session.refresh(order)
     assert order.status == "returned" and order.events[-1].note == "not restocked"
+
+
+def test_order_list_pages_and_its_query_count_does_not_grow(client, shop, make_product):
+    from tests.test_board import count_queries
+
+    for _ in range(3):
+        order_in_status("confirmed", quantity=1)
+    with count_queries() as few:
+        client.get("/orders")
+    for _ in range(55):
+        order_in_status("confirmed", quantity=1)
+    with count_queries() as many:
+        first = client.get("/orders").get_data(as_text=True)
+    assert len(many) == len(few)
+    assert "Page 1 of 2" in first and first.count('class="status status-confirmed"') == 50
+    second = client.get("/orders?page=2").get_data(as_text=True)
+    assert second.count('class="status status-confirmed"') == 8 and "← Newer" in second

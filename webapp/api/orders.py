@@ -3,7 +3,7 @@ from typing import Literal
 
 from flask import request
 from pydantic import Field
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from webapp.api import api_actor, bp, error_response, requires_scope
@@ -11,6 +11,7 @@ from webapp.api.params import BadInput, json_body, page_number
 from webapp.api.serializers import order_detail, order_summary
 from webapp.api.writes import api_write
 from webapp.extensions import db
+from webapp.listing import page_of
 from webapp.orders.intake import OrderInputError, take_order
 from webapp.orders.models import Order
 from webapp.orders.schemas import OrderIn
@@ -18,7 +19,6 @@ from webapp.orders.search import filtered_orders
 from webapp.orders.workflow import STATUSES, MissingShipmentDetails, TransitionRefused, transition
 from webapp.validation import StrictInput
 
-PAGE_SIZE = 50
 
 
 class TransitionIn(StrictInput):
@@ -65,12 +65,9 @@ def list_orders():
         raise BadInput({"status": [f"must be one of: {', '.join(STATUSES)}"]})
     page = page_number()
     query = filtered_orders(statuses=(status,) if status else None, text=request.args.get("q"))
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    orders = db.session.scalars(
-        query.options(selectinload(Order.customer)).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
-    ).all()
-    return {"orders": [order_summary(order) for order in orders], "page": page, "per_page": PAGE_SIZE,
-            "total": total}
+    listing = page_of(query.options(selectinload(Order.customer)), page)
+    return {"orders": [order_summary(order) for order in listing.items], "page": page, "per_page": listing.size,
+            "total": listing.total}
 
 
 @bp.get("/orders/<number>")

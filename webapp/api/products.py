@@ -1,6 +1,5 @@
 """Products and stock over the API."""
 from flask import request
-from sqlalchemy import func, select
 
 from webapp.api import api_actor, bp, error_response, requires_scope
 from webapp.api.params import BadInput, json_body, page_number
@@ -9,9 +8,8 @@ from webapp.api.writes import api_write
 from webapp.catalog.products import DuplicateSku, change_stock, find_product, save_product, search_products
 from webapp.catalog.schemas import ProductIn, StockChangeIn
 from webapp.catalog.stock import StockError
-from webapp.extensions import db
+from webapp.listing import page_of
 
-PAGE_SIZE = 50
 
 
 @bp.post("/products")
@@ -33,9 +31,9 @@ def list_products():
     """Products by SKU, filtered by ``q`` over SKU and name; 50 a page."""
     page = page_number()
     query = search_products(request.args.get("q"))
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    products = db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
-    return {"products": [product_json(p) for p in products], "page": page, "per_page": PAGE_SIZE, "total": total}
+    listing = page_of(query, page)
+    return {"products": [product_json(p) for p in listing.items], "page": page, "per_page": listing.size,
+            "total": listing.total}
 
 
 @bp.get("/products/<sku>")

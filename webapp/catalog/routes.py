@@ -1,7 +1,7 @@
 """Product pages: list and search, add and edit, stock changes and the movement history."""
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from webapp.catalog.models import StockMovement
@@ -9,11 +9,11 @@ from webapp.catalog.products import DuplicateSku, change_stock, find_product, sa
 from webapp.catalog.schemas import ProductIn, StockChangeIn
 from webapp.catalog.stock import StockError
 from webapp.extensions import db
+from webapp.listing import page_of
 from webapp.form_input import read_form
 from webapp.views import page_from_query, render_page, search_from_query
 
 bp = Blueprint("catalog", __name__, url_prefix="/products")
-PAGE_SIZE = 50
 PRODUCT_INTEGERS = ("reorder_point", "lead_time_days")
 
 
@@ -31,10 +31,8 @@ def list_products():
     errors = []
     page = page_from_query(errors)
     query = search_products(text)
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    products = db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
-    return render_page("catalog/list.html", "catalog/_rows.html", status=400 if errors else 200, products=products,
-                       q=text, total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)), errors=errors)
+    return render_page("catalog/list.html", "catalog/_rows.html", status=400 if errors else 200,
+                       listing=page_of(query, page), q=text, errors=errors)
 
 
 def _form_values(product=None) -> dict:

@@ -9,13 +9,13 @@ from sqlalchemy.orm import undefer
 from webapp.customers.matching import normalise_phone
 from webapp.customers.models import Customer
 from webapp.extensions import db
+from webapp.listing import page_of
 from webapp.form_input import read_form
 from webapp.orders.models import Order
 from webapp.views import page_from_query, render_page, search_from_query
 from webapp.validation import StrictInput
 
 bp = Blueprint("customers", __name__, url_prefix="/customers")
-PAGE_SIZE = 50
 
 
 class CustomerEdit(StrictInput):
@@ -46,10 +46,8 @@ def list_customers():
         pattern = f"%{text.lower()}%"
         query = query.where(or_(func.lower(Customer.name).like(pattern), func.lower(Customer.email).like(pattern),
                                 Customer.phone.like(f"%{normalise_phone(text) or text}%")))
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows = db.session.execute(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
-    return render_page("customers/list.html", "customers/_rows.html", status=400 if errors else 200, rows=rows,
-                       q=text, total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)), errors=errors)
+    return render_page("customers/list.html", "customers/_rows.html", status=400 if errors else 200,
+                       listing=page_of(query, page, rows=True), q=text, errors=errors)
 
 
 def _customer_or_404(customer_id: int) -> Customer:

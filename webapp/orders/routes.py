@@ -1,11 +1,13 @@
 """Order pages: list, entry form, detail with timeline, and the actions that move an order along."""
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload, selectinload, undefer
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
 from webapp.catalog.products import search_products
+from webapp.board.columns import fill_item_counts
 from webapp.extensions import db
+from webapp.listing import page_of
 from webapp.sqlite_locking import reads_only
 from webapp.orders.entry import map_intake_errors, read_entry, validate_entry
 from webapp.orders.intake import OrderInputError, take_order
@@ -18,7 +20,6 @@ from webapp.orders.workflow import (
 from webapp.views import is_fragment_request, page_from_query, render_page, safe_next_url, search_from_query
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
-PAGE_SIZE = 50
 CARRIERS = ("Royal Mail", "DPD", "Evri", "DHL", "UPS", "Parcelforce", "Collected in person")
 
 
@@ -54,14 +55,10 @@ def list_orders():
         status = ""
     page = page_from_query(errors)
     query = filtered_orders(statuses=(status,) if status else None, text=text)
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    orders = db.session.scalars(
-        query.options(joinedload(Order.customer), undefer(Order.item_count))
-        .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
-    ).all()
-    return render_page("orders/list.html", "orders/_rows.html", status=400 if errors else 200, orders=orders,
-                       total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)), status_filter=status,
-                       q=text, statuses=STATUSES, status_labels=STATUS_LABELS, errors=errors)
+    listing = page_of(query.options(joinedload(Order.customer)), page)
+    fill_item_counts(listing.items)
+    return render_page("orders/list.html", "orders/_rows.html", status=400 if errors else 200, listing=listing,
+                       status_filter=status, q=text, statuses=STATUSES, status_labels=STATUS_LABELS, errors=errors)
 
 
 def _entry_page(entry, status=200):
