@@ -19,8 +19,13 @@ if ! redis_answers; then
   for _ in $(seq 50); do redis_answers && break; sleep 0.1; done
   OWN_REDIS_PID=$(cat instance/redis/redis.pid)
 fi
-stop_own_redis() { if [ -n "$OWN_REDIS_PID" ]; then kill "$OWN_REDIS_PID" 2>/dev/null || true; fi; }
-trap stop_own_redis EXIT
+HONCHO_PID=""
+stop_all() {
+  if [ -n "$HONCHO_PID" ]; then kill -TERM "$HONCHO_PID" 2>/dev/null || true; wait "$HONCHO_PID" 2>/dev/null || true; fi
+  if [ -n "$OWN_REDIS_PID" ]; then kill "$OWN_REDIS_PID" 2>/dev/null || true; fi
+}
+trap stop_all EXIT
+trap 'exit 130' INT TERM
 
 $FLASK db upgrade
 $FLASK demo seed --if-empty
@@ -36,4 +41,6 @@ else
 fi
 echo
 
-PATH="$PWD/.venv/bin:$PATH" .venv/bin/honcho start web worker cron
+PATH="$PWD/.venv/bin:$PATH" .venv/bin/honcho start web worker cron &
+HONCHO_PID=$!
+wait "$HONCHO_PID"
