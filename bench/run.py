@@ -124,7 +124,8 @@ def prepare_database(folder: str, orders: int) -> tuple[str, str]:
              "blocked": False, "created_at": utcnow()} for i in range(1, 2001)])
         rng = random.Random(1)
         now = utcnow()
-        statuses = ["delivered"] * 90 + ["cancelled"] * 3 + ["confirmed"] * 3 + ["processing"] * 2 + ["on_hold"] + ["shipped"]
+        statuses = (["delivered"] * 90 + ["cancelled"] * 3 + ["confirmed"] * 3 + ["processing"] * 2
+                    + ["on_hold"] + ["shipped"])
         batch_orders, batch_lines = [], []
         for n in range(1, orders + 1):
             created = now - timedelta(minutes=n * 7)

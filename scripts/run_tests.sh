@@ -4,6 +4,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTEST=".venv/bin/python -m pytest"
 
+echo "== Lint (ruff) =="
+.venv/bin/ruff check webapp worker tests bench migrations/env.py
+
 echo "== Test suite on SQLite =="
 env -u TEST_DATABASE_URL $PYTEST "$@"
 

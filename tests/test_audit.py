@@ -39,8 +39,10 @@ def test_blocked_customer_is_rejected_and_kept_for_the_record(app, make_product)
 
 
 @pytest.mark.parametrize("line, reason", [
-    ({"sku": "MUG-BLU", "quantity": 1, "unit_price": "10.00"}, "Price of MUG-BLU is 10.00, 29% below the catalogue price 14.00."),
-    ({"sku": "MUG-BLU", "quantity": 1, "unit_price": "20.00"}, "Price of MUG-BLU is 20.00, 43% above the catalogue price 14.00."),
+    ({"sku": "MUG-BLU", "quantity": 1, "unit_price": "10.00"},
+     "Price of MUG-BLU is 10.00, 29% below the catalogue price 14.00."),
+    ({"sku": "MUG-BLU", "quantity": 1, "unit_price": "20.00"},
+     "Price of MUG-BLU is 20.00, 43% above the catalogue price 14.00."),
     ({"sku": "MUG-BLU", "quantity": 9}, "Not enough stock of MUG-BLU: 9 ordered, 5 available."),
 ])
 def test_soft_rules_hold_with_a_readable_reason(app, make_product, line, reason):
@@ -75,7 +77,8 @@ def test_likely_duplicate_is_held_pointing_at_the_first(app, make_product):
     first = _order([{"sku": "MUG-BLU", "quantity": 2}])
     second = _order([{"sku": "MUG-BLU", "quantity": 2}])
     assert second.status == "on_hold"
-    assert second.hold_reasons == [f"Looks like a duplicate of {first.number}: same customer and items within 60 minutes."]
+    assert second.hold_reasons == [
+        f"Looks like a duplicate of {first.number}: same customer and items within 60 minutes."]
     third = _order([{"sku": "MUG-BLU", "quantity": 3}])
     assert third.status == "confirmed"
 
@@ -96,7 +99,8 @@ def test_thresholds_come_from_the_settings(app, make_product):
     settings.duplicate_window_minutes = 0
     settings.require_shipping_address = False
     db.session.commit()
-    assert _order([{"sku": "MUG-BLU", "quantity": 2}]).hold_reasons == ["Total 28.00 is above the review threshold 20.00."]
+    held = _order([{"sku": "MUG-BLU", "quantity": 2}])
+    assert held.hold_reasons == ["Total 28.00 is above the review threshold 20.00."]
     assert _order([{"sku": "MUG-BLU", "quantity": 1, "unit_price": "10.00"}]).status == "confirmed"
     assert _order([{"sku": "MUG-BLU", "quantity": 1, "unit_price": "10.00"}]).status == "confirmed"  # no duplicate rule
     assert take_order(OrderIn.model_validate({"customer": {"name": "J"}, "lines": [{"sku": "MUG-BLU", "quantity": 1}]}),
@@ -144,7 +148,8 @@ def test_matching_fills_gaps_but_never_overwrites(app, make_product):
     make_product("MUG-BLU", stock=50)
     db.session.add(Customer(name="Jane", email="jane@example.com", city="Leeds"))
     db.session.commit()
-    take_order(OrderIn.model_validate({"customer": {"name": "Jane", "email": "jane@example.com", "phone": "0113 496 0000",
+    take_order(OrderIn.model_validate({"customer": {"name": "Jane", "email": "jane@example.com",
+                                                    "phone": "0113 496 0000",
                                                     "address": {"line1": "1 New Rd", "city": "York", "country": "GB"}},
                                        "lines": [{"sku": "MUG-BLU", "quantity": 1}]}), actor="t")
     customer = db.session.scalars(select(Customer)).one()

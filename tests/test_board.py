@@ -174,3 +174,19 @@ def test_viewer_sees_the_board_without_actions(client, make_user, make_product, 
 def test_actions_work_on_a_column_opened_as_a_page(client, shop):
     html = client.get("/board/columns/confirmed").get_data(as_text=True)
     assert '<section id="board"' in html and 'hx-target="#board"' in html
+
+
+def test_express_orders_come_first_then_the_oldest(client, auth, make_product):
+    from webapp.orders.models import PRIORITIES
+
+    make_product("MUG-BLU", stock=100)
+    auth.login()
+    older = order_in_status("confirmed", quantity=1)
+    newer = order_in_status("confirmed", quantity=1)
+    express = order_in_status("confirmed", quantity=1)
+    express.priority = "express"
+    db.session.commit()
+    html = client.get("/board").get_data(as_text=True)
+    assert cards(column_html(html, "confirmed")) == [express.number, older.number, newer.number]
+    # The board's index relies on this alphabetical order of the priorities.
+    assert sorted(PRIORITIES) == ["express", "standard"]

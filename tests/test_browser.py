@@ -36,7 +36,8 @@ def _extra_orders() -> None:
     """A few orders from other customers so the board looks like a working day (none touch MUG-BLU)."""
     def order(name, email, lines, **extra):
         body = {"customer": {"name": name, "email": email,
-                             "address": {"line1": "1 Test Row", "city": "York", "postcode": "YO1 7HH", "country": "GB"}},
+                             "address": {"line1": "1 Test Row", "city": "York", "postcode": "YO1 7HH",
+                                         "country": "GB"}},
                 "lines": [{"sku": sku, "quantity": quantity} for sku, quantity in lines]} | extra
         placed = take_order(OrderIn.model_validate(body), actor="test")
         db.session.flush()

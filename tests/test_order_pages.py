@@ -85,7 +85,8 @@ def test_product_search_as_you_type(client, shop):
     html = client.get("/orders/new/products", query_string={"product_q": "teap"}, headers=HTMX).get_data(as_text=True)
     assert "Six-cup teapot" in html and "Blue stoneware mug" not in html
     assert "2 left" in html  # at or below its reorder point
-    assert "Blue stoneware mug" in client.get("/orders/new/products?product_q=mug-b", headers=HTMX).get_data(as_text=True)
+    by_sku = client.get("/orders/new/products?product_q=mug-b", headers=HTMX).get_data(as_text=True)
+    assert "Blue stoneware mug" in by_sku
     assert "No product matches" in client.get("/orders/new/products?product_q=zzz", headers=HTMX).get_data(as_text=True)
     page = client.get("/orders/new/products?product_q=mug")
     assert "<html" in page.get_data(as_text=True)

@@ -30,7 +30,19 @@ def create_app(test_config: dict | None = None) -> Flask:
     with app.app_context():
         sqlite_locking.install(extensions.db.engine)
 
-    from webapp import api, assets, auth, board, catalog, customers, errors, health, orders, settings, views
+    from webapp import (
+        api,
+        assets,
+        auth,
+        board,
+        catalog,
+        customers,
+        errors,
+        health,
+        orders,
+        settings,
+        views,
+    )
 
     # errors first: its request checks run before the sign-in gate.
     for part in (errors, auth, views, assets, catalog, customers, orders, board, settings, api, health):

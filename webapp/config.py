@@ -1,6 +1,8 @@
 """Settings from the environment, with the embedded defaults that let one command run everything on a laptop."""
 import os
 
+PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
 
 def _env_flag(name: str, default: bool) -> bool:
     value = os.environ.get(name)
@@ -40,7 +42,7 @@ def from_environment(instance_path: str) -> dict:
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
         "BOARD_CARDS_PER_COLUMN": int(os.environ.get("BOARD_CARDS_PER_COLUMN", "20")),
         "BOARD_POLL_SECONDS": int(os.environ.get("BOARD_POLL_SECONDS", "5")),
-        "ASSETS_DIR": os.environ.get("ASSETS_DIR", os.path.join(os.path.dirname(os.path.dirname(__file__)), "node_modules")),
+        "ASSETS_DIR": os.environ.get("ASSETS_DIR", os.path.join(PROJECT_ROOT, "node_modules")),
     }
 
 

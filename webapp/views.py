@@ -1,9 +1,17 @@
 """What every page shares: rendering a page or its fragment, template filters, and the home redirect."""
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 from decimal import Decimal
+from urllib.parse import urlsplit
 
-from flask import Flask, g, get_flashed_messages, redirect, render_template, request, url_for
+from flask import (
+    Flask,
+    g,
+    get_flashed_messages,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from markupsafe import Markup
 
 from webapp.extensions import db

@@ -131,6 +131,8 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_orders_customer_id'), ['customer_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_orders_external_ref'), ['external_ref'], unique=False)
         batch_op.create_index('ix_orders_status_created', ['status', 'created_at'], unique=False)
+        batch_op.create_index('ix_orders_board_column', ['status', 'priority', 'created_at', 'id'], unique=False)
+        batch_op.create_index('ix_orders_status_shipped', ['status', 'shipped_at'], unique=False)
         batch_op.create_index('ix_orders_updated_at', ['updated_at'], unique=False)
 
     op.create_table('idempotent_requests',
@@ -233,6 +235,8 @@ def downgrade():
     op.drop_table('idempotent_requests')
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.drop_index('ix_orders_updated_at')
+        batch_op.drop_index('ix_orders_status_shipped')
+        batch_op.drop_index('ix_orders_board_column')
         batch_op.drop_index('ix_orders_status_created')
         batch_op.drop_index(batch_op.f('ix_orders_external_ref'))
         batch_op.drop_index(batch_op.f('ix_orders_customer_id'))

@@ -137,7 +137,8 @@ def _body(model: type[BaseModel]) -> dict:
     return {"required": True, "content": {"application/json": {"schema": _ref(model)}}}
 
 
-IDEMPOTENCY = {"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string", "maxLength": 255},
+IDEMPOTENCY = {"name": "Idempotency-Key", "in": "header", "required": False,
+               "schema": {"type": "string", "maxLength": 255},
                "description": "Retrying a POST with the same key returns the first answer and does the work once."}
 PAGE = {"name": "page", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1}}
 QUERY = {"name": "q", "in": "query", "required": False, "schema": {"type": "string"}}

@@ -16,9 +16,13 @@ from webapp.orders.intake import OrderInputError, take_order
 from webapp.orders.models import Order
 from webapp.orders.schemas import OrderIn
 from webapp.orders.search import filtered_orders
-from webapp.orders.workflow import STATUSES, MissingShipmentDetails, TransitionRefused, transition
+from webapp.orders.workflow import (
+    STATUSES,
+    MissingShipmentDetails,
+    TransitionRefused,
+    transition,
+)
 from webapp.validation import StrictInput
-
 
 
 class TransitionIn(StrictInput):

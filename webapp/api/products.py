@@ -5,11 +5,16 @@ from webapp.api import api_actor, bp, error_response, requires_scope
 from webapp.api.params import BadInput, json_body, page_number
 from webapp.api.serializers import product_json
 from webapp.api.writes import api_write
-from webapp.catalog.products import DuplicateSku, change_stock, find_product, save_product, search_products
+from webapp.catalog.products import (
+    DuplicateSku,
+    change_stock,
+    find_product,
+    save_product,
+    search_products,
+)
 from webapp.catalog.schemas import ProductIn, StockChangeIn
 from webapp.catalog.stock import StockError
 from webapp.listing import page_of
-
 
 
 @bp.post("/products")

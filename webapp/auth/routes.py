@@ -1,5 +1,13 @@
 """Sign in, sign out, and create the owner account on first run."""
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
@@ -7,7 +15,11 @@ from sqlalchemy.exc import OperationalError
 from webapp.auth.forms import LoginForm, SetupForm
 from webapp.auth.models import User, spend_password_check_time
 from webapp.auth.setup_token import (
-    check_setup_token, has_users, issue_setup_token, setup_token_exists, spend_setup_token,
+    check_setup_token,
+    has_users,
+    issue_setup_token,
+    setup_token_exists,
+    spend_setup_token,
 )
 from webapp.extensions import db, limiter
 from webapp.sqlite_locking import reads_only

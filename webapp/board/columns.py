@@ -3,13 +3,12 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from webapp.extensions import db
-from webapp.orders.models import CHANNELS, PRIORITIES, Order, OrderLine
-from webapp.orders.search import text_filter
+from webapp.orders.models import CHANNELS, PRIORITIES, Order
+from webapp.orders.search import fill_item_counts, text_filter
 from webapp.timekeeping import shop_today, shop_zone, utcnow
 from webapp.validation import clean_text
 
@@ -97,9 +96,9 @@ def _column_conditions(column: Column, filters: BoardFilters, day_start: datetim
 def column_cards(column: Column, filters: BoardFilters, day_start: datetime, *, limit: int,
                  offset: int = 0) -> list[Order]:
     """Cards for one column: express first, then oldest first (shipped: newest first)."""
-    express_first = case((Order.priority == "express", 0), else_=1)
+    # Priorities sort express before standard, so ix_orders_board_column serves this without a sort.
     order_by = ((Order.shipped_at.desc(),) if column.shipped_today
-                else (express_first, Order.created_at, Order.id))
+                else (Order.priority, Order.created_at, Order.id))
     cards = list(db.session.scalars(
         select(Order)
         .where(*_column_conditions(column, filters, day_start))
@@ -110,20 +109,6 @@ def column_cards(column: Column, filters: BoardFilters, day_start: datetime, *, 
     ))
     fill_item_counts(cards)
     return cards
-
-
-def fill_item_counts(orders: list[Order]) -> None:
-    """Item counts for just these orders in one grouped query (as a column of the card query the database would
-    compute it for every order of the status before picking the first few)."""
-    if not orders:
-        return
-    counts = dict(db.session.execute(
-        select(OrderLine.order_id, func.sum(OrderLine.quantity))
-        .where(OrderLine.order_id.in_([order.id for order in orders]))
-        .group_by(OrderLine.order_id)
-    ).all())
-    for order in orders:
-        set_committed_value(order, "item_count", counts.get(order.id, 0))
 
 
 def column_count(column: Column, filters: BoardFilters, day_start: datetime) -> int:

@@ -3,7 +3,13 @@ from flask import Blueprint, abort, current_app, make_response, request, url_for
 from flask_login import current_user
 
 from webapp.board.columns import (
-    COLUMNS, COLUMNS_BY_KEY, board_version, column_cards, column_count, read_filters, start_of_shop_day,
+    COLUMNS,
+    COLUMNS_BY_KEY,
+    board_version,
+    column_cards,
+    column_count,
+    read_filters,
+    start_of_shop_day,
 )
 from webapp.orders.models import CHANNELS, PRIORITIES
 from webapp.orders.workflow import allowed_next

@@ -5,12 +5,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from webapp.catalog.models import StockMovement
-from webapp.catalog.products import DuplicateSku, change_stock, find_product, save_product, search_products
+from webapp.catalog.products import (
+    DuplicateSku,
+    change_stock,
+    find_product,
+    save_product,
+    search_products,
+)
 from webapp.catalog.schemas import ProductIn, StockChangeIn
 from webapp.catalog.stock import StockError
 from webapp.extensions import db
-from webapp.listing import page_of
 from webapp.form_input import read_form
+from webapp.listing import page_of
 from webapp.views import page_from_query, render_page, search_from_query
 
 bp = Blueprint("catalog", __name__, url_prefix="/products")

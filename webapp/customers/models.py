@@ -24,8 +24,3 @@ class Customer(db.Model):
     notes: Mapped[str] = mapped_column(Text, default="")
     blocked: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    @property
-    def address_lines(self) -> list[str]:
-        parts = [self.address_line1, self.address_line2, " ".join(p for p in (self.postcode, self.city) if p), self.country]
-        return [part for part in parts if part]

@@ -4,16 +4,16 @@ from typing import Annotated
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from pydantic import EmailStr, Field
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import undefer
 
 from webapp.customers.matching import normalise_phone
 from webapp.customers.models import Customer
 from webapp.extensions import db
-from webapp.listing import page_of
 from webapp.form_input import read_form
+from webapp.listing import page_of
 from webapp.orders.models import Order
-from webapp.views import page_from_query, render_page, search_from_query
+from webapp.orders.search import fill_item_counts
 from webapp.validation import StrictInput
+from webapp.views import page_from_query, render_page, search_from_query
 
 bp = Blueprint("customers", __name__, url_prefix="/customers")
 
@@ -82,8 +82,8 @@ def customer_detail(customer_id: int):
             flash(f"Saved {customer.name}.", "success")
             return redirect(url_for("customers.customer_detail", customer_id=customer.id), 303)
     orders = db.session.scalars(
-        select(Order).where(Order.customer_id == customer.id).options(undefer(Order.item_count))
-        .order_by(Order.created_at.desc()).limit(200)
+        select(Order).where(Order.customer_id == customer.id).order_by(Order.created_at.desc()).limit(200)
     ).all()
+    fill_item_counts(orders)
     return render_page("customers/detail.html", "customers/_edit.html", status=422 if errors else 200,
                        customer=customer, orders=orders, values=_values(customer), errors=errors)

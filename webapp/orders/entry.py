@@ -13,7 +13,6 @@ from webapp.orders.schemas import OrderIn
 from webapp.validation import CENT, field_errors
 
 
-
 @dataclass
 class EntryLine:
     sku: str

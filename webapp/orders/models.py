@@ -33,6 +33,9 @@ class Order(db.Model):
     __tablename__ = "orders"
     __table_args__ = (
         Index("ix_orders_status_created", "status", "created_at"),
+        # The board: a column's first cards, express first ("express" < "standard"), then oldest.
+        Index("ix_orders_board_column", "status", "priority", "created_at", "id"),
+        Index("ix_orders_status_shipped", "status", "shipped_at"),
         Index("ix_orders_updated_at", "updated_at"),
     )
 
@@ -72,6 +75,7 @@ class Order(db.Model):
         order_by="OrderEvent.id", cascade="all, delete-orphan", back_populates="order"
     )
 
+    # Filled for a page of orders at once by orders.search.fill_item_counts; loads on its own if touched alone.
     item_count: Mapped[int] = column_property(
         select(func.coalesce(func.sum(OrderLine.quantity), 0))
         .where(OrderLine.order_id == id)

@@ -1,23 +1,44 @@
 """Order pages: list, entry form, detail with timeline, and the actions that move an order along."""
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from webapp.catalog.products import search_products
-from webapp.board.columns import fill_item_counts
 from webapp.extensions import db
 from webapp.listing import page_of
-from webapp.sqlite_locking import reads_only
 from webapp.orders.entry import map_intake_errors, read_entry, validate_entry
 from webapp.orders.intake import OrderInputError, take_order
 from webapp.orders.models import Order
-from webapp.orders.search import filtered_orders
+from webapp.orders.search import fill_item_counts, filtered_orders
 from webapp.orders.workflow import (
-    PAYMENT_TRANSITIONS, STATUS_LABELS, STATUSES, MissingShipmentDetails, TransitionRefused, add_note, allowed_next, set_payment_status,
+    PAYMENT_TRANSITIONS,
+    STATUS_LABELS,
+    STATUSES,
+    MissingShipmentDetails,
+    TransitionRefused,
+    add_note,
+    allowed_next,
+    set_payment_status,
     transition,
 )
-from webapp.views import is_fragment_request, page_from_query, render_page, safe_next_url, search_from_query
+from webapp.sqlite_locking import reads_only
+from webapp.views import (
+    is_fragment_request,
+    page_from_query,
+    render_page,
+    safe_next_url,
+    search_from_query,
+)
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
 CARRIERS = ("Royal Mail", "DPD", "Evri", "DHL", "UPS", "Parcelforce", "Collected in person")

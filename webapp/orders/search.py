@@ -1,7 +1,9 @@
 """Finding orders by number, customer or SKU, shared by the board, the order list and the API."""
 from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy.orm.attributes import set_committed_value
 
 from webapp.customers.models import Customer
+from webapp.extensions import db
 from webapp.orders.models import Order, OrderLine
 
 
@@ -31,3 +33,17 @@ def filtered_orders(*, statuses: tuple[str, ...] | None = None, channel: str | N
     if text and text.strip():
         query = query.where(text_filter(text))
     return query.order_by(Order.created_at.desc(), Order.id.desc())
+
+
+def fill_item_counts(orders: list[Order]) -> None:
+    """Item counts for just these orders in one grouped query (as a column of the card query the database would
+    compute it for every order of the status before picking the first few)."""
+    if not orders:
+        return
+    counts = dict(db.session.execute(
+        select(OrderLine.order_id, func.sum(OrderLine.quantity))
+        .where(OrderLine.order_id.in_([order.id for order in orders]))
+        .group_by(OrderLine.order_id)
+    ).all())
+    for order in orders:
+        set_committed_value(order, "item_count", counts.get(order.id, 0))

@@ -4,7 +4,13 @@ Status and payment status are separate axes. Every change writes an OrderEvent.
 """
 from collections import Counter
 
-from webapp.catalog.stock import StockError, release_stock, reserve_stock, restock_return, ship_stock
+from webapp.catalog.stock import (
+    StockError,
+    release_stock,
+    reserve_stock,
+    restock_return,
+    ship_stock,
+)
 from webapp.extensions import db
 from webapp.orders.models import Order, OrderEvent
 from webapp.timekeeping import utcnow

@@ -9,8 +9,8 @@ from pydantic import Field, StrictInt
 from webapp.extensions import db
 from webapp.form_input import read_form
 from webapp.settings.models import current_settings
-from webapp.views import render_page
 from webapp.validation import StrictInput
+from webapp.views import render_page
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 
