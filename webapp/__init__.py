@@ -34,9 +34,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         api,
         assets,
         auth,
+        background,
         board,
         catalog,
         customers,
+        emails,
         errors,
         health,
         orders,
@@ -45,7 +47,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
 
     # errors first: its request checks run before the sign-in gate.
-    for part in (errors, auth, views, assets, catalog, customers, orders, board, settings, api, health):
+    parts = (errors, auth, views, assets, catalog, customers, orders, board, settings, api, health, emails, background)
+    for part in parts:
         part.init_app(app)
 
     from webapp import cli

@@ -27,6 +27,13 @@ def from_environment(instance_path: str) -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": redis_url,
         "SHOP_TIMEZONE": os.environ.get("SHOP_TIMEZONE", "Europe/London"),
+        # No SMTP server: messages are written as .eml files under instance/outbox/.
+        "SMTP_URL": os.environ.get("SMTP_URL") or None,
+        "OUTBOX_DIR": os.environ.get("OUTBOX_DIR", os.path.join(instance_path, "outbox")),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "orders@localhost"),
+        "MAIL_DOMAIN": os.environ.get("MAIL_DOMAIN", "solo-oms.local"),
+        # Where the shop's pages are reached from outside: links in emails.
+        "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _env_flag("SESSION_COOKIE_SECURE", False),

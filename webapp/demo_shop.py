@@ -6,6 +6,7 @@ import random
 from datetime import date, timedelta
 from decimal import Decimal
 
+from flask import g
 from sqlalchemy import select
 
 from webapp.catalog.models import Product
@@ -52,7 +53,11 @@ def shop_is_empty() -> bool:
 
 
 def seed_demo_shop(order_count: int = 40, seed: int = 7) -> dict:
-    """Create the demo products, customers and ``order_count`` orders spread over every status."""
+    """Create the demo products, customers and ``order_count`` orders spread over every status.
+
+    The demo's made-up customers get no emails.
+    """
+    g.suppress_notifications = True
     rng = random.Random(seed)
     products = []
     for sku, name, price, cost, stock, reorder_point in PRODUCTS:

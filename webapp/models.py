@@ -1,7 +1,9 @@
 """Imports every model module so that SQLAlchemy's metadata (and Alembic) sees the whole schema."""
 from webapp.api.models import IdempotentRequest  # noqa: F401
 from webapp.auth.models import ApiToken, User  # noqa: F401
+from webapp.background.models import PendingJob  # noqa: F401
 from webapp.catalog.models import Product, StockMovement  # noqa: F401
 from webapp.customers.models import Customer  # noqa: F401
+from webapp.emails.models import OutgoingEmail  # noqa: F401
 from webapp.orders.models import Order, OrderEvent, OrderLine  # noqa: F401
 from webapp.settings.models import ShopSettings  # noqa: F401

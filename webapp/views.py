@@ -3,15 +3,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from urllib.parse import urlsplit
 
-from flask import (
-    Flask,
-    g,
-    get_flashed_messages,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Flask, current_app, g, get_flashed_messages, redirect, render_template, request, url_for
 from markupsafe import Markup
 
 from webapp.extensions import db
@@ -26,7 +18,13 @@ def init_app(app: Flask) -> None:
     app.add_url_rule("/", "home", home)
     app.after_request(_vary_on_htmx)
     app.jinja_env.filters.update(money=money, localtime=localtime, age=age, status_label=status_label)
-    app.jinja_env.globals.update(action_label=lambda status: ACTION_LABELS.get(status, status))
+    app.jinja_env.globals.update(action_label=lambda status: ACTION_LABELS.get(status, status), public_url=public_url)
+
+
+def public_url(endpoint: str, **values) -> str:
+    """An absolute link for emails, which are often rendered outside any request (workers, commands)."""
+    path = current_app.url_map.bind("localhost").build(endpoint, values)
+    return current_app.config["PUBLIC_URL"].rstrip("/") + path
 
 
 def home():

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from webapp.catalog.models import Product
 from webapp.customers.matching import match_or_create_customer
+from webapp.emails import order_messages
 from webapp.extensions import db
 from webapp.orders.audit import audit_order
 from webapp.orders.models import Order, OrderLine
@@ -115,4 +116,7 @@ def take_order(data: OrderIn, *, actor: str, today: date | None = None) -> Order
     record_event(order, kind="status", actor="audit", from_status="pending", to_status=decision,
                  note=" ".join(reasons))
     db.session.flush()
+    order_messages.order_received(order)
+    if decision == "confirmed":
+        order_messages.order_confirmed(order)
     return order

@@ -11,6 +11,7 @@ from webapp.catalog.stock import (
     restock_return,
     ship_stock,
 )
+from webapp.emails import order_messages
 from webapp.extensions import db
 from webapp.orders.models import Order, OrderEvent
 from webapp.timekeeping import utcnow
@@ -134,6 +135,10 @@ def transition(order: Order, to: str, *, actor: str, note: str = "", carrier: st
     elif to == "returned":
         details = " ".join(filter(None, ["restocked" if restock else "not restocked", note]))
     record_event(order, kind="status", actor=actor, from_status=current, to_status=to, note=details)
+    if to == "confirmed":
+        order_messages.order_confirmed(order)
+    elif to == "shipped":
+        order_messages.order_shipped(order)
 
 
 def _apply_stock_effects(order: Order, current: str, to: str, *, actor: str, restock: bool) -> None:

@@ -19,6 +19,11 @@ class ShopSettings(db.Model):
     duplicate_window_minutes: Mapped[int] = mapped_column(default=60)
     express_window_days: Mapped[int] = mapped_column(default=2)
     require_shipping_address: Mapped[bool] = mapped_column(default=True)
+    # Email: the shop's address (sender, and where the owner's notifications go) and what is sent.
+    shop_email: Mapped[str | None] = mapped_column(String(254))
+    email_owner_new_order: Mapped[bool] = mapped_column(default=True)
+    email_customer_confirmation: Mapped[bool] = mapped_column(default=True)
+    email_customer_shipped: Mapped[bool] = mapped_column(default=True)
     # Hash of the one-time token that guards creating the first owner account.
     setup_token_hash: Mapped[str | None] = mapped_column(String(64))
 

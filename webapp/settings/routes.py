@@ -4,7 +4,7 @@ from typing import Annotated
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
-from pydantic import Field, StrictInt
+from pydantic import EmailStr, Field, StrictInt
 
 from webapp.extensions import db
 from webapp.form_input import read_form
@@ -23,9 +23,15 @@ class SettingsIn(StrictInput):
     duplicate_window_minutes: Annotated[StrictInt, Field(ge=0, le=10_080)]
     express_window_days: Annotated[StrictInt, Field(ge=0, le=60)]
     require_shipping_address: bool = False
+    shop_email: EmailStr | None = None
+    email_owner_new_order: bool = False
+    email_customer_confirmation: bool = False
+    email_customer_shipped: bool = False
 
 
 INTEGERS = ("duplicate_window_minutes", "express_window_days")
+SWITCHES = ("require_shipping_address", "email_owner_new_order", "email_customer_confirmation",
+            "email_customer_shipped")
 
 
 @bp.route("", methods=["GET", "POST"])
@@ -36,17 +42,21 @@ def edit_settings():
     settings = current_settings()
     errors = {}
     if request.method == "POST":
-        data, errors = read_form(SettingsIn, request.form, integers=INTEGERS, booleans=("require_shipping_address",))
+        data, errors = read_form(SettingsIn, request.form, integers=INTEGERS, booleans=SWITCHES)
         if data is not None:
             for field, value in data.model_dump().items():
-                setattr(settings, field, value.upper() if field == "currency" else value)
+                if field == "currency":
+                    value = value.upper()
+                elif field == "shop_email" and value:
+                    value = value.lower()
+                setattr(settings, field, value)
             db.session.commit()
             flash("Settings saved.", "success")
             return redirect(url_for("settings.edit_settings"), 303)
         values = request.form.to_dict()
     else:
         db.session.commit()  # the first visit creates the settings row
-        values = {field: getattr(settings, field) for field in SettingsIn.model_fields}
-        values["require_shipping_address"] = "on" if settings.require_shipping_address else ""
+        values = {field: getattr(settings, field) or "" for field in SettingsIn.model_fields}
+        values.update({switch: "on" if getattr(settings, switch) else "" for switch in SWITCHES})
     return render_page("settings/page.html", "settings/_form.html", status=422 if errors else 200,
                        values=values, errors=errors)

@@ -1,0 +1,40 @@
+"""The messages an order causes: the owner hears of new orders, the customer of confirmation and shipping.
+
+Each is queued once per order (its dedupe key) and only when switched on in the settings.
+"""
+from flask import g
+
+from webapp.emails.outbox import queue_email
+from webapp.orders.models import Order
+from webapp.settings.models import current_settings
+
+
+def _quiet() -> bool:
+    return bool(g.get("suppress_notifications"))
+
+
+def order_received(order: Order) -> None:
+    settings = current_settings()
+    if _quiet() or not settings.email_owner_new_order or not settings.shop_email:
+        return
+    queue_email(kind="new_order", dedupe_key=f"new-order:{order.number}", to=settings.shop_email,
+                subject=f"New order {order.number} from {order.customer.name} ({order.status.replace('_', ' ')})",
+                template="new_order", order_id=order.id, order=order)
+
+
+def order_confirmed(order: Order) -> None:
+    settings = current_settings()
+    if _quiet() or not settings.email_customer_confirmation or not order.customer.email:
+        return
+    queue_email(kind="confirmation", dedupe_key=f"confirmation:{order.number}", to=order.customer.email,
+                subject=f"Your order {order.number} is confirmed", template="order_confirmation",
+                order_id=order.id, order=order)
+
+
+def order_shipped(order: Order) -> None:
+    settings = current_settings()
+    if _quiet() or not settings.email_customer_shipped or not order.customer.email:
+        return
+    queue_email(kind="shipped", dedupe_key=f"shipped:{order.number}", to=order.customer.email,
+                subject=f"Your order {order.number} is on its way", template="order_shipped",
+                order_id=order.id, order=order)

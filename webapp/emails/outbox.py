@@ -1,0 +1,89 @@
+"""Putting a message in the outbox (in the caller's transaction) and delivering it exactly once."""
+from datetime import UTC
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr
+
+from flask import current_app, render_template
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from webapp.background.dispatch import schedule_job
+from webapp.emails.models import OutgoingEmail
+from webapp.emails.transport import TransportError, deliver
+from webapp.extensions import db
+from webapp.settings.models import current_settings
+from webapp.timekeeping import utcnow
+from worker import QUEUE_EMAILS
+
+
+def queue_email(*, kind: str, dedupe_key: str, to: str, subject: str, template: str, order_id: int | None = None,
+                **context) -> OutgoingEmail | None:
+    """Add a message (plain text and HTML from templates/emails/<template>.txt/.html) to the outbox and schedule
+    its delivery after the commit. A message with the same ``dedupe_key`` is never queued twice."""
+    if db.session.scalar(select(OutgoingEmail.id).where(OutgoingEmail.dedupe_key == dedupe_key)):
+        return None
+    context.setdefault("shop", current_settings())
+    email = OutgoingEmail(
+        kind=kind, dedupe_key=dedupe_key, to_address=to, subject=subject, order_id=order_id,
+        text_body=render_template(f"emails/{template}.txt", **context),
+        html_body=render_template(f"emails/{template}.html", **context),
+    )
+    try:
+        with db.session.begin_nested():  # a concurrent request may queue the same message first
+            db.session.add(email)
+    except IntegrityError:
+        return None
+    schedule_job("worker.jobs.emails.send_email", email.id, job_id=f"send-email-{email.id}", queue=QUEUE_EMAILS)
+    return email
+
+
+def retry_email(email: OutgoingEmail) -> None:
+    """Send a failed message again (after its automatic retries ran out)."""
+    email.status = "queued"
+    schedule_job("worker.jobs.emails.send_email", email.id, job_id=f"send-email-{email.id}-retry-{email.attempts}",
+                 queue=QUEUE_EMAILS)
+
+
+def build_message(email: OutgoingEmail) -> EmailMessage:
+    shop = current_settings()
+    message = EmailMessage()
+    message["Subject"] = email.subject
+    message["From"] = formataddr((shop.shop_name, shop.shop_email or current_app.config["MAIL_FROM"]))
+    message["To"] = email.to_address
+    message["Date"] = format_datetime(email.created_at.replace(tzinfo=UTC))
+    # Stable per outbox row, so a receiving server can recognise a repeat.
+    message["Message-ID"] = f"<solo-oms.{email.id}.{email.created_at:%Y%m%d%H%M%S}@{current_app.config['MAIL_DOMAIN']}>"
+    message.set_content(email.text_body)
+    message.add_alternative(email.html_body, subtype="html")
+    return message
+
+
+def send_outgoing_email(email_id: int) -> str:
+    """Deliver one outbox message: claimed first, so running this twice (a retry, a duplicate job) sends once.
+
+    A message claimed by a worker that died mid-send stays "sending" and shows on the emails page, rather than
+    risking a second copy.
+    """
+    db.session.rollback()
+    claimed = db.session.execute(
+        update(OutgoingEmail)
+        .where(OutgoingEmail.id == email_id, OutgoingEmail.status.in_(("queued", "failed")))
+        .values(status="sending", attempts=OutgoingEmail.attempts + 1)
+    ).rowcount
+    db.session.commit()
+    if not claimed:
+        return "skipped: already sent or being sent"
+    email = db.session.get(OutgoingEmail, email_id)
+    try:
+        deliver(build_message(email), smtp_url=current_app.config["SMTP_URL"],
+                outbox_dir=current_app.config["OUTBOX_DIR"])
+    except TransportError as error:
+        email.status = "failed"
+        email.last_error = str(error)[:2000]
+        db.session.commit()
+        raise
+    email.status = "sent"
+    email.sent_at = utcnow()
+    email.last_error = None
+    db.session.commit()
+    return "sent"

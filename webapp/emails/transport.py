@@ -1,0 +1,50 @@
+"""Delivering a message: over SMTP when SMTP_URL is set, else as an .eml file under instance/outbox/."""
+import os
+import smtplib
+import ssl
+from email.message import EmailMessage
+from urllib.parse import parse_qs, unquote, urlsplit
+
+
+class TransportError(Exception):
+    """The message could not be handed over; the send job retries it."""
+
+
+def deliver(message: EmailMessage, *, smtp_url: str | None, outbox_dir: str, timeout: float = 20) -> None:
+    """Hand ``message`` to the SMTP server in ``smtp_url``, or write it to ``outbox_dir`` when there is none.
+
+    smtp://user:password@host:587?starttls=true  (STARTTLS; the default on port 587)
+    smtps://user:password@host:465               (TLS from the start)
+    """
+    if not smtp_url:
+        _write_eml(message, outbox_dir)
+        return
+    url = urlsplit(smtp_url)
+    if url.scheme not in ("smtp", "smtps") or not url.hostname:
+        raise TransportError(f"SMTP_URL must look like smtp://user:password@host:port, not {url.scheme}://…")
+    options = {key: values[-1].lower() for key, values in parse_qs(url.query).items()}
+    port = url.port or (465 if url.scheme == "smtps" else 587)
+    starttls = options.get("starttls", "true" if port == 587 else "false") in ("1", "true", "yes")
+    try:
+        if url.scheme == "smtps":
+            client = smtplib.SMTP_SSL(url.hostname, port, timeout=timeout, context=ssl.create_default_context())
+        else:
+            client = smtplib.SMTP(url.hostname, port, timeout=timeout)
+        with client:
+            if starttls:
+                client.starttls(context=ssl.create_default_context())
+            if url.username:
+                client.login(unquote(url.username), unquote(url.password or ""))
+            client.send_message(message)
+    except (OSError, smtplib.SMTPException) as error:
+        raise TransportError(f"{type(error).__name__}: {error}") from error
+
+
+def _write_eml(message: EmailMessage, outbox_dir: str) -> None:
+    os.makedirs(outbox_dir, exist_ok=True)
+    name = message["Message-ID"].strip("<>").replace("@", "_at_").replace("/", "_")
+    path = os.path.join(outbox_dir, f"{name}.eml")
+    temporary = path + ".tmp"
+    with open(temporary, "wb") as handle:
+        handle.write(bytes(message))
+    os.replace(temporary, path)
