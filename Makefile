@@ -45,9 +45,11 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 system-packages:
 	@command -v redis-server >/dev/null || scripts/apt_install.sh redis-server
+	@ldconfig -p | grep -q libpango-1.0 || scripts/apt_install.sh libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
 
 system-packages-test: system-packages
 	@command -v chromium >/dev/null || scripts/apt_install.sh chromium fonts-dejavu-core
+	@command -v pdftoppm >/dev/null || scripts/apt_install.sh poppler-utils
 
 migrate: install
 	$(FLASK) db upgrade

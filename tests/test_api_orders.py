@@ -69,7 +69,8 @@ def test_transition_to_shipped_records_carrier_and_moves_stock(api, make_product
     assert response.status_code == 200, response.json
     body = OrderOut.model_validate(response.json)
     assert (body.status, body.carrier, body.tracking_number) == ("shipped", "Royal Mail", "RM123456789GB")
-    assert body.events[-1].note.startswith("Royal Mail RM123456789GB")
+    shipped = next(event for event in body.events if event.to == "shipped")
+    assert shipped.note.startswith("Royal Mail RM123456789GB")
     product = api.get("/products/MUG-BLU").json
     assert (product["on_hand"], product["reserved"]) == (3, 0)
 

@@ -41,13 +41,15 @@ def create_app(test_config: dict | None = None) -> Flask:
         emails,
         errors,
         health,
+        invoices,
         orders,
         settings,
         views,
     )
 
     # errors first: its request checks run before the sign-in gate.
-    parts = (errors, auth, views, assets, catalog, customers, orders, board, settings, api, health, emails, background)
+    parts = (errors, auth, views, assets, catalog, customers, orders, board, settings, api, health, emails, invoices,
+             background)
     for part in parts:
         part.init_app(app)
 

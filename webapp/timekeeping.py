@@ -10,14 +10,18 @@ def utcnow() -> datetime:
 
 
 def shop_zone() -> ZoneInfo:
-    """The shop's time zone: the app's SHOP_TIMEZONE, else the environment's, else London."""
-    try:
-        from flask import current_app
+    """The shop's time zone: set in the settings, else SHOP_TIMEZONE, else London (read once per request)."""
+    from flask import current_app, g, has_app_context
 
-        name = current_app.config["SHOP_TIMEZONE"]
-    except RuntimeError:  # outside an app (worker helpers, scripts)
-        name = os.environ.get("SHOP_TIMEZONE", "Europe/London")
-    return ZoneInfo(name)
+    if not has_app_context():  # worker helpers, scripts
+        return ZoneInfo(os.environ.get("SHOP_TIMEZONE", "Europe/London"))
+    if "shop_zone" not in g:
+        from webapp.extensions import db
+        from webapp.settings.models import ShopSettings
+
+        settings = db.session.get(ShopSettings, 1)
+        g.shop_zone = ZoneInfo((settings.time_zone if settings else None) or current_app.config["SHOP_TIMEZONE"])
+    return g.shop_zone
 
 
 def shop_today() -> date:

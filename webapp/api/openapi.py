@@ -173,6 +173,13 @@ def document() -> dict:
                 "get": {"summary": "One order", "parameters": [number],
                         "responses": {"200": _json(OrderOut, "the order"), **_errors(401, 403, 404)}},
             },
+            "/orders/{number}/invoice.pdf": {
+                "get": {"summary": "The order's invoice as PDF, once issued (404 before)", "parameters": [number],
+                        "responses": {"200": {"description": "the invoice",
+                                              "content": {"application/pdf": {"schema": {"type": "string",
+                                                                                         "format": "binary"}}}},
+                                      **_errors(401, 403, 404)}},
+            },
             "/orders/{number}/transitions": {
                 "post": {"summary": "Change an order's status", "parameters": [number, IDEMPOTENCY],
                          "requestBody": _body(TransitionIn),

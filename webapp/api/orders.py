@@ -4,7 +4,7 @@ from typing import Literal
 from flask import request
 from pydantic import Field
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import selectinload, undefer
 
 from webapp.api import api_actor, bp, error_response, requires_scope
 from webapp.api.params import BadInput, json_body, page_number
@@ -82,6 +82,27 @@ def get_order(number: str):
     if order is None:
         return error_response(404, {"number": [f"no order {number}"]})
     return order_detail(order)
+
+
+@bp.get("/orders/<number>/invoice.pdf")
+@requires_scope("orders:read")
+def get_invoice_pdf(number: str):
+    """The order's invoice as PDF once issued and made; 404 before."""
+    from webapp.invoices.models import Invoice
+    from webapp.invoices.routes import pdf_response
+
+    order = _load_order(number)
+    if order is None:
+        return error_response(404, {"number": [f"no order {number}"]})
+    document = db.session.scalars(
+        select(Invoice).where(Invoice.order_id == order.id, Invoice.kind == "invoice").options(undefer(Invoice.pdf))
+    ).first()
+    if document is None:
+        return error_response(404, {"invoice": [f"{number} has no invoice yet"]})
+    if document.pdf is None:
+        return error_response(404, {"invoice": [f"{document.number} is issued; its PDF is being made"]},
+                              {"Retry-After": "5"})
+    return pdf_response(document)
 
 
 @bp.post("/orders/<number>/transitions")

@@ -31,6 +31,17 @@ def order_confirmed(order: Order) -> None:
                 order_id=order.id, order=order)
 
 
+def invoice_ready(document) -> None:
+    """Send the customer their invoice (or credit note) as a PDF attachment."""
+    settings = current_settings()
+    order = document.order
+    if _quiet() or not settings.email_customer_invoice or not order.customer.email:
+        return
+    queue_email(kind=document.kind, dedupe_key=f"{document.kind}:{document.number}", to=order.customer.email,
+                subject=f"{document.title} {document.number} for your order {order.number}", template="invoice",
+                order_id=order.id, attachment_invoice_id=document.id, order=order, document=document)
+
+
 def order_shipped(order: Order) -> None:
     settings = current_settings()
     if _quiet() or not settings.email_customer_shipped or not order.customer.email:

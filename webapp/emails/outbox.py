@@ -17,7 +17,7 @@ from worker import QUEUE_EMAILS
 
 
 def queue_email(*, kind: str, dedupe_key: str, to: str, subject: str, template: str, order_id: int | None = None,
-                **context) -> OutgoingEmail | None:
+                attachment_invoice_id: int | None = None, **context) -> OutgoingEmail | None:
     """Add a message (plain text and HTML from templates/emails/<template>.txt/.html) to the outbox and schedule
     its delivery after the commit. A message with the same ``dedupe_key`` is never queued twice."""
     if db.session.scalar(select(OutgoingEmail.id).where(OutgoingEmail.dedupe_key == dedupe_key)):
@@ -25,6 +25,7 @@ def queue_email(*, kind: str, dedupe_key: str, to: str, subject: str, template: 
     context.setdefault("shop", current_settings())
     email = OutgoingEmail(
         kind=kind, dedupe_key=dedupe_key, to_address=to, subject=subject, order_id=order_id,
+        attachment_invoice_id=attachment_invoice_id,
         text_body=render_template(f"emails/{template}.txt", **context),
         html_body=render_template(f"emails/{template}.html", **context),
     )
@@ -55,6 +56,11 @@ def build_message(email: OutgoingEmail) -> EmailMessage:
     message["Message-ID"] = f"<solo-oms.{email.id}.{email.created_at:%Y%m%d%H%M%S}@{current_app.config['MAIL_DOMAIN']}>"
     message.set_content(email.text_body)
     message.add_alternative(email.html_body, subtype="html")
+    if email.attachment_invoice_id is not None:
+        from webapp.invoices.models import Invoice
+
+        document = db.session.get(Invoice, email.attachment_invoice_id)
+        message.add_attachment(document.pdf, maintype="application", subtype="pdf", filename=document.filename)
     return message
 
 

@@ -1,6 +1,6 @@
 """Taking an order in: validate, match the customer, price the lines, number it, audit it, reserve stock."""
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import select
 
@@ -8,6 +8,7 @@ from webapp.catalog.models import Product
 from webapp.customers.matching import match_or_create_customer
 from webapp.emails import order_messages
 from webapp.extensions import db
+from webapp.invoices.issuing import issue_invoice
 from webapp.orders.audit import audit_order
 from webapp.orders.models import Order, OrderLine
 from webapp.orders.schemas import OrderIn
@@ -43,6 +44,15 @@ def _priority(data: OrderIn, settings: ShopSettings, today: date) -> str:
     if data.due_date and data.due_date <= today + timedelta(days=settings.express_window_days):
         return "express"
     return "standard"
+
+
+def tax_on(amount: Decimal, settings: ShopSettings) -> Decimal:
+    """The tax in (prices include tax) or on top of (they do not) ``amount``, at the shop's rate."""
+    rate = settings.tax_rate_percent or Decimal("0")
+    if not rate:
+        return Decimal("0.00")
+    divisor = (100 + rate) if settings.prices_include_tax else Decimal(100)
+    return (amount * rate / divisor).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def take_order(data: OrderIn, *, actor: str, today: date | None = None) -> Order:
@@ -89,7 +99,9 @@ def take_order(data: OrderIn, *, actor: str, today: date | None = None) -> Order
             line_total=(price * line.quantity).quantize(CENT),
         ))
     order.subtotal = sum((line.line_total for line in order.lines), Decimal("0.00"))
-    order.total = order.subtotal + order.shipping + order.tax - order.discount
+    order.tax = tax_on(order.subtotal + order.shipping - order.discount, settings)
+    order.total = order.subtotal + order.shipping - order.discount + (
+        Decimal("0.00") if settings.prices_include_tax else order.tax)
     too_large = {f"lines.{i}.quantity": [f"makes the line total larger than {MAX_MONEY}"]
                  for i, line in enumerate(order.lines) if line.line_total > MAX_MONEY}
     if not too_large and order.total > MAX_MONEY:
@@ -119,4 +131,6 @@ def take_order(data: OrderIn, *, actor: str, today: date | None = None) -> Order
     order_messages.order_received(order)
     if decision == "confirmed":
         order_messages.order_confirmed(order)
+        if settings.invoice_on == "confirmed":
+            issue_invoice(order, actor=actor)
     return order

@@ -91,6 +91,12 @@ class Order(db.Model):
         return [part for part in parts if part]
 
     @property
+    def customer_address_lines(self) -> list[str]:
+        c = self.customer
+        town = " ".join(part for part in (c.postcode, c.city) if part)
+        return [part for part in (c.address_line1, c.address_line2, town, c.country) if part]
+
+    @property
     def has_shipping_address(self) -> bool:
         return bool(self.ship_line1 and self.ship_city and self.ship_country)
 

@@ -135,7 +135,9 @@ def order_detail(number: str):
 
 
 def _detail_context(order: Order) -> dict:
-    return {"next_statuses": allowed_next(order.status),
+    from webapp.invoices.routes import documents_of
+
+    return {"documents": documents_of(order), "next_statuses": allowed_next(order.status),
             "next_payments": PAYMENT_TRANSITIONS.get(order.payment_status, ()), "carriers": CARRIERS}
 
 

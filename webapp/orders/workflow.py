@@ -13,7 +13,9 @@ from webapp.catalog.stock import (
 )
 from webapp.emails import order_messages
 from webapp.extensions import db
+from webapp.invoices.issuing import find_document, issue_credit_note, issue_invoice
 from webapp.orders.models import Order, OrderEvent
+from webapp.settings.models import current_settings
 from webapp.timekeeping import utcnow
 
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -139,6 +141,8 @@ def transition(order: Order, to: str, *, actor: str, note: str = "", carrier: st
         order_messages.order_confirmed(order)
     elif to == "shipped":
         order_messages.order_shipped(order)
+    if current_settings().invoice_on == to:
+        issue_invoice(order, actor=actor)
 
 
 def _apply_stock_effects(order: Order, current: str, to: str, *, actor: str, restock: bool) -> None:
@@ -169,6 +173,8 @@ def set_payment_status(order: Order, to: str, *, actor: str, note: str = "") -> 
         )
     order.payment_status = to
     record_event(order, kind="payment", actor=actor, from_status=current, to_status=to, note=note)
+    if to == "refunded" and find_document(order) is not None:
+        issue_credit_note(order, actor=actor)
 
 
 def add_note(order: Order, text: str, *, actor: str) -> None:

@@ -1,8 +1,8 @@
 """The shop's settings: audit thresholds and the like, one row edited from the settings page."""
 from decimal import Decimal
 
-from sqlalchemy import Numeric, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import LargeBinary, Numeric, String, Text
+from sqlalchemy.orm import Mapped, deferred, mapped_column
 
 from webapp.extensions import db
 
@@ -24,6 +24,19 @@ class ShopSettings(db.Model):
     email_owner_new_order: Mapped[bool] = mapped_column(default=True)
     email_customer_confirmation: Mapped[bool] = mapped_column(default=True)
     email_customer_shipped: Mapped[bool] = mapped_column(default=True)
+    email_customer_invoice: Mapped[bool] = mapped_column(default=True)
+    # The shop profile printed on invoices.
+    shop_address: Mapped[str] = mapped_column(Text, default="")
+    tax_id: Mapped[str | None] = mapped_column(String(40))
+    payment_details: Mapped[str] = mapped_column(Text, default="")
+    invoice_footer: Mapped[str] = mapped_column(Text, default="")
+    tax_rate_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("0.00"))
+    prices_include_tax: Mapped[bool] = mapped_column(default=True)
+    invoice_on: Mapped[str] = mapped_column(String(16), default="shipped")  # confirmed | shipped | manual
+    paper_size: Mapped[str] = mapped_column(String(8), default="A4")  # A4 | Letter
+    time_zone: Mapped[str | None] = mapped_column(String(64))
+    logo: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+    logo_mime: Mapped[str | None] = mapped_column(String(32))
     # Hash of the one-time token that guards creating the first owner account.
     setup_token_hash: Mapped[str | None] = mapped_column(String(64))
 

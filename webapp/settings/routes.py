@@ -1,10 +1,11 @@
 """Settings: the shop's name and currency, and the audit thresholds."""
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
+from zoneinfo import available_timezones
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
-from pydantic import EmailStr, Field, StrictInt
+from pydantic import EmailStr, Field, StrictInt, field_validator
 
 from webapp.extensions import db
 from webapp.form_input import read_form
@@ -27,11 +28,41 @@ class SettingsIn(StrictInput):
     email_owner_new_order: bool = False
     email_customer_confirmation: bool = False
     email_customer_shipped: bool = False
+    email_customer_invoice: bool = False
+    shop_address: Annotated[str, Field(max_length=1000)] = ""
+    tax_id: Annotated[str, Field(max_length=40)] | None = None
+    payment_details: Annotated[str, Field(max_length=2000)] = ""
+    invoice_footer: Annotated[str, Field(max_length=2000)] = ""
+    tax_rate_percent: Annotated[Decimal, Field(ge=0, le=100, decimal_places=2)] = Decimal("0")
+    prices_include_tax: bool = False
+    invoice_on: Literal["confirmed", "shipped", "manual"] = "shipped"
+    paper_size: Literal["A4", "Letter"] = "A4"
+    time_zone: Annotated[str, Field(max_length=64)] | None = None
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value and value not in available_timezones():
+            raise ValueError("is not a time zone name such as Europe/London")
+        return value
 
 
 INTEGERS = ("duplicate_window_minutes", "express_window_days")
 SWITCHES = ("require_shipping_address", "email_owner_new_order", "email_customer_confirmation",
-            "email_customer_shipped")
+            "email_customer_shipped", "email_customer_invoice", "prices_include_tax")
+LOGO_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
+MAX_LOGO_BYTES = 512 * 1024
+
+
+def read_logo(upload) -> tuple[bytes | None, str | None, str | None]:
+    """(bytes, mime type, error) of an uploaded logo; PNG or JPEG, judged by its content, up to 512 KB."""
+    data = upload.read(MAX_LOGO_BYTES + 1)
+    if len(data) > MAX_LOGO_BYTES:
+        return None, None, "The logo must be at most 512 KB."
+    mime = next((kind for magic, kind in LOGO_TYPES.items() if data.startswith(magic)), None)
+    if mime is None:
+        return None, None, "The logo must be a PNG or JPEG image."
+    return data, mime, None
 
 
 @bp.route("", methods=["GET", "POST"])
@@ -43,7 +74,18 @@ def edit_settings():
     errors = {}
     if request.method == "POST":
         data, errors = read_form(SettingsIn, request.form, integers=INTEGERS, booleans=SWITCHES)
+        upload = request.files.get("logo")
+        logo = mime = None
+        if upload and upload.filename:
+            logo, mime, problem = read_logo(upload)
+            if problem:
+                errors = {**errors, "logo": [problem]}
+                data = None
         if data is not None:
+            if logo is not None:
+                settings.logo, settings.logo_mime = logo, mime
+            elif request.form.get("remove_logo"):
+                settings.logo = settings.logo_mime = None
             for field, value in data.model_dump().items():
                 if field == "currency":
                     value = value.upper()
@@ -56,7 +98,8 @@ def edit_settings():
         values = request.form.to_dict()
     else:
         db.session.commit()  # the first visit creates the settings row
-        values = {field: getattr(settings, field) or "" for field in SettingsIn.model_fields}
+        values = {field: "" if getattr(settings, field) is None else getattr(settings, field)
+                  for field in SettingsIn.model_fields}
         values.update({switch: "on" if getattr(settings, switch) else "" for switch in SWITCHES})
     return render_page("settings/page.html", "settings/_form.html", status=422 if errors else 200,
-                       values=values, errors=errors)
+                       values=values, errors=errors, has_logo=settings.logo_mime is not None)

@@ -1,0 +1,101 @@
+"""Issuing invoices and credit notes for orders, and rendering their PDFs (in the worker)."""
+import base64
+
+from flask import render_template
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from webapp.background.dispatch import schedule_job
+from webapp.extensions import db
+from webapp.invoices.models import Invoice
+from webapp.invoices.numbering import next_document_number
+from webapp.orders.models import Order
+from webapp.settings.models import current_settings
+from webapp.timekeeping import shop_today, utcnow
+from worker import QUEUE_DOCUMENTS
+
+# An invoice is for an order that is going ahead; these never will, or not yet.
+NOT_INVOICEABLE = ("pending", "on_hold", "rejected", "cancelled")
+
+
+class InvoiceRefused(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def find_document(order: Order, kind: str = "invoice") -> Invoice | None:
+    return db.session.scalars(select(Invoice).where(Invoice.order_id == order.id, Invoice.kind == kind)).first()
+
+
+def issue_invoice(order: Order, *, actor: str) -> Invoice:
+    """The order's invoice, issued now with the next number if it has none yet."""
+    if order.status in NOT_INVOICEABLE:
+        raise InvoiceRefused(f"{order.number} is {order.status.replace('_', ' ')}: it cannot be invoiced.")
+    return _issue(order, "invoice", actor=actor)
+
+
+def issue_credit_note(order: Order, *, actor: str) -> Invoice:
+    """A credit note for the whole invoice, when the order was refunded."""
+    if find_document(order) is None:
+        raise InvoiceRefused(f"{order.number} has no invoice to credit.")
+    if order.payment_status != "refunded":
+        raise InvoiceRefused(f"{order.number} is not refunded: mark it refunded first.")
+    return _issue(order, "credit_note", actor=actor)
+
+
+def _issue(order: Order, kind: str, *, actor: str) -> Invoice:
+    from webapp.orders.workflow import record_event  # the workflow also issues invoices; import here, not at load
+
+    existing = find_document(order, kind)
+    if existing is not None:
+        return existing
+    settings = current_settings()
+    document = Invoice(
+        number=next_document_number(kind, shop_today().year), kind=kind, order_id=order.id, issued_at=utcnow(),
+        currency=order.currency, subtotal=order.subtotal, shipping=order.shipping, tax=order.tax,
+        total=order.total, tax_rate_percent=settings.tax_rate_percent or 0,
+    )
+    try:
+        with db.session.begin_nested():  # the same order invoiced at the same moment elsewhere
+            db.session.add(document)
+    except IntegrityError:
+        return find_document(order, kind)
+    record_event(order, kind="invoice", actor=actor, note=f"{document.title} {document.number} issued.")
+    schedule_job("worker.jobs.invoices.render_invoice_pdf", document.id, job_id=f"invoice-pdf-{document.id}",
+                 queue=QUEUE_DOCUMENTS)
+    return document
+
+
+def invoice_html(document: Invoice) -> str:
+    settings = current_settings()
+    logo = None
+    if settings.logo and settings.logo_mime:
+        logo = f"data:{settings.logo_mime};base64,{base64.b64encode(settings.logo).decode()}"
+    credited = find_document(document.order) if document.kind == "credit_note" else None
+    return render_template("invoices/document.html", document=document, order=document.order, shop=settings,
+                           logo=logo, credited=credited)
+
+
+def render_pdf(html: str) -> bytes:
+    from weasyprint import HTML  # heavy: loaded by the worker when it renders, not by every web process
+
+    return HTML(string=html).write_pdf()
+
+
+def render_invoice(invoice_id: int) -> str:
+    """Render and store the PDF of a document (the worker's job); rendering twice changes nothing."""
+    document = db.session.get(Invoice, invoice_id)
+    if document is None:
+        return "no such document"
+    if document.pdf_rendered_at is not None:
+        return "already rendered"
+    document.pdf = render_pdf(invoice_html(document))
+    document.pdf_rendered_at = utcnow()
+    document.render_error = None
+    db.session.commit()
+    from webapp.emails import order_messages
+
+    order_messages.invoice_ready(document)
+    db.session.commit()
+    return f"rendered {document.number}"

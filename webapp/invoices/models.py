@@ -1,0 +1,52 @@
+"""Invoices and credit notes, numbered from gapless per-year sequences."""
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, LargeBinary, Numeric, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+
+from webapp.extensions import db
+from webapp.orders.models import Order
+from webapp.timekeeping import utcnow
+
+SERIES = {"invoice": "INV", "credit_note": "CN"}
+
+
+class DocumentSequence(db.Model):
+    """The last number used per series and year; one row, locked while a number is taken."""
+    __tablename__ = "document_sequences"
+
+    series: Mapped[str] = mapped_column(String(8), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True)
+    last_number: Mapped[int] = mapped_column(default=0)
+
+
+class Invoice(db.Model):
+    __tablename__ = "invoices"
+    # One invoice and at most one (full) credit note per order.
+    __table_args__ = (UniqueConstraint("order_id", "kind", name="uq_invoices_order_kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    kind: Mapped[str] = mapped_column(String(16), default="invoice")  # invoice | credit_note
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    currency: Mapped[str] = mapped_column(String(3))
+    subtotal: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    shipping: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    tax: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    total: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    tax_rate_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    pdf: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+    pdf_rendered_at: Mapped[datetime | None]
+    render_error: Mapped[str | None] = mapped_column(String(500))
+
+    order: Mapped[Order] = relationship()
+
+    @property
+    def title(self) -> str:
+        return "Credit note" if self.kind == "credit_note" else "Invoice"
+
+    @property
+    def filename(self) -> str:
+        return f"{self.number}.pdf"
