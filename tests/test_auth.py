@@ -11,7 +11,8 @@ from webapp.auth.setup_token import issue_setup_token
 from webapp.extensions import db
 
 PUBLIC = {"/healthz", "/login", "/setup", "/static/<path:filename>", "/vendor/<name>", "/api/v1/openapi.json"}
-SAMPLE_ARGS = {"number": "SO-000001", "sku": "MUG-BLU", "customer_id": "1", "key": "confirmed", "email_id": "1"}
+SAMPLE_ARGS = {"number": "SO-000001", "sku": "MUG-BLU", "customer_id": "1", "key": "confirmed", "email_id": "1",
+               "job_id": "send-email-1"}
 
 
 def _routes():

@@ -31,6 +31,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         sqlite_locking.install(extensions.db.engine)
 
     from webapp import (
+        alerts,
         api,
         assets,
         auth,
@@ -42,6 +43,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         errors,
         health,
         invoices,
+        jobs,
         orders,
         settings,
         views,
@@ -49,7 +51,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     # errors first: its request checks run before the sign-in gate.
     parts = (errors, auth, views, assets, catalog, customers, orders, board, settings, api, health, emails, invoices,
-             background)
+             alerts, jobs, background)
     for part in parts:
         part.init_app(app)
 

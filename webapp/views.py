@@ -21,10 +21,14 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(action_label=lambda status: ACTION_LABELS.get(status, status), public_url=public_url)
 
 
+def app_path(endpoint: str, **values) -> str:
+    """The path of a page, also outside any request (workers, commands), where url_for cannot build one."""
+    return current_app.url_map.bind("localhost").build(endpoint, values)
+
+
 def public_url(endpoint: str, **values) -> str:
     """An absolute link for emails, which are often rendered outside any request (workers, commands)."""
-    path = current_app.url_map.bind("localhost").build(endpoint, values)
-    return current_app.config["PUBLIC_URL"].rstrip("/") + path
+    return current_app.config["PUBLIC_URL"].rstrip("/") + app_path(endpoint, **values)
 
 
 def home():

@@ -1,15 +1,22 @@
-"""Every periodic job, declared once. Run by `rq cron worker/schedule.py` (see the Procfile)."""
+"""Every periodic job, declared once. Run by `rq cron worker.schedule` (see the Procfile)."""
 from rq import cron
 
-from worker import QUEUE_DEFAULT
+from worker import QUEUE_DEFAULT, QUEUE_EMAILS
+from worker.jobs.alerts import daily_digest, scan_failed_jobs, scan_stock_and_deadlines
 from worker.jobs.dispatch import dispatch_pending_jobs
 from worker.jobs.heartbeat import record_heartbeat
 
-# (function, queue, seconds between runs)
+# (function, queue, seconds between runs, or a cron string in UTC)
 PERIODIC_JOBS = (
     (record_heartbeat, QUEUE_DEFAULT, 60),
     (dispatch_pending_jobs, QUEUE_DEFAULT, 60),  # work scheduled while Redis was away
+    (scan_stock_and_deadlines, QUEUE_DEFAULT, 300),
+    (scan_failed_jobs, QUEUE_DEFAULT, 300),
+    (daily_digest, QUEUE_EMAILS, "0 6 * * *"),
 )
 
-for function, queue_name, interval in PERIODIC_JOBS:
-    cron.register(function, queue_name=queue_name, interval=interval)
+for function, queue_name, every in PERIODIC_JOBS:
+    if isinstance(every, str):
+        cron.register(function, queue_name=queue_name, cron=every)
+    else:
+        cron.register(function, queue_name=queue_name, interval=every)

@@ -25,6 +25,11 @@ class ShopSettings(db.Model):
     email_customer_confirmation: Mapped[bool] = mapped_column(default=True)
     email_customer_shipped: Mapped[bool] = mapped_column(default=True)
     email_customer_invoice: Mapped[bool] = mapped_column(default=True)
+    email_low_stock_alert: Mapped[bool] = mapped_column(default=True)
+    email_supplier_purchase_request: Mapped[bool] = mapped_column(default=False)
+    email_overdue_alert: Mapped[bool] = mapped_column(default=True)
+    email_failed_job_alert: Mapped[bool] = mapped_column(default=True)
+    email_daily_digest: Mapped[bool] = mapped_column(default=True)
     # The shop profile printed on invoices.
     shop_address: Mapped[str] = mapped_column(Text, default="")
     tax_id: Mapped[str | None] = mapped_column(String(40))

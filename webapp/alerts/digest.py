@@ -1,0 +1,58 @@
+"""The owner's daily digest: what needs doing today, yesterday's sales, and stock at risk."""
+from datetime import UTC, datetime, time, timedelta
+
+from sqlalchemy import func, select
+
+from webapp.alerts.models import Alert
+from webapp.catalog.models import Product
+from webapp.emails.outbox import queue_email
+from webapp.extensions import db
+from webapp.orders.models import Order
+from webapp.settings.models import current_settings
+from webapp.timekeeping import shop_today, shop_zone
+
+WORK = (("Needs attention", ("pending", "on_hold")), ("To pack", ("confirmed",)), ("Packing", ("processing",)))
+
+
+def _utc_bounds(day) -> tuple[datetime, datetime]:
+    zone = shop_zone()
+    start = datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
+    return start, start + timedelta(days=1)
+
+
+def digest_context() -> dict:
+    today = shop_today()
+    counts = dict(db.session.execute(select(Order.status, func.count(Order.id)).group_by(Order.status)).all())
+    start, end = _utc_bounds(today - timedelta(days=1))
+    orders, revenue = db.session.execute(
+        select(func.count(Order.id), func.coalesce(func.sum(Order.total), 0))
+        .where(Order.created_at >= start, Order.created_at < end, Order.status.not_in(("rejected", "cancelled")))
+    ).one()
+    return {
+        "today": today,
+        "work": [(title, sum(counts.get(status, 0) for status in statuses)) for title, statuses in WORK],
+        "due_today": db.session.scalars(
+            select(Order).where(Order.due_date == today, Order.status.in_(("pending", "on_hold", "confirmed",
+                                                                            "processing")))
+            .order_by(Order.id)).all(),
+        "overdue": db.session.scalars(
+            select(Alert).where(Alert.kind == "overdue", Alert.cleared_at.is_(None)).order_by(Alert.id)).all(),
+        "yesterday_orders": orders,
+        "yesterday_revenue": revenue,
+        "low_stock": db.session.scalars(
+            select(Product).where(Product.active.is_(True),
+                                  Product.on_hand - Product.reserved <= Product.reorder_point)
+            .order_by(Product.on_hand - Product.reserved)).all(),
+    }
+
+
+def send_daily_digest() -> bool:
+    """Queue today's digest to the shop's email (once a day, whatever runs it); False when switched off."""
+    settings = current_settings()
+    if not settings.email_daily_digest or not settings.shop_email:
+        return False
+    context = digest_context()
+    queued = queue_email(kind="digest", dedupe_key=f"digest:{context['today'].isoformat()}", to=settings.shop_email,
+                         subject=f"Today at {settings.shop_name}: {context['today']:%A %d %B}", template="digest",
+                         **context)
+    return queued is not None

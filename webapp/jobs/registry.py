@@ -1,0 +1,70 @@
+"""Reading RQ's own queues and registries (RQ keeps the truth about jobs; nothing is copied here)."""
+from dataclasses import dataclass
+from datetime import datetime
+
+from rq import Queue
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
+
+from worker import QUEUES, redis_connection
+
+SHOWN_PER_STATE = 50
+
+
+@dataclass
+class JobRow:
+    id: str
+    queue: str
+    state: str
+    function: str
+    args: str
+    enqueued_at: datetime | None
+    error: str | None
+
+
+def _error_line(job: Job) -> str | None:
+    result = job.latest_result()
+    info = (result.exc_string if result is not None else None) or ""
+    lines = [line for line in info.strip().splitlines() if line.strip()]
+    return lines[-1][:300] if lines else None
+
+
+def jobs_by_state() -> dict[str, list[JobRow]]:
+    """Queued, running, scheduled (waiting to retry) and failed jobs of every queue, newest first."""
+    connection = redis_connection()
+    rows: dict[str, list[JobRow]] = {"failed": [], "running": [], "queued": [], "scheduled": []}
+    for name in QUEUES:
+        queue = Queue(name, connection=connection)
+        sources = {
+            "queued": queue.get_job_ids(0, SHOWN_PER_STATE - 1),
+            "running": queue.started_job_registry.get_job_ids(0, SHOWN_PER_STATE - 1),
+            "scheduled": queue.scheduled_job_registry.get_job_ids(0, SHOWN_PER_STATE - 1),
+            "failed": queue.failed_job_registry.get_job_ids(0, SHOWN_PER_STATE - 1, desc=True),
+        }
+        for state, ids in sources.items():
+            for job in Job.fetch_many(ids, connection=connection):
+                if job is None:
+                    continue
+                rows[state].append(JobRow(
+                    id=job.id, queue=name, state=state, function=job.func_name, args=repr(job.args)[:80],
+                    enqueued_at=job.enqueued_at, error=_error_line(job) if state == "failed" else None))
+    return rows
+
+
+def failed_jobs() -> dict[str, str]:
+    """{job id: last error line} of every failed job."""
+    return {row.id: row.error or "failed" for row in jobs_by_state()["failed"]}
+
+
+def retry_failed_job(job_id: str) -> bool:
+    """Put a failed job back on its queue; False when there is no such failed job."""
+    connection = redis_connection()
+    try:
+        job = Job.fetch(job_id, connection=connection)
+    except NoSuchJobError:
+        return False
+    registry = Queue(job.origin, connection=connection).failed_job_registry
+    if job.id not in registry.get_job_ids():
+        return False
+    registry.requeue(job)
+    return True
