@@ -12,7 +12,7 @@ from webapp.extensions import db
 
 PUBLIC = {"/healthz", "/login", "/setup", "/static/<path:filename>", "/vendor/<name>", "/api/v1/openapi.json"}
 SAMPLE_ARGS = {"number": "SO-000001", "sku": "MUG-BLU", "customer_id": "1", "key": "confirmed", "email_id": "1",
-               "job_id": "send-email-1"}
+               "job_id": "send-email-1", "run_id": "1"}
 
 
 def _routes():

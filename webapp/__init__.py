@@ -45,13 +45,14 @@ def create_app(test_config: dict | None = None) -> Flask:
         invoices,
         jobs,
         orders,
+        printing,
         settings,
         views,
     )
 
     # errors first: its request checks run before the sign-in gate.
     parts = (errors, auth, views, assets, catalog, customers, orders, board, settings, api, health, emails, invoices,
-             alerts, jobs, background)
+             alerts, jobs, printing, background)
     for part in parts:
         part.init_app(app)
 

@@ -8,4 +8,5 @@ from webapp.customers.models import Customer  # noqa: F401
 from webapp.emails.models import OutgoingEmail  # noqa: F401
 from webapp.invoices.models import DocumentSequence, Invoice  # noqa: F401
 from webapp.orders.models import Order, OrderEvent, OrderLine  # noqa: F401
+from webapp.printing.models import PrintRun  # noqa: F401
 from webapp.settings.models import ShopSettings  # noqa: F401

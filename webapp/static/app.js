@@ -26,7 +26,8 @@
   document.addEventListener("htmx:beforeRequest", function (event) {
     var elt = event.detail.elt;
     // Only the board's own poll has the board as its element; tabs, filters and actions are other elements.
-    if (elt && elt.id === "board" && elt.querySelector("form[data-editing]")) {
+    if (elt && elt.id === "board" &&
+        (elt.querySelector("form[data-editing]") || elt.querySelector("input[form=print-form]:checked"))) {
       event.preventDefault();
     }
   });

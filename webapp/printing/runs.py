@@ -1,0 +1,87 @@
+"""Starting a print run and making its PDF (one WeasyPrint document of all the pages, in the worker)."""
+from flask import render_template
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from webapp.background.dispatch import schedule_job
+from webapp.extensions import db
+from webapp.invoices.issuing import invoice_html
+from webapp.invoices.models import Invoice
+from webapp.orders.models import Order
+from webapp.printing.models import PRINT_KINDS, PrintRun
+from webapp.settings.models import current_settings
+from webapp.timekeeping import utcnow
+from worker import QUEUE_DOCUMENTS
+
+MAX_ORDERS = 200
+
+
+class PrintRefused(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def start_print_run(kind: str, numbers: list[str], *, actor: str) -> PrintRun:
+    """Record a print run for these orders and schedule its job (after the commit)."""
+    if kind not in PRINT_KINDS:
+        raise PrintRefused(f"'{kind}' is not something to print; choose invoices or packing slips.")
+    numbers = list(dict.fromkeys(number.strip() for number in numbers if number.strip()))
+    if not numbers:
+        raise PrintRefused("Select at least one order to print.")
+    if len(numbers) > MAX_ORDERS:
+        raise PrintRefused(f"Print at most {MAX_ORDERS} orders at a time.")
+    known = set(db.session.scalars(select(Order.number).where(Order.number.in_(numbers))))
+    unknown = [number for number in numbers if number not in known]
+    if unknown:
+        raise PrintRefused(f"No such order: {', '.join(unknown[:5])}.")
+    run = PrintRun(kind=kind, order_numbers=numbers, requested_by=actor, job_id="pending")
+    db.session.add(run)
+    db.session.flush()
+    run.job_id = f"print-run-{run.id}"
+    schedule_job("worker.jobs.printing.make_print_run", run.id, job_id=run.job_id, queue=QUEUE_DOCUMENTS)
+    return run
+
+
+def packing_slip_html(order: Order) -> str:
+    return render_template("printing/packing_slip.html", order=order, shop=current_settings())
+
+
+def make_print_run(run_id: int, report_progress=lambda done, total: None) -> str:
+    """Render every page of the run into one PDF; documents that do not exist are listed as skipped."""
+    from weasyprint import HTML
+
+    run = db.session.get(PrintRun, run_id)
+    if run is None or run.finished_at is not None:
+        return "nothing to do"
+    orders = {o.number: o for o in db.session.scalars(
+        select(Order).where(Order.number.in_(run.order_numbers)).options(selectinload(Order.lines)))}
+    invoices = {}
+    if run.kind == "invoices":
+        invoices = {i.order_id: i for i in db.session.scalars(
+            select(Invoice).where(Invoice.kind == "invoice", Invoice.order_id.in_([o.id for o in orders.values()])))}
+    pages, skipped = [], []
+    total = len(run.order_numbers)
+    for done, number in enumerate(run.order_numbers, start=1):
+        order = orders[number]
+        if run.kind == "invoices":
+            invoice = invoices.get(order.id)
+            if invoice is None:
+                skipped.append(f"{number}: no invoice issued")
+                html = None
+            else:
+                html = invoice_html(invoice)
+        else:
+            html = packing_slip_html(order)
+        if html is not None:
+            pages.extend(HTML(string=html).render().pages)
+        report_progress(done, total)
+    if pages:
+        first = HTML(string="<p></p>").render()
+        run.pdf = first.copy(pages).write_pdf()
+    else:
+        run.error = "Nothing to print: none of the selected orders has an invoice yet."
+    run.skipped = skipped
+    run.finished_at = utcnow()
+    db.session.commit()
+    return f"{len(pages)} page(s), {len(skipped)} skipped"
