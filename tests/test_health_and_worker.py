@@ -56,3 +56,22 @@ def test_schedule_declares_each_job_once_and_every_job_exists(app):
     for function, queue_name, interval in schedule.PERIODIC_JOBS:
         assert callable(function) and queue_name in QUEUES
         assert (interval > 0) if isinstance(interval, int) else len(interval.split()) == 5
+
+
+def test_job_log_lines_carry_the_job_id(app):
+    import io
+    import logging
+
+    from worker.logs import configure_job_logging
+
+    stream = io.StringIO()
+    handler = configure_job_logging(stream)
+    try:
+        queue = Queue(QUEUE_DEFAULT, connection=redis_connection())
+        job = queue.enqueue("worker.jobs.alerts.scan_stock_and_deadlines", job_id="scan-for-the-log")
+        SimpleWorker([queue], connection=redis_connection()).work(burst=True)
+        assert job.get_status(refresh=True) == "finished"
+    finally:
+        for name in ("webapp", "worker"):
+            logging.getLogger(name).removeHandler(handler)
+    assert "[job scan-for-the-log] worker.jobs.alerts: alerts raised" in stream.getvalue()

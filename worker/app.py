@@ -16,7 +16,9 @@ def job_context():
         return
     if _app is None:
         from webapp import create_app
+        from worker.logs import configure_job_logging
 
+        configure_job_logging()
         _app = create_app()
     with _app.app_context():
         from webapp.extensions import db
