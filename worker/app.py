@@ -1,26 +1,43 @@
-"""The Flask app that jobs run in: created once per worker process, on the first job (never at import)."""
+"""The Flask app that jobs run in: built once per worker process (never at import), before it forks for jobs."""
 from contextlib import contextmanager
 
 from flask import has_app_context
+from rq import Worker
 
 _app = None
 
 
-@contextmanager
-def job_context():
-    """An app context for a job: the current one when the job runs inside the app (tests, a burst worker in a
-    command), else the worker process's own app built from the environment like the web's."""
+def job_app():
+    """The worker process's app, built from the environment like the web's, with job-id logging."""
     global _app
-    if has_app_context():
-        yield
-        return
     if _app is None:
         from webapp import create_app
         from worker.logs import configure_job_logging
 
         configure_job_logging()
         _app = create_app()
-    with _app.app_context():
+    return _app
+
+
+class ShopWorker(Worker):
+    """An RQ worker that builds the app and loads WeasyPrint once in the parent, so the child forked for each
+    job starts warm instead of building them again (the Procfile runs `rq worker -w worker.app.ShopWorker`)."""
+
+    def work(self, *args, **kwargs):
+        job_app()
+        import weasyprint  # noqa: F401 - slow to import; every PDF job needs it
+
+        return super().work(*args, **kwargs)
+
+
+@contextmanager
+def job_context():
+    """An app context for a job: the current one when the job runs inside the app (tests, a burst worker in a
+    command), else the worker process's own app."""
+    if has_app_context():
+        yield
+        return
+    with job_app().app_context():
         from webapp.extensions import db
 
         try:

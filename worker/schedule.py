@@ -6,7 +6,7 @@ from worker.jobs.alerts import daily_digest, scan_failed_jobs, scan_stock_and_de
 from worker.jobs.dispatch import dispatch_pending_jobs
 from worker.jobs.heartbeat import record_heartbeat
 
-# (function, queue, seconds between runs, or a cron string in UTC)
+# (function, queue, seconds between runs, or a cron string in the cron process's local time)
 PERIODIC_JOBS = (
     (record_heartbeat, QUEUE_DEFAULT, 60),
     (dispatch_pending_jobs, QUEUE_DEFAULT, 60),  # work scheduled while Redis was away

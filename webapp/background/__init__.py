@@ -1,8 +1,12 @@
 """Background work handed to RQ through a table: written in the same transaction as the change that needs it,
 enqueued after the commit, and caught up later when Redis was away (nothing lost, nothing doubled)."""
+import logging
+
 from flask import Flask, g
 
 from webapp.background.dispatch import dispatch_pending
+
+log = logging.getLogger(__name__)
 
 
 def init_app(app: Flask) -> None:
@@ -10,6 +14,14 @@ def init_app(app: Flask) -> None:
 
 
 def _dispatch_after_request(error):
-    """After a request that scheduled work (and committed it), hand the work to RQ."""
-    if error is None and g.pop("background_work_scheduled", False):
-        dispatch_pending()
+    """After a request that scheduled work (and committed it), hand that work to RQ.
+
+    The response is already decided: a failure here must not turn a stored order into an error page. Whatever
+    is not handed over now is caught up by the periodic dispatch job.
+    """
+    job_ids = g.pop("scheduled_job_ids", None)
+    if error is None and job_ids:
+        try:
+            dispatch_pending(job_ids)
+        except Exception:  # noqa: BLE001 - logged; the periodic dispatch retries
+            log.exception("dispatching %d job(s) after the request failed", len(job_ids))

@@ -4,6 +4,7 @@ import logging
 from flask import g, has_request_context
 from redis.exceptions import RedisError
 from rq import Queue, Retry
+from rq.exceptions import DuplicateJobError
 from sqlalchemy import select, update
 
 from webapp.background.models import PendingJob
@@ -24,47 +25,39 @@ def schedule_job(function: str, *args, job_id: str, queue: str) -> None:
     if exists is None:
         db.session.add(PendingJob(function=function, args=list(args), job_id=job_id, queue=queue))
     if has_request_context():
-        g.background_work_scheduled = True
+        g.setdefault("scheduled_job_ids", []).append(job_id)
 
 
-def dispatch_pending(limit: int = 500) -> int:
-    """Enqueue waiting jobs on RQ; returns how many were enqueued. Safe to run anywhere, any number of times.
+def dispatch_pending(job_ids: list[str] | None = None, limit: int = 500) -> int:
+    """Enqueue waiting jobs on RQ (only ``job_ids`` when given); returns how many were handed over.
 
-    Each row is claimed with a conditional UPDATE first, so two dispatchers never enqueue the same job.
-    When Redis is down the rows stay waiting and the next dispatch (a later request or the periodic job)
-    picks them up.
+    It ends the caller's transaction, so call it after the commit. Enqueueing comes first and uses the job's
+    fixed id with unique=True: a job already on RQ (another dispatcher, or one that died before marking the
+    row) is not enqueued twice, and a row is marked only once RQ has the job, so nothing is lost between the
+    two. When Redis is down the rows wait for the next dispatch (a later request or the periodic job).
     """
-    db.session.rollback()  # start from what is committed
-    waiting = db.session.scalars(
-        select(PendingJob).where(PendingJob.enqueued_at.is_(None)).order_by(PendingJob.id).limit(limit)
-    ).all()
-    db.session.commit()
-    enqueued = 0
+    db.session.rollback()
+    query = (select(PendingJob.id, PendingJob.function, PendingJob.args, PendingJob.job_id, PendingJob.queue)
+             .where(PendingJob.enqueued_at.is_(None)).order_by(PendingJob.id).limit(limit))
+    if job_ids is not None:
+        query = query.where(PendingJob.job_id.in_(job_ids))
+    waiting = db.session.execute(query).all()
+    db.session.rollback()  # no transaction held while talking to Redis
+    handed_over = []
     try:
         connection = redis_connection()
-        for job in waiting:
-            claimed = db.session.execute(
-                update(PendingJob).where(PendingJob.id == job.id, PendingJob.enqueued_at.is_(None))
-                .values(enqueued_at=utcnow())
-            ).rowcount
-            db.session.commit()
-            if not claimed:
-                continue
+        for row in waiting:
             try:
-                Queue(job.queue, connection=connection).enqueue_call(
-                    job.function, args=tuple(job.args), job_id=job.job_id, retry=RETRY,
+                Queue(row.queue, connection=connection).enqueue_call(
+                    row.function, args=tuple(row.args), job_id=row.job_id, retry=RETRY, unique=True,
                     result_ttl=86400, failure_ttl=30 * 86400,
                 )
-            except Exception:
-                _release(job.id)
-                raise
-            enqueued += 1
+            except DuplicateJobError:
+                pass  # already on RQ
+            handed_over.append(row.id)
     except RedisError as error:
-        log.warning("Redis is unavailable; %d job(s) wait in the database: %s", len(waiting) - enqueued, error)
-    return enqueued
-
-
-def _release(pending_id: int) -> None:
-    db.session.rollback()
-    db.session.execute(update(PendingJob).where(PendingJob.id == pending_id).values(enqueued_at=None))
-    db.session.commit()
+        log.warning("Redis is unavailable; %d job(s) wait in the database: %s", len(waiting) - len(handed_over), error)
+    if handed_over:
+        db.session.execute(update(PendingJob).where(PendingJob.id.in_(handed_over)).values(enqueued_at=utcnow()))
+        db.session.commit()
+    return len(handed_over)

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from webapp.background.dispatch import schedule_job
 from webapp.emails.models import OutgoingEmail
-from webapp.emails.transport import TransportError, deliver
+from webapp.emails.transport import deliver
 from webapp.extensions import db
 from webapp.settings.models import current_settings
 from webapp.timekeeping import utcnow
@@ -38,11 +38,17 @@ def queue_email(*, kind: str, dedupe_key: str, to: str, subject: str, template: 
     return email
 
 
-def retry_email(email: OutgoingEmail) -> None:
-    """Send a failed message again (after its automatic retries ran out)."""
-    email.status = "queued"
+def retry_email(email: OutgoingEmail) -> bool:
+    """Send a failed message again (after its automatic retries ran out); False if it is no longer failed."""
+    requeued = db.session.execute(
+        update(OutgoingEmail).where(OutgoingEmail.id == email.id, OutgoingEmail.status == "failed")
+        .values(status="queued")
+    ).rowcount
+    if not requeued:  # a second click, or it was sent meanwhile
+        return False
     schedule_job("worker.jobs.emails.send_email", email.id, job_id=f"send-email-{email.id}-retry-{email.attempts}",
                  queue=QUEUE_EMAILS)
+    return True
 
 
 def build_message(email: OutgoingEmail) -> EmailMessage:
@@ -83,9 +89,11 @@ def send_outgoing_email(email_id: int) -> str:
     try:
         deliver(build_message(email), smtp_url=current_app.config["SMTP_URL"],
                 outbox_dir=current_app.config["OUTBOX_DIR"])
-    except TransportError as error:
+    except Exception as error:  # any failure before the hand-off: never leave the message stuck in "sending"
+        db.session.rollback()
+        email = db.session.get(OutgoingEmail, email_id)
         email.status = "failed"
-        email.last_error = str(error)[:2000]
+        email.last_error = f"{type(error).__name__}: {error}"[:2000]
         db.session.commit()
         raise
     email.status = "sent"

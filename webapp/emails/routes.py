@@ -33,10 +33,9 @@ def retry(email_id: int):
     email = db.session.get(OutgoingEmail, email_id)
     if email is None:
         abort(404, "There is no such email.")
-    if email.status != "failed":
-        flash(f"That email is {email.status}; only failed emails are sent again.", "error")
-    else:
-        retry_email(email)
+    if retry_email(email):
         db.session.commit()
         flash(f"Sending “{email.subject}” again.", "success")
+    else:
+        flash(f"That email is {email.status}; only failed emails are sent again.", "error")
     return redirect(url_for("emails.list_emails", status=request.args.get("status") or None), 303)

@@ -20,24 +20,34 @@ def deliver(message: EmailMessage, *, smtp_url: str | None, outbox_dir: str, tim
         _write_eml(message, outbox_dir)
         return
     url = urlsplit(smtp_url)
+    try:
+        port = url.port or (465 if url.scheme == "smtps" else 587)
+    except ValueError as error:
+        raise TransportError(f"SMTP_URL has a bad port: {error}") from error
     if url.scheme not in ("smtp", "smtps") or not url.hostname:
         raise TransportError(f"SMTP_URL must look like smtp://user:password@host:port, not {url.scheme}://…")
     options = {key: values[-1].lower() for key, values in parse_qs(url.query).items()}
-    port = url.port or (465 if url.scheme == "smtps" else 587)
     starttls = options.get("starttls", "true" if port == 587 else "false") in ("1", "true", "yes")
     try:
         if url.scheme == "smtps":
             client = smtplib.SMTP_SSL(url.hostname, port, timeout=timeout, context=ssl.create_default_context())
         else:
             client = smtplib.SMTP(url.hostname, port, timeout=timeout)
-        with client:
+        try:
             if starttls:
                 client.starttls(context=ssl.create_default_context())
             if url.username:
                 client.login(unquote(url.username), unquote(url.password or ""))
             client.send_message(message)
+        except BaseException:
+            client.close()
+            raise
     except (OSError, smtplib.SMTPException) as error:
         raise TransportError(f"{type(error).__name__}: {error}") from error
+    try:  # the message is handed over: a failed goodbye must not make it look unsent
+        client.quit()
+    except (OSError, smtplib.SMTPException):
+        client.close()
 
 
 def _write_eml(message: EmailMessage, outbox_dir: str) -> None:

@@ -51,16 +51,21 @@ def _issue(order: Order, kind: str, *, actor: str) -> Invoice:
     if existing is not None:
         return existing
     settings = current_settings()
-    document = Invoice(
-        number=next_document_number(kind, shop_today().year), kind=kind, order_id=order.id, issued_at=utcnow(),
-        currency=order.currency, subtotal=order.subtotal, shipping=order.shipping, tax=order.tax,
-        total=order.total, tax_rate_percent=settings.tax_rate_percent or 0,
-    )
     try:
-        with db.session.begin_nested():  # the same order invoiced at the same moment elsewhere
+        # The number is taken inside the savepoint: if the same order is invoiced at the same moment
+        # elsewhere, the rollback gives the number back, so the sequence stays gapless.
+        with db.session.begin_nested():
+            document = Invoice(
+                number=next_document_number(kind, shop_today().year), kind=kind, order_id=order.id,
+                issued_at=utcnow(), currency=order.currency, subtotal=order.subtotal, shipping=order.shipping,
+                tax=order.tax, total=order.total, tax_rate_percent=settings.tax_rate_percent or 0,
+            )
             db.session.add(document)
     except IntegrityError:
-        return find_document(order, kind)
+        existing = find_document(order, kind)
+        if existing is None:
+            raise
+        return existing
     record_event(order, kind="invoice", actor=actor, note=f"{document.title} {document.number} issued.")
     schedule_job("worker.jobs.invoices.render_invoice_pdf", document.id, job_id=f"invoice-pdf-{document.id}",
                  queue=QUEUE_DOCUMENTS)
@@ -85,17 +90,31 @@ def render_pdf(html: str) -> bytes:
 
 def render_invoice(invoice_id: int) -> str:
     """Render and store the PDF of a document (the worker's job); rendering twice changes nothing."""
+    from webapp.emails import order_messages
+
     document = db.session.get(Invoice, invoice_id)
     if document is None:
         return "no such document"
     if document.pdf_rendered_at is not None:
+        order_messages.invoice_ready(document)  # in case an earlier run stopped right after rendering
+        db.session.commit()
         return "already rendered"
-    document.pdf = render_pdf(invoice_html(document))
+    html = invoice_html(document)
+    db.session.commit()  # no transaction (on SQLite: no write lock) while WeasyPrint works
+    pdf = render_pdf(html)
+    document = db.session.get(Invoice, invoice_id)
+    document.pdf = pdf
     document.pdf_rendered_at = utcnow()
     document.render_error = None
-    db.session.commit()
-    from webapp.emails import order_messages
-
-    order_messages.invoice_ready(document)
+    order_messages.invoice_ready(document)  # the PDF and its email are committed together
     db.session.commit()
     return f"rendered {document.number}"
+
+
+def record_render_failure(invoice_id: int, error: BaseException) -> None:
+    """The last attempt failed: say so on the order page (and stop it waiting)."""
+    db.session.rollback()
+    document = db.session.get(Invoice, invoice_id)
+    if document is not None:
+        document.render_error = f"{type(error).__name__}: {error}"[:500]
+        db.session.commit()

@@ -3,7 +3,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from rq import Queue
-from rq.exceptions import NoSuchJobError
+from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job
 
 from worker import QUEUES, redis_connection
@@ -52,8 +52,15 @@ def jobs_by_state() -> dict[str, list[JobRow]]:
 
 
 def failed_jobs() -> dict[str, str]:
-    """{job id: last error line} of every failed job."""
-    return {row.id: row.error or "failed" for row in jobs_by_state()["failed"]}
+    """{job id: last error line} of every failed job, however many."""
+    connection = redis_connection()
+    failed = {}
+    for name in QUEUES:
+        ids = Queue(name, connection=connection).failed_job_registry.get_job_ids()
+        for job in Job.fetch_many(ids, connection=connection):
+            if job is not None:
+                failed[job.id] = _error_line(job) or "failed"
+    return failed
 
 
 def retry_failed_job(job_id: str) -> bool:
@@ -64,7 +71,8 @@ def retry_failed_job(job_id: str) -> bool:
     except NoSuchJobError:
         return False
     registry = Queue(job.origin, connection=connection).failed_job_registry
-    if job.id not in registry.get_job_ids():
+    try:
+        registry.requeue(job)
+    except InvalidJobOperation:  # not (or no longer) failed: a second click, say
         return False
-    registry.requeue(job)
     return True

@@ -60,22 +60,22 @@ def make_print_run(run_id: int, report_progress=lambda done, total: None) -> str
     if run.kind == "invoices":
         invoices = {i.order_id: i for i in db.session.scalars(
             select(Invoice).where(Invoice.kind == "invoice", Invoice.order_id.in_([o.id for o in orders.values()])))}
-    pages, skipped = [], []
-    total = len(run.order_numbers)
-    for done, number in enumerate(run.order_numbers, start=1):
+    documents, skipped = [], []
+    numbers = list(run.order_numbers)
+    for number in numbers:
         order = orders[number]
-        if run.kind == "invoices":
-            invoice = invoices.get(order.id)
-            if invoice is None:
-                skipped.append(f"{number}: no invoice issued")
-                html = None
-            else:
-                html = invoice_html(invoice)
+        if run.kind == "invoices" and order.id not in invoices:
+            skipped.append(f"{number}: no invoice issued")
+            documents.append(None)
         else:
-            html = packing_slip_html(order)
+            documents.append(invoice_html(invoices[order.id]) if run.kind == "invoices" else packing_slip_html(order))
+    db.session.commit()  # no transaction (on SQLite: no write lock) while WeasyPrint works
+    pages = []
+    for done, html in enumerate(documents, start=1):
         if html is not None:
             pages.extend(HTML(string=html).render().pages)
-        report_progress(done, total)
+        report_progress(done, len(numbers))
+    run = db.session.get(PrintRun, run_id)
     if pages:
         first = HTML(string="<p></p>").render()
         run.pdf = first.copy(pages).write_pdf()
@@ -85,3 +85,13 @@ def make_print_run(run_id: int, report_progress=lambda done, total: None) -> str
     run.finished_at = utcnow()
     db.session.commit()
     return f"{len(pages)} page(s), {len(skipped)} skipped"
+
+
+def record_run_failure(run_id: int, error: BaseException) -> None:
+    """The last attempt failed: finish the run with the error, so its page stops waiting and says why."""
+    db.session.rollback()
+    run = db.session.get(PrintRun, run_id)
+    if run is not None and run.finished_at is None:
+        run.error = f"The PDF could not be made: {type(error).__name__}: {error}"[:2000]
+        run.finished_at = utcnow()
+        db.session.commit()

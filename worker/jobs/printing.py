@@ -2,11 +2,13 @@
 from rq import get_current_job
 
 from worker.app import job_context
+from worker.jobs.invoices import is_last_attempt
 
 
 def make_print_run(run_id: int) -> str:
     """Make the run's PDF; the page polling it reads job.meta["done"] and ["total"]."""
-    from webapp.printing.runs import make_print_run as make
+    from webapp.printing.runs import make_print_run as render_run
+    from webapp.printing.runs import record_run_failure
 
     job = get_current_job()
 
@@ -16,4 +18,9 @@ def make_print_run(run_id: int) -> str:
             job.save_meta()
 
     with job_context():
-        return make(run_id, report)
+        try:
+            return render_run(run_id, report)
+        except Exception as error:
+            if is_last_attempt():
+                record_run_failure(run_id, error)
+            raise

@@ -1,0 +1,111 @@
+"""Handing work to RQ: nothing lost between the database and Redis, nothing done twice, and a real worker
+process started the way the Procfile starts it."""
+import os
+import subprocess
+import sys
+
+from rq import Queue
+from sqlalchemy import select, update
+
+from tests.factories import order_in_status
+from tests.test_emails import inbox, run_jobs  # noqa: F401
+from webapp.background.dispatch import dispatch_pending
+from webapp.background.models import PendingJob
+from webapp.emails.models import OutgoingEmail
+from webapp.extensions import db
+from webapp.invoices.models import Invoice
+from worker import redis_connection
+from worker.jobs.emails import send_email
+
+
+def test_a_job_enqueued_but_not_marked_is_not_enqueued_again(app, make_product):
+    redis_connection().flushdb()
+    make_product("MUG-BLU", stock=10)
+    order_in_status("confirmed", quantity=1)  # schedules the confirmation email
+    assert dispatch_pending() == 1
+    # A dispatcher that died after enqueueing, before marking the row:
+    db.session.execute(update(PendingJob).values(enqueued_at=None))
+    db.session.commit()
+    assert dispatch_pending() == 1  # marked now...
+    assert Queue("emails", connection=redis_connection()).count == 1  # ...but on RQ once
+    assert dispatch_pending() == 0
+
+
+def test_a_request_dispatches_only_its_own_work_and_survives_redis_errors(app, make_product, auth, client):
+    redis_connection().flushdb()
+    make_product("MUG-BLU", stock=10)
+    auth.login()
+    app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"  # nothing listens there
+    response = client.post("/orders/new", data={
+        "customer_name": "Pat", "customer_email": "pat@example.com", "line1": "1 Road", "city": "Leeds",
+        "country": "GB", "line_sku": "MUG-BLU", "line_qty": "1"})
+    assert response.status_code == 303  # the order is stored and the answer is not an error
+    waiting = db.session.scalars(select(PendingJob.job_id).where(PendingJob.enqueued_at.is_(None))).all()
+    assert waiting == ["send-email-1"]
+
+
+def test_a_send_that_fails_before_the_hand_off_is_marked_failed_and_retried_with_backoff(app, make_product):
+    redis_connection().flushdb()
+    app.config["SMTP_URL"] = "smtp://127.0.0.1:notaport"
+    make_product("MUG-BLU", stock=10)
+    order_in_status("confirmed", quantity=1)
+    dispatch_pending()
+    run_jobs()
+    email = db.session.scalars(select(OutgoingEmail)).one()
+    db.session.refresh(email)
+    assert email.status == "failed" and "bad port" in email.last_error
+    queue = Queue("emails", connection=redis_connection())
+    assert queue.scheduled_job_registry.get_job_ids() == ["send-email-1"]  # RQ will try again later
+    assert queue.fetch_job("send-email-1").retries_left == 3
+
+
+def test_two_workers_sending_the_same_email_deliver_it_once(app, make_product, inbox):  # noqa: F811
+    from concurrent.futures import ThreadPoolExecutor
+
+    redis_connection().flushdb()
+    app.config["SMTP_URL"] = inbox.url
+    make_product("MUG-BLU", stock=10)
+    order_in_status("confirmed", quantity=1)
+    email_id = db.session.scalar(select(OutgoingEmail.id))
+    db.session.commit()  # end the test's own read before the workers write
+
+    def send(_):
+        with app.app_context():
+            return send_email(email_id)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        outcomes = list(pool.map(send, range(4)))
+    assert outcomes.count("sent") == 1
+    assert len(inbox.wait_for(1)) == 1
+
+
+def test_a_pdf_that_cannot_be_made_says_so_and_stops_waiting(app, make_product, client, auth, monkeypatch):
+    from webapp.invoices import issuing
+
+    redis_connection().flushdb()
+    make_product("MUG-BLU", stock=10)
+    order = order_in_status("shipped", quantity=1)
+    monkeypatch.setattr(issuing, "render_pdf", lambda html: (_ for _ in ()).throw(RuntimeError("out of paper")))
+    from worker.jobs.invoices import render_invoice_pdf
+
+    invoice_id = db.session.scalar(select(Invoice.id))
+    try:
+        render_invoice_pdf(invoice_id)  # called directly: no RQ retries left, so this is the last attempt
+    except RuntimeError:
+        pass
+    auth.login()
+    panel = client.get(f"/orders/{order.number}/documents", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "the PDF failed: RuntimeError: out of paper" in panel and "hx-trigger" not in panel
+
+
+def test_the_procfile_worker_runs_jobs_in_its_own_process_with_job_ids_in_its_log(app, database_url, redis_server):
+    queue = Queue("default", connection=redis_connection())
+    job = queue.enqueue("worker.jobs.alerts.scan_stock_and_deadlines", job_id="cli-scan")
+    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_server["url"], "SECRET_KEY": "test"}
+    result = subprocess.run(
+        [os.path.join(os.path.dirname(sys.executable), "rq"), "worker", "-w", "worker.app.ShopWorker", "--burst",
+         "--url", redis_server["url"], "default"],
+        env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert job.get_status(refresh=True) == "finished"
+    assert "[job cli-scan] worker.jobs.alerts: alerts raised" in result.stderr + result.stdout
