@@ -122,8 +122,18 @@ def test_the_daily_digest_sums_up_the_day_once(app, make_product, inbox):  # noq
     due = order_in_status("processing", quantity=1)
     due.due_date = shop_today()
     db.session.commit()
-    assert daily_digest() is True
-    assert daily_digest() is False  # once a day
+    from datetime import datetime, time
+
+    from webapp.alerts.digest import send_daily_digest
+    from webapp.background.dispatch import dispatch_pending
+
+    early = datetime.combine(shop_today(), time(5, 30))
+    assert send_daily_digest(now=early) is False  # before 06:00 shop time
+    assert send_daily_digest(now=early.replace(hour=7)) is True
+    assert send_daily_digest(now=early.replace(hour=8)) is False  # once a day
+    assert daily_digest() is False  # the hourly job: already sent today
+    db.session.commit()
+    dispatch_pending()
     run_jobs()
     inbox.wait_for(4)
     digests = [m["message"] for m in inbox.messages if m["message"]["Subject"].startswith("Today at")]
@@ -133,3 +143,16 @@ def test_the_daily_digest_sums_up_the_day_once(app, make_product, inbox):  # noq
                 "Milk jug (JUG-MLK): 1 available")
     for line in expected:
         assert line in digest, line
+
+
+def test_overlapping_scans_do_not_raise_an_alert_twice(app, make_product):
+    setup_shop()
+    make_product("JUG-MLK", stock=1, reorder_point=5)
+    lock = redis_connection().lock("solo-oms:lock:scan-stock-and-deadlines", timeout=60)
+    assert lock.acquire(blocking=False)  # another worker is scanning right now
+    try:
+        assert scan_stock_and_deadlines() == {"skipped": "another scan is running"}
+    finally:
+        lock.release()
+    assert scan_stock_and_deadlines()["low_stock"] == 1
+    assert len(db.session.scalars(select(Alert)).all()) == 1

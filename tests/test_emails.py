@@ -99,6 +99,11 @@ def test_new_order_emails_the_customer_and_the_owner(mail_app, api_token, inbox,
     owner = next(m for m in inbox.messages if m["to"] == ["owner@clay.example"])["message"]
     assert "http://127.0.0.1:5000/orders/SO-000001" in owner.get_body(preferencelist=("plain",)).get_content()
     assert set(db.session.scalars(select(OutgoingEmail.status))) == {"sent"}
+    from webapp.orders.models import OrderEvent
+
+    told = db.session.scalars(select(OrderEvent.note).where(OrderEvent.kind == "email").order_by(OrderEvent.id)).all()
+    assert sorted(told) == ["Email to jane@example.com: Your order SO-000001 is confirmed",
+                            "Email to owner@clay.example: New order SO-000001 from Jane Doe (confirmed)"]
 
 
 def test_shipping_notice_carries_the_tracking_number(mail_app, api_token, inbox, make_product):

@@ -12,7 +12,7 @@ PERIODIC_JOBS = (
     (dispatch_pending_jobs, QUEUE_DEFAULT, 60),  # work scheduled while Redis was away
     (scan_stock_and_deadlines, QUEUE_DEFAULT, 300),
     (scan_failed_jobs, QUEUE_DEFAULT, 300),
-    (daily_digest, QUEUE_EMAILS, "0 6 * * *"),
+    (daily_digest, QUEUE_EMAILS, "0 * * * *"),  # hourly: sent once a day, from 06:00 shop time
 )
 
 for function, queue_name, every in PERIODIC_JOBS:

@@ -46,10 +46,16 @@ def digest_context() -> dict:
     }
 
 
-def send_daily_digest() -> bool:
-    """Queue today's digest to the shop's email (once a day, whatever runs it); False when switched off."""
+DIGEST_HOUR = 6
+
+
+def send_daily_digest(now: datetime | None = None) -> bool:
+    """Queue today's digest to the shop's email, once a day from 06:00 shop time (the job runs hourly);
+    False when switched off, too early, or already sent today."""
     settings = current_settings()
     if not settings.email_daily_digest or not settings.shop_email:
+        return False
+    if (now or datetime.now(shop_zone())).hour < DIGEST_HOUR:
         return False
     context = digest_context()
     queued = queue_email(kind="digest", dedupe_key=f"digest:{context['today'].isoformat()}", to=settings.shop_email,

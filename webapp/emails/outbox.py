@@ -99,5 +99,10 @@ def send_outgoing_email(email_id: int) -> str:
     email.status = "sent"
     email.sent_at = utcnow()
     email.last_error = None
+    if email.order_id is not None:  # the order's timeline says what its customer (or the owner) was told
+        from webapp.orders.models import OrderEvent
+
+        db.session.add(OrderEvent(order_id=email.order_id, kind="email", actor="system", created_at=email.sent_at,
+                                  note=f"Email to {email.to_address}: {email.subject}"))
     db.session.commit()
     return "sent"
