@@ -96,3 +96,21 @@ def test_cards_on_the_board_can_be_selected_for_printing(shop, client):
     order = order_in_status("confirmed", quantity=1)
     html = client.get("/board").get_data(as_text=True)
     assert 'id="print-form"' in html and f'value="{order.number}" form="print-form"' in html
+
+
+def test_reprinted_invoices_are_the_documents_the_customer_got(shop, client):
+    from webapp.settings.models import current_settings
+
+    current_settings().shop_name = "Clay & Co"
+    db.session.commit()
+    shipped = order_in_status("shipped", quantity=1)
+    from webapp.background.dispatch import dispatch_pending
+
+    dispatch_pending()
+    run_jobs()  # the invoice PDF is made now
+    current_settings().shop_name = "Renamed Pottery Ltd"
+    db.session.commit()
+    client.post("/prints", data={"kind": "invoices", "order": shipped.number})
+    run_jobs()
+    text = pages_text(client.get("/prints/1.pdf").data)[0]
+    assert "Clay & Co" in text and "Renamed Pottery" not in text

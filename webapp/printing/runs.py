@@ -1,11 +1,13 @@
-"""Starting a print run and making its PDF (one WeasyPrint document of all the pages, in the worker)."""
+"""Starting a print run and making its PDF (all its documents in one file, in the worker)."""
+import io
+
 from flask import render_template
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import selectinload, undefer
 
 from webapp.background.dispatch import schedule_job
 from webapp.extensions import db
-from webapp.invoices.issuing import invoice_html
+from webapp.invoices.issuing import invoice_html, render_pdf
 from webapp.invoices.models import Invoice
 from webapp.orders.models import Order
 from webapp.printing.models import PRINT_KINDS, PrintRun
@@ -48,43 +50,48 @@ def packing_slip_html(order: Order) -> str:
 
 
 def make_print_run(run_id: int, report_progress=lambda done, total: None) -> str:
-    """Render every page of the run into one PDF; documents that do not exist are listed as skipped."""
-    from weasyprint import HTML
+    """Put every document of the run into one PDF. Invoices use the PDF stored when they were issued, so a
+    reprint is the same document the customer got; packing slips are made now. Orders without an invoice are
+    listed as skipped."""
+    from pypdf import PdfWriter
 
     run = db.session.get(PrintRun, run_id)
     if run is None or run.finished_at is not None:
         return "nothing to do"
+    numbers = list(run.order_numbers)
     orders = {o.number: o for o in db.session.scalars(
-        select(Order).where(Order.number.in_(run.order_numbers)).options(selectinload(Order.lines)))}
+        select(Order).where(Order.number.in_(numbers)).options(selectinload(Order.lines)))}
     invoices = {}
     if run.kind == "invoices":
         invoices = {i.order_id: i for i in db.session.scalars(
-            select(Invoice).where(Invoice.kind == "invoice", Invoice.order_id.in_([o.id for o in orders.values()])))}
-    documents, skipped = [], []
-    numbers = list(run.order_numbers)
+            select(Invoice).where(Invoice.kind == "invoice", Invoice.order_id.in_([o.id for o in orders.values()]))
+            .options(undefer(Invoice.pdf)))}
+    documents, skipped = [], []  # each: stored PDF bytes, or HTML to render
     for number in numbers:
         order = orders[number]
-        if run.kind == "invoices" and order.id not in invoices:
+        if run.kind == "packing_slips":
+            documents.append(packing_slip_html(order))
+        elif order.id not in invoices:
             skipped.append(f"{number}: no invoice issued")
-            documents.append(None)
         else:
-            documents.append(invoice_html(invoices[order.id]) if run.kind == "invoices" else packing_slip_html(order))
+            invoice = invoices[order.id]
+            documents.append(invoice.pdf if invoice.pdf is not None else invoice_html(invoice))
     db.session.commit()  # no transaction (on SQLite: no write lock) while WeasyPrint works
-    pages = []
-    for done, html in enumerate(documents, start=1):
-        if html is not None:
-            pages.extend(HTML(string=html).render().pages)
-        report_progress(done, len(numbers))
+    writer = PdfWriter()
+    for done, document in enumerate(documents, start=1):
+        writer.append(io.BytesIO(document if isinstance(document, bytes) else render_pdf(document)))
+        report_progress(done, len(documents))
     run = db.session.get(PrintRun, run_id)
-    if pages:
-        first = HTML(string="<p></p>").render()
-        run.pdf = first.copy(pages).write_pdf()
+    if documents:
+        output = io.BytesIO()
+        writer.write(output)
+        run.pdf = output.getvalue()
     else:
         run.error = "Nothing to print: none of the selected orders has an invoice yet."
     run.skipped = skipped
     run.finished_at = utcnow()
     db.session.commit()
-    return f"{len(pages)} page(s), {len(skipped)} skipped"
+    return f"{len(documents)} document(s), {len(skipped)} skipped"
 
 
 def record_run_failure(run_id: int, error: BaseException) -> None:
