@@ -72,7 +72,14 @@ def test_overdue_orders_are_flagged_and_cleared_when_shipped(app, make_product):
     on_time = order_in_status("confirmed", quantity=1)
     on_time.due_date = shop_today() + timedelta(days=2)
     db.session.commit()
-    assert scan_stock_and_deadlines()["overdue"] == 1
+    soon = order_in_status("confirmed", quantity=1)
+    soon.due_date = shop_today() + timedelta(days=1)
+    packing = order_in_status("processing", quantity=1)
+    packing.due_date = shop_today()
+    db.session.commit()
+    assert scan_stock_and_deadlines()["overdue"] == 2
+    risky = db.session.scalars(select(Alert).where(Alert.kind == "at_risk")).one()
+    assert risky.subject == f"order:{soon.number}" and "is due tomorrow and is still confirmed" in risky.message
     alert = db.session.scalars(select(Alert).where(Alert.kind == "overdue")).one()
     assert alert.subject == f"order:{late.number}" and "still confirmed" in alert.message
     assert len(emails("overdue")) == 1

@@ -36,7 +36,8 @@ def digest_context() -> dict:
                                                                             "processing")))
             .order_by(Order.id)).all(),
         "overdue": db.session.scalars(
-            select(Alert).where(Alert.kind == "overdue", Alert.cleared_at.is_(None)).order_by(Alert.id)).all(),
+            select(Alert).where(Alert.kind.in_(("overdue", "at_risk")), Alert.cleared_at.is_(None))
+            .order_by(Alert.kind.desc(), Alert.id)).all(),
         "yesterday_orders": orders,
         "yesterday_revenue": revenue,
         "low_stock": db.session.scalars(

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from webapp.extensions import db
 from webapp.timekeeping import utcnow
 
-ALERT_KINDS = ("low_stock", "overdue", "failed_job")
+ALERT_KINDS = ("low_stock", "overdue", "at_risk", "failed_job")
 
 
 class Alert(db.Model):

@@ -1,4 +1,6 @@
 """The periodic checks that raise and clear alerts, and the emails they send (once per alert)."""
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from webapp.alerts.models import Alert
@@ -68,21 +70,31 @@ def scan_low_stock() -> int:
     return len(raised)
 
 
+# Not packed yet and due by tomorrow: at risk of being late (until forecasts predict ship dates).
+NOT_PACKED = ("pending", "on_hold", "confirmed")
+
+
 def scan_overdue() -> int:
-    """Open orders whose due date has passed."""
+    """Open orders whose due date has passed, and those at risk: due by tomorrow and not being packed yet."""
     settings = current_settings()
-    late = db.session.scalars(
-        select(Order).where(Order.status.in_(OPEN_STATUSES), Order.due_date < shop_today()).order_by(Order.due_date)
+    today = shop_today()
+    due_soon = db.session.scalars(
+        select(Order).where(Order.status.in_(OPEN_STATUSES), Order.due_date <= today + timedelta(days=1))
+        .order_by(Order.due_date, Order.id)
     ).all()
-    current = {
-        f"order:{o.number}": (f"{o.number} for {o.customer.name} was due {o.due_date:%d %b} and is still "
-                              f"{o.status.replace('_', ' ')}.", app_path("orders.order_detail", number=o.number))
-        for o in late
-    }
-    raised = reconcile("overdue", current)
+
+    def entry(order: Order, text: str) -> tuple[str, str]:
+        return f"{order.number} for {order.customer.name} {text}", app_path("orders.order_detail", number=order.number)
+
+    late = {f"order:{o.number}": entry(o, f"was due {o.due_date:%d %b} and is still {o.status.replace('_', ' ')}.")
+            for o in due_soon if o.due_date < today}
+    at_risk = {f"order:{o.number}": entry(o, f"is due {'today' if o.due_date == today else 'tomorrow'} and is "
+                                             f"still {o.status.replace('_', ' ')}.")
+               for o in due_soon if o.due_date >= today and o.status in NOT_PACKED}
+    raised = reconcile("overdue", late) + reconcile("at_risk", at_risk)
     if raised and settings.email_overdue_alert and settings.shop_email:
         queue_email(kind="overdue", dedupe_key=f"overdue:{raised[0].id}", to=settings.shop_email,
-                    subject=f"{len(raised)} order(s) are overdue", template="overdue", alerts=raised)
+                    subject=f"{len(raised)} order(s) are late or at risk", template="overdue", alerts=raised)
     return len(raised)
 
 
