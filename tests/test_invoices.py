@@ -245,3 +245,30 @@ def test_invoice_page_picture(shop):
                    check=True)
     pdf.unlink()
     assert (folder / "invoice.png").stat().st_size > 5000
+
+
+def test_partial_refunds_get_credit_notes_for_their_amounts_and_the_rest_at_full_refund(shop, client, auth):
+    shop.tax_rate_percent = Decimal("20")
+    db.session.commit()
+    order = order_in_status("shipped", quantity=3)  # invoice 42.00 including 7.00 tax
+    auth.login()
+    client.post(f"/orders/{order.number}/payment", data={"payment_status": "paid"})
+    for amount, message in (("", "Say how much was refunded"), ("lots", "must be an amount such as 12.50"),
+                            ("50.00", "at most 42.00"), ("-1", "must be an amount")):
+        page = client.post(f"/orders/{order.number}/payment", data={
+            "payment_status": "partially_refunded", "refund_amount": amount}, follow_redirects=True)
+        assert message in page.get_data(as_text=True), amount
+    assert client.post(f"/orders/{order.number}/payment", data={
+        "payment_status": "partially_refunded", "refund_amount": "£12.00"}).status_code == 303
+    notes = db.session.scalars(select(Invoice).where(Invoice.kind == "credit_note")).all()
+    assert [(str(n.total), str(n.tax)) for n in notes] == [("12.00", "2.00")]
+    client.post(f"/orders/{order.number}/payment", data={"payment_status": "refunded"})
+    notes = db.session.scalars(select(Invoice).where(Invoice.kind == "credit_note").order_by(Invoice.id)).all()
+    assert [str(n.total) for n in notes] == ["12.00", "30.00"]
+    assert len({n.number for n in notes}) == 2
+    from webapp.invoices.issuing import render_invoice
+
+    render_invoice(notes[0].id)
+    db.session.refresh(notes[0])
+    text = pdf_text(notes[0].pdf)
+    assert "Partial refund of invoice INV-" in text and "£12.00" in text

@@ -1,8 +1,9 @@
 """Issuing invoices and credit notes for orders, and rendering their PDFs (in the worker)."""
 import base64
+from decimal import ROUND_HALF_UP, Decimal
 
 from flask import render_template
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from webapp.background.dispatch import schedule_job
@@ -12,6 +13,7 @@ from webapp.invoices.numbering import next_document_number
 from webapp.orders.models import Order
 from webapp.settings.models import current_settings
 from webapp.timekeeping import shop_today, utcnow
+from webapp.validation import CENT
 from worker import QUEUE_DOCUMENTS
 
 # An invoice is for an order that is going ahead; these never will, or not yet.
@@ -35,21 +37,39 @@ def issue_invoice(order: Order, *, actor: str) -> Invoice:
     return _issue(order, "invoice", actor=actor)
 
 
-def issue_credit_note(order: Order, *, actor: str) -> Invoice:
-    """A credit note for the whole invoice, when the order was refunded."""
-    if find_document(order) is None:
+def credited_so_far(order: Order) -> Decimal:
+    return db.session.scalar(select(func.coalesce(func.sum(Invoice.total), 0))
+                             .where(Invoice.order_id == order.id, Invoice.kind == "credit_note"))
+
+
+def issue_credit_note(order: Order, *, actor: str, amount: Decimal | None = None) -> Invoice:
+    """A credit note for a refund: ``amount`` of the invoice (a partial refund), or all that is not yet credited."""
+    invoice = find_document(order)
+    if invoice is None:
         raise InvoiceRefused(f"{order.number} has no invoice to credit.")
-    if order.payment_status != "refunded":
-        raise InvoiceRefused(f"{order.number} is not refunded: mark it refunded first.")
-    return _issue(order, "credit_note", actor=actor)
+    if order.payment_status not in ("refunded", "partially_refunded"):
+        raise InvoiceRefused(f"{order.number} is not refunded: mark it refunded or partly refunded first.")
+    remaining = invoice.total - Decimal(credited_so_far(order))
+    if remaining <= 0:
+        raise InvoiceRefused(f"{invoice.number} is credited in full already.")
+    amount = remaining if amount is None else amount
+    if amount <= 0 or amount > remaining:
+        raise InvoiceRefused(f"A credit for {invoice.number} must be more than 0 and at most {remaining:.2f}.")
+    return _issue(order, "credit_note", actor=actor, amount=amount, invoice=invoice)
 
 
-def _issue(order: Order, kind: str, *, actor: str) -> Invoice:
+def _issue(order: Order, kind: str, *, actor: str, amount: Decimal | None = None,
+           invoice: Invoice | None = None) -> Invoice:
     from webapp.orders.workflow import record_event  # the workflow also issues invoices; import here, not at load
 
-    existing = find_document(order, kind)
-    if existing is not None:
-        return existing
+    if kind == "invoice":
+        existing = find_document(order, kind)
+        if existing is not None:
+            return existing
+    amounts = {"subtotal": order.subtotal, "shipping": order.shipping, "tax": order.tax, "total": order.total}
+    if kind == "credit_note" and amount != invoice.total:  # part of the invoice: its tax in proportion
+        tax = (invoice.tax * amount / invoice.total).quantize(CENT, rounding=ROUND_HALF_UP) if invoice.total else 0
+        amounts = {"subtotal": amount - tax, "shipping": Decimal("0.00"), "tax": tax, "total": amount}
     settings = current_settings()
     try:
         # The number is taken inside the savepoint: if the same order is invoiced at the same moment
@@ -57,12 +77,12 @@ def _issue(order: Order, kind: str, *, actor: str) -> Invoice:
         with db.session.begin_nested():
             document = Invoice(
                 number=next_document_number(kind, shop_today().year), kind=kind, order_id=order.id,
-                issued_at=utcnow(), currency=order.currency, subtotal=order.subtotal, shipping=order.shipping,
-                tax=order.tax, total=order.total, tax_rate_percent=settings.tax_rate_percent or 0,
+                issued_at=utcnow(), currency=order.currency, tax_rate_percent=settings.tax_rate_percent or 0,
+                **amounts,
             )
             db.session.add(document)
     except IntegrityError:
-        existing = find_document(order, kind)
+        existing = find_document(order, kind) if kind == "invoice" else None
         if existing is None:
             raise
         return existing

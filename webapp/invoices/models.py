@@ -2,7 +2,7 @@
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, LargeBinary, Numeric, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, Numeric, String, text
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from webapp.extensions import db
@@ -23,8 +23,11 @@ class DocumentSequence(db.Model):
 
 class Invoice(db.Model):
     __tablename__ = "invoices"
-    # One invoice and at most one (full) credit note per order.
-    __table_args__ = (UniqueConstraint("order_id", "kind", name="uq_invoices_order_kind"),)
+    # One invoice per order; credit notes, one per refund, as many as refunds.
+    __table_args__ = (
+        Index("uq_invoices_one_invoice_per_order", "order_id", unique=True,
+              postgresql_where=text("kind = 'invoice'"), sqlite_where=text("kind = 'invoice'")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(20), unique=True)

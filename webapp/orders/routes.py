@@ -1,4 +1,6 @@
 """Order pages: list, entry form, detail with timeline, and the actions that move an order along."""
+from decimal import Decimal, InvalidOperation
+
 from flask import (
     Blueprint,
     abort,
@@ -32,6 +34,7 @@ from webapp.orders.workflow import (
     transition,
 )
 from webapp.sqlite_locking import reads_only
+from webapp.validation import MAX_MONEY
 from webapp.views import (
     is_fragment_request,
     page_from_query,
@@ -185,6 +188,20 @@ def change_status(number: str):
     return redirect(next_url, 303)
 
 
+def _refund_amount(raw: str | None) -> Decimal | None:
+    """The refunded amount typed on the order page, or None when none was typed."""
+    if raw is None or not raw.strip():
+        return None
+    try:
+        amount = Decimal(raw.strip().lstrip("£$€").replace(",", ""))
+    except InvalidOperation:
+        amount = None
+    if amount is None or not amount.is_finite() or amount <= 0 or amount.as_tuple().exponent < -2 \
+            or amount > MAX_MONEY:
+        raise TransitionRefused("The refunded amount must be an amount such as 12.50.", field="refund_amount")
+    return amount
+
+
 @bp.post("/<number>/payment")
 def change_payment(number: str):
     """Mark the order paid, refunded or partly refunded."""
@@ -192,7 +209,8 @@ def change_payment(number: str):
     next_url = _safe_next(url_for("orders.order_detail", number=number))
     try:
         set_payment_status(order, request.form.get("payment_status", ""), actor=_actor(),
-                           note=request.form.get("note", "").strip()[:2000])
+                           note=request.form.get("note", "").strip()[:2000],
+                           amount=_refund_amount(request.form.get("refund_amount")))
     except TransitionRefused as refusal:
         return _refused(order, refusal, next_url)
     db.session.commit()

@@ -3,6 +3,7 @@
 Status and payment status are separate axes. Every change writes an OrderEvent.
 """
 from collections import Counter
+from decimal import Decimal
 
 from webapp.catalog.stock import (
     StockError,
@@ -13,7 +14,7 @@ from webapp.catalog.stock import (
 )
 from webapp.emails import order_messages
 from webapp.extensions import db
-from webapp.invoices.issuing import find_document, issue_credit_note, issue_invoice
+from webapp.invoices.issuing import InvoiceRefused, credited_so_far, find_document, issue_credit_note, issue_invoice
 from webapp.orders.models import Order, OrderEvent
 from webapp.settings.models import current_settings
 from webapp.timekeeping import utcnow
@@ -161,8 +162,9 @@ def _apply_stock_effects(order: Order, current: str, to: str, *, actor: str, res
             restock_return(product_id, quantity, order_id=order.id, actor=actor)
 
 
-def set_payment_status(order: Order, to: str, *, actor: str, note: str = "") -> None:
-    """Record a payment or refund; payment status moves on its own axis."""
+def set_payment_status(order: Order, to: str, *, actor: str, note: str = "", amount: Decimal | None = None) -> None:
+    """Record a payment or refund; payment status moves on its own axis. A refund of an invoiced order issues a
+    credit note: for ``amount`` when partly refunded, for what is left when refunded."""
     current = order.payment_status
     if to not in PAYMENT_TRANSITIONS:
         raise TransitionRefused(f"'{to}' is not a payment status.", field="payment_status")
@@ -171,10 +173,19 @@ def set_payment_status(order: Order, to: str, *, actor: str, note: str = "") -> 
             f"Order {order.number} is {current.replace('_', ' ')}; it cannot become {to.replace('_', ' ')}.",
             field="payment_status",
         )
+    if to == "partially_refunded" and amount is None:
+        raise TransitionRefused("Say how much was refunded.", field="refund_amount")
     order.payment_status = to
+    if amount is not None:
+        note = " ".join(filter(None, [f"{amount:.2f} {order.currency} refunded.", note]))
     record_event(order, kind="payment", actor=actor, from_status=current, to_status=to, note=note)
-    if to == "refunded" and find_document(order) is not None:
-        issue_credit_note(order, actor=actor)
+    if to in ("refunded", "partially_refunded") and find_document(order) is not None:
+        if to == "refunded" and Decimal(credited_so_far(order)) >= find_document(order).total:
+            return  # the partial refunds already credited everything
+        try:
+            issue_credit_note(order, actor=actor, amount=amount if to == "partially_refunded" else None)
+        except InvoiceRefused as refusal:
+            raise TransitionRefused(refusal.message, field="refund_amount") from refusal
 
 
 def add_note(order: Order, text: str, *, actor: str) -> None:
