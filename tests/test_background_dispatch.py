@@ -109,3 +109,39 @@ def test_the_procfile_worker_runs_jobs_in_its_own_process_with_job_ids_in_its_lo
     assert result.returncode == 0, result.stderr[-2000:]
     assert job.get_status(refresh=True) == "finished"
     assert "[job cli-scan] worker.jobs.alerts: alerts raised" in result.stderr + result.stdout
+
+
+def test_old_dispatched_jobs_are_pruned_but_waiting_ones_kept(app, make_product):
+    from datetime import timedelta
+
+    from webapp.background.dispatch import prune_dispatched
+    from webapp.timekeeping import utcnow
+
+    redis_connection().flushdb()
+    make_product("MUG-BLU", stock=10)
+    order_in_status("confirmed", quantity=1)
+    order_in_status("confirmed", quantity=1)
+    dispatch_pending(["send-email-1"])
+    db.session.execute(update(PendingJob).where(PendingJob.job_id == "send-email-1")
+                       .values(enqueued_at=utcnow() - timedelta(days=8)))
+    db.session.commit()
+    assert prune_dispatched() == 1
+    assert db.session.scalars(select(PendingJob.job_id)).all() == ["send-email-2"]
+
+
+def test_an_email_stuck_in_sending_can_be_marked_failed_by_the_owner(app, make_product, client, auth):
+    from datetime import timedelta
+
+    from webapp.timekeeping import utcnow
+
+    make_product("MUG-BLU", stock=10)
+    order_in_status("confirmed", quantity=1)
+    db.session.execute(update(OutgoingEmail).values(status="sending", created_at=utcnow() - timedelta(hours=1)))
+    db.session.commit()
+    auth.login()
+    assert "Mark failed" in client.get("/emails").get_data(as_text=True)
+    client.post("/emails/1/give-up")
+    email = db.session.scalars(select(OutgoingEmail)).one()
+    db.session.refresh(email)
+    assert email.status == "failed" and "may or may not have gone out" in email.last_error
+    assert "Only an email stuck" in client.post("/emails/1/give-up", follow_redirects=True).get_data(as_text=True)

@@ -272,3 +272,18 @@ def test_partial_refunds_get_credit_notes_for_their_amounts_and_the_rest_at_full
     db.session.refresh(notes[0])
     text = pdf_text(notes[0].pdf)
     assert "Partial refund of invoice INV-" in text and "£12.00" in text
+
+
+def test_demo_invoices_are_not_emailed_even_when_made_later_by_the_worker(shop, app, inbox):  # noqa: F811
+    from flask import g
+
+    app.config.update(SMTP_URL=inbox.url)
+    g.suppress_notifications = True  # what the demo seed does
+    order_in_status("shipped", quantity=1)
+    g.suppress_notifications = False
+    from webapp.background.dispatch import dispatch_pending
+
+    dispatch_pending()
+    run_jobs()
+    assert db.session.scalars(select(Invoice)).one().pdf_rendered_at is not None
+    assert inbox.messages == []

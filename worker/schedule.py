@@ -3,7 +3,7 @@ from rq import cron
 
 from worker import QUEUE_DEFAULT, QUEUE_EMAILS
 from worker.jobs.alerts import daily_digest, scan_failed_jobs, scan_stock_and_deadlines
-from worker.jobs.dispatch import dispatch_pending_jobs
+from worker.jobs.dispatch import dispatch_pending_jobs, prune_dispatched_jobs
 from worker.jobs.heartbeat import record_heartbeat
 
 # (function, queue, seconds between runs, or a cron string in the cron process's local time)
@@ -13,6 +13,7 @@ PERIODIC_JOBS = (
     (scan_stock_and_deadlines, QUEUE_DEFAULT, 300),
     (scan_failed_jobs, QUEUE_DEFAULT, 300),
     (daily_digest, QUEUE_EMAILS, "0 * * * *"),  # hourly: sent once a day, from 06:00 shop time
+    (prune_dispatched_jobs, QUEUE_DEFAULT, "30 3 * * *"),
 )
 
 for function, queue_name, every in PERIODIC_JOBS:

@@ -61,3 +61,15 @@ def dispatch_pending(job_ids: list[str] | None = None, limit: int = 500) -> int:
         db.session.execute(update(PendingJob).where(PendingJob.id.in_(handed_over)).values(enqueued_at=utcnow()))
         db.session.commit()
     return len(handed_over)
+
+
+def prune_dispatched(days: int = 7) -> int:
+    """Forget jobs handed to RQ more than ``days`` ago (RQ keeps their results and failures)."""
+    from datetime import timedelta
+
+    from sqlalchemy import delete
+
+    cutoff = utcnow() - timedelta(days=days)
+    removed = db.session.execute(delete(PendingJob).where(PendingJob.enqueued_at < cutoff)).rowcount
+    db.session.commit()
+    return removed

@@ -35,7 +35,7 @@ def invoice_ready(document) -> None:
     """Send the customer their invoice (or credit note) as a PDF attachment."""
     settings = current_settings()
     order = document.order
-    if _quiet() or not settings.email_customer_invoice or not order.customer.email:
+    if _quiet() or not document.email_customer or not settings.email_customer_invoice or not order.customer.email:
         return
     queue_email(kind=document.kind, dedupe_key=f"{document.kind}:{document.number}", to=order.customer.email,
                 subject=f"{document.title} {document.number} for your order {order.number}", template="invoice",

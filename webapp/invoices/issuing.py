@@ -2,7 +2,7 @@
 import base64
 from decimal import ROUND_HALF_UP, Decimal
 
-from flask import render_template
+from flask import g, render_template
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -78,7 +78,7 @@ def _issue(order: Order, kind: str, *, actor: str, amount: Decimal | None = None
             document = Invoice(
                 number=next_document_number(kind, shop_today().year), kind=kind, order_id=order.id,
                 issued_at=utcnow(), currency=order.currency, tax_rate_percent=settings.tax_rate_percent or 0,
-                **amounts,
+                email_customer=not g.get("suppress_notifications"), **amounts,
             )
             db.session.add(document)
     except IntegrityError:

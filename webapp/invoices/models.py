@@ -43,6 +43,8 @@ class Invoice(db.Model):
     pdf: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
     pdf_rendered_at: Mapped[datetime | None]
     render_error: Mapped[str | None] = mapped_column(String(500))
+    # Decided when issued (the worker that makes the PDF later cannot know, e.g., that a demo seed issued it).
+    email_customer: Mapped[bool] = mapped_column(default=True)
 
     order: Mapped[Order] = relationship()
 

@@ -8,3 +8,11 @@ def dispatch_pending_jobs() -> int:
 
     with job_context():
         return dispatch_pending()
+
+
+def prune_dispatched_jobs() -> int:
+    """Delete the database's record of jobs handed to RQ a week ago or more."""
+    from webapp.background.dispatch import prune_dispatched
+
+    with job_context():
+        return prune_dispatched()
