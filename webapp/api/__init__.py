@@ -11,7 +11,7 @@ PUBLIC_API_ENDPOINTS = {"api.openapi_document"}
 
 
 def init_app(app: Flask) -> None:
-    from webapp.api import openapi, orders, products  # noqa: F401 - they add routes to bp
+    from webapp.api import analytics, openapi, orders, products  # noqa: F401 - they add routes to bp
 
     csrf.exempt(bp)  # token-authenticated, no cookies: CSRF does not apply
     app.register_blueprint(bp)

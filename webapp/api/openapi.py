@@ -2,7 +2,7 @@
 validate requests, plus response models that the tests check real responses against."""
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import models_json_schema
 
 from webapp.api import bp
@@ -112,11 +112,32 @@ class ProductPage(_Out):
     total: int
 
 
+class TopProduct(_Out):
+    sku: str
+    name: str
+    quantity: int
+    revenue: str
+
+
+class AnalyticsSummary(_Out):
+    from_: str = Field(alias="from")
+    to: str
+    orders: int
+    revenue: str
+    aov: str
+    t_avg_hours: float | None
+    completion_rate: float | None
+    cancellation_rate: float | None
+    repeat_customer_rate: float | None
+    top_products: list[TopProduct]
+
+
 class Errors(_Out):
     errors: dict[str, list[str]]
 
 
-MODELS = (OrderIn, TransitionIn, ProductIn, StockChangeIn, OrderOut, OrderPage, ProductOut, ProductPage, Errors)
+MODELS = (OrderIn, TransitionIn, ProductIn, StockChangeIn, OrderOut, OrderPage, ProductOut, ProductPage,
+          AnalyticsSummary, Errors)
 
 
 def _ref(model: type[BaseModel]) -> dict:
@@ -185,6 +206,14 @@ def document() -> dict:
                          "requestBody": _body(TransitionIn),
                          "responses": {"200": _json(OrderOut, "the order after the change"),
                                        **_errors(401, 403, 404, 409, 422)}},
+            },
+            "/analytics/summary": {
+                "get": {"summary": "Key figures for the days from..to (shop time, inclusive)",
+                        "parameters": [{"name": "from", "in": "query", "required": True,
+                                        "schema": {"type": "string", "format": "date"}},
+                                       {"name": "to", "in": "query", "required": True,
+                                        "schema": {"type": "string", "format": "date"}}],
+                        "responses": {"200": _json(AnalyticsSummary, "the figures"), **_errors(401, 403, 422)}},
             },
             "/products": {
                 "post": {"summary": "Add a product", "parameters": [IDEMPOTENCY], "requestBody": _body(ProductIn),

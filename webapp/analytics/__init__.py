@@ -1,0 +1,1 @@
+"""Sales analytics: the KPIs of any date range, computed in SQL."""
