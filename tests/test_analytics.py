@@ -71,3 +71,32 @@ def test_the_summary_takes_the_same_few_queries_however_many_orders(shop, app):
     with count_queries() as many:
         result = summary(date(2026, 11, 1), date(2026, 11, 7))
     assert len(many) == len(few) <= 4 and result.orders == 12
+
+
+def test_dashboard_shows_the_range_beside_the_period_before(shop, client, auth):
+    auth.login()
+    html = client.get("/dashboard?from=2026-11-01&to=2026-11-07").get_data(as_text=True)
+    revenue = html[html.index('data-figure="revenue"'):]
+    revenue = revenue[:revenue.index("</div>")]
+    assert "£55.00" in revenue and "before: £0.00" in revenue  # 25–31 Oct: no orders
+    assert "Alpha vase" in html and "£30.00" in html
+    wider = client.get("/dashboard?from=2026-10-27&to=2026-11-07").get_data(as_text=True)  # before: 15–26 Oct
+    assert "before: £10.00" in wider
+    fragment = client.get("/dashboard?from=2026-10-20&to=2026-10-20", headers={"HX-Request": "true"})
+    assert fragment.get_data(as_text=True).lstrip().startswith('<section id="figures">')
+
+
+def test_dashboard_names_bad_dates(shop, client, auth):
+    auth.login()
+    response = client.get("/dashboard?from=yesterday&to=2026-11-07")
+    assert response.status_code == 400 and "&#39;yesterday&#39; is not a date" in response.get_data(as_text=True)
+    assert client.get("/dashboard?from=2026-11-07&to=2026-11-01").status_code == 400
+    assert client.get("/dashboard/export.csv?from=2026-13-01&to=2026-11-01").status_code == 400
+
+
+def test_dashboard_exports_csv(shop, client, auth):
+    auth.login()
+    response = client.get("/dashboard/export.csv?from=2026-11-01&to=2026-11-07")
+    assert response.mimetype == "text/csv" and "2026-11-01-2026-11-07.csv" in response.headers["Content-Disposition"]
+    rows = response.get_data(as_text=True).splitlines()
+    assert "Revenue,55.00" in rows and "Orders,5" in rows and "A,Alpha vase,3,30.00" in rows

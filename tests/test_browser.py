@@ -156,7 +156,7 @@ def test_order_from_entry_to_shipped(viewport, make_app, live_server, make_user,
             expect(page.locator("#messages")).to_contain_text(f"Order {number} created: confirmed.")
 
             # The board.
-            page.locator("nav.nav").get_by_role("link", name="Board").click()
+            page.locator("nav.nav").get_by_role("link", name="Board", exact=True).click()
             expect(page).to_have_url(re.compile(r"/board$"))
             card = page.locator(f"#card-{number}")
             columns = [_column(page, key) for key in BOARD_COLUMNS]

@@ -32,6 +32,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from webapp import (
         alerts,
+        analytics,
         api,
         assets,
         auth,
@@ -52,7 +53,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     # errors first: its request checks run before the sign-in gate.
     parts = (errors, auth, views, assets, catalog, customers, orders, board, settings, api, health, emails, invoices,
-             alerts, jobs, printing, background)
+             alerts, jobs, printing, analytics, background)
     for part in parts:
         part.init_app(app)
 

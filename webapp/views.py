@@ -17,7 +17,8 @@ CURRENCY_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
 def init_app(app: Flask) -> None:
     app.add_url_rule("/", "home", home)
     app.after_request(_vary_on_htmx)
-    app.jinja_env.filters.update(money=money, localtime=localtime, age=age, status_label=status_label)
+    app.jinja_env.filters.update(money=money, localtime=localtime, age=age, status_label=status_label,
+                                 money_text=lambda text: money(Decimal(text)))
     app.jinja_env.globals.update(action_label=lambda status: ACTION_LABELS.get(status, status), public_url=public_url)
 
 

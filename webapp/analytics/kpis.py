@@ -27,6 +27,9 @@ class Summary:
     repeat_customer_rate: float | None
     top_products: list[dict]
 
+    def __getitem__(self, key: str):
+        return getattr(self, key)
+
 
 def utc_range(first: date, last: date) -> tuple[datetime, datetime]:
     """[first 00:00, the day after last 00:00) in the shop's zone, as naive UTC."""
