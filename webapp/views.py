@@ -1,9 +1,10 @@
 """What every page shares: rendering a page or its fragment, template filters, and the home redirect."""
 from datetime import UTC, datetime
 from decimal import Decimal
+from io import BytesIO
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, g, get_flashed_messages, redirect, render_template, request, url_for
+from flask import Flask, current_app, g, get_flashed_messages, redirect, render_template, request, send_file, url_for
 from markupsafe import Markup
 
 from webapp.extensions import db
@@ -76,6 +77,12 @@ def safe_next_url(target: str | None, default: str) -> str:
             and "\\" not in target:
         return target
     return default
+
+
+def pdf_response(data: bytes, filename: str):
+    """A PDF to download (or to view in the browser with ?inline)."""
+    return send_file(BytesIO(data), mimetype="application/pdf", download_name=filename,
+                     as_attachment=request.args.get("inline") is None, max_age=0)
 
 
 def _vary_on_htmx(response):

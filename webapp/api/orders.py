@@ -89,7 +89,7 @@ def get_order(number: str):
 def get_invoice_pdf(number: str):
     """The order's invoice as PDF once issued and made; 404 before."""
     from webapp.invoices.models import Invoice
-    from webapp.invoices.routes import pdf_response
+    from webapp.views import pdf_response
 
     order = _load_order(number)
     if order is None:
@@ -102,7 +102,7 @@ def get_invoice_pdf(number: str):
     if document.pdf is None:
         return error_response(404, {"invoice": [f"{document.number} is issued; its PDF is being made"]},
                               {"Retry-After": "5"})
-    return pdf_response(document)
+    return pdf_response(document.pdf, document.filename)
 
 
 @bp.post("/orders/<number>/transitions")

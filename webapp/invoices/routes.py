@@ -1,7 +1,6 @@
 """An order's documents: issue an invoice or credit note, watch the PDF being made, download it."""
-from io import BytesIO
 
-from flask import Blueprint, abort, flash, redirect, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import undefer
@@ -10,7 +9,7 @@ from webapp.extensions import db
 from webapp.invoices.issuing import InvoiceRefused, issue_credit_note, issue_invoice
 from webapp.invoices.models import Invoice
 from webapp.orders.models import Order
-from webapp.views import render_page
+from webapp.views import pdf_response, render_page
 
 bp = Blueprint("invoices", __name__)
 
@@ -61,11 +60,6 @@ def issue_order_credit_note(number: str):
     return _issue(number, issue_credit_note)
 
 
-def pdf_response(document: Invoice):
-    return send_file(BytesIO(document.pdf), mimetype="application/pdf", download_name=document.filename,
-                     as_attachment=request.args.get("inline") is None, max_age=0)
-
-
 @bp.get("/documents/<number>.pdf")
 def download(number: str):
     """An invoice or credit note as PDF, once made."""
@@ -74,4 +68,4 @@ def download(number: str):
     ).first()
     if document is None or document.pdf is None:
         abort(404, f"{number} is not ready as a PDF (yet).")
-    return pdf_response(document)
+    return pdf_response(document.pdf, document.filename)

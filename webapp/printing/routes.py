@@ -1,7 +1,6 @@
 """Start a print run from the board, the order list or an order page; watch it; download the PDF."""
-from io import BytesIO
 
-from flask import Blueprint, abort, flash, redirect, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
 from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
@@ -11,7 +10,7 @@ from sqlalchemy.orm import undefer
 from webapp.extensions import db
 from webapp.printing.models import PrintRun
 from webapp.printing.runs import PrintRefused, start_print_run
-from webapp.views import render_page, safe_next_url
+from webapp.views import pdf_response, render_page, safe_next_url
 from worker import redis_connection
 
 bp = Blueprint("printing", __name__, url_prefix="/prints")
@@ -58,5 +57,4 @@ def download(run_id: int):
     run = db.session.get(PrintRun, run_id, options=[undefer(PrintRun.pdf)])
     if run is None or run.pdf is None:
         abort(404, "This print run has no PDF (yet).")
-    return send_file(BytesIO(run.pdf), mimetype="application/pdf", download_name=run.filename,
-                     as_attachment=request.args.get("inline") is None, max_age=0)
+    return pdf_response(run.pdf, run.filename)
