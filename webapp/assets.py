@@ -6,6 +6,7 @@ from flask import Blueprint, Flask, abort, current_app, send_from_directory
 # URL name -> file inside node_modules. Only these files are served.
 VENDOR_FILES = {
     "htmx.js": "htmx.org/dist/htmx.min.js",
+    "chart.js": "chart.js/dist/chart.umd.min.js",
 }
 
 bp = Blueprint("assets", __name__)

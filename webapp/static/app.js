@@ -39,4 +39,24 @@
     var first = document.querySelector("#product-results button.result");
     if (first) { first.click(); }
   });
+
+  // Charts: any <canvas data-chart="{...}"> holds a plain Chart.js config as JSON (built on the server by
+  // webapp.charts). Started on page load and on every htmx swap; a swapped-out canvas takes its chart along.
+  function startCharts(root) {
+    if (typeof window.Chart === "undefined" || !root.querySelectorAll) { return; }
+    var canvases = root.matches && root.matches("canvas[data-chart]") ? [root] : [];
+    canvases = canvases.concat(Array.prototype.slice.call(root.querySelectorAll("canvas[data-chart]")));
+    canvases.forEach(function (canvas) {
+      var existing = window.Chart.getChart(canvas);
+      if (existing) { existing.destroy(); }
+      var config;
+      try { config = JSON.parse(canvas.getAttribute("data-chart")); } catch (err) { return; }
+      config.options = config.options || {};
+      config.options.responsive = true;
+      config.options.maintainAspectRatio = false;
+      new window.Chart(canvas, config);
+    });
+  }
+  document.addEventListener("htmx:load", function (event) { startCharts(event.detail.elt); });
+  document.addEventListener("DOMContentLoaded", function () { startCharts(document); });
 })();
