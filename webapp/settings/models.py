@@ -30,6 +30,8 @@ class ShopSettings(db.Model):
     email_overdue_alert: Mapped[bool] = mapped_column(default=True)
     email_failed_job_alert: Mapped[bool] = mapped_column(default=True)
     email_daily_digest: Mapped[bool] = mapped_column(default=True)
+    email_reorder_advice: Mapped[bool] = mapped_column(default=True)
+    email_customer_feedback: Mapped[bool] = mapped_column(default=True)
     # The shop profile printed on invoices.
     shop_address: Mapped[str] = mapped_column(Text, default="")
     tax_id: Mapped[str | None] = mapped_column(String(40))
@@ -40,6 +42,9 @@ class ShopSettings(db.Model):
     invoice_on: Mapped[str] = mapped_column(String(16), default="shipped")  # confirmed | shipped | manual
     paper_size: Mapped[str] = mapped_column(String(8), default="A4")  # A4 | Letter
     time_zone: Mapped[str | None] = mapped_column(String(64))
+    # Reordering: the chance of not running out during a supplier's lead time, and how many days an order covers.
+    service_level_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("95.00"))
+    reorder_cover_days: Mapped[int] = mapped_column(default=30)
     logo: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
     logo_mime: Mapped[str | None] = mapped_column(String(32))
     # Hash of the one-time token that guards creating the first owner account.

@@ -1,0 +1,1 @@
+"""Demand forecasts per product, turned into reorder advice; unusual sales days."""
