@@ -1,9 +1,10 @@
 """Every periodic job, declared once. Run by `rq cron worker.schedule` (see the Procfile)."""
 from rq import cron
 
-from worker import QUEUE_DEFAULT, QUEUE_EMAILS
+from worker import QUEUE_DEFAULT, QUEUE_EMAILS, QUEUE_FORECASTS
 from worker.jobs.alerts import daily_digest, scan_failed_jobs, scan_stock_and_deadlines
 from worker.jobs.dispatch import dispatch_pending_jobs, prune_dispatched_jobs
+from worker.jobs.forecasts import forecast_every_product
 from worker.jobs.heartbeat import record_heartbeat
 
 # (function, queue, seconds between runs, or a cron string in the cron process's local time)
@@ -14,6 +15,7 @@ PERIODIC_JOBS = (
     (scan_failed_jobs, QUEUE_DEFAULT, 300),
     (daily_digest, QUEUE_EMAILS, "0 * * * *"),  # hourly: sent once a day, from 06:00 shop time
     (prune_dispatched_jobs, QUEUE_DEFAULT, "30 3 * * *"),
+    (forecast_every_product, QUEUE_FORECASTS, "15 2 * * *"),  # nightly, then one job per product
 )
 
 for function, queue_name, every in PERIODIC_JOBS:

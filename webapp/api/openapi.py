@@ -112,6 +112,39 @@ class ProductPage(_Out):
     total: int
 
 
+class ForecastPoint(_Out):
+    date: str
+    yhat: float
+    lower: float
+    upper: float
+
+
+class ForecastBacktest(_Out):
+    mae: float | None
+    mase: float | None
+    baseline_mae: float | None
+    baseline_mase: float | None
+    demand_shift: float | None
+
+
+class ForecastOut(_Out):
+    sku: str
+    model: Literal["prophet", "fallback"]
+    model_note: str
+    as_of: str
+    generated_at: str
+    points: list[ForecastPoint]
+    backtest: ForecastBacktest
+    available: int
+    stockout_date: str | None
+    stockout_earliest: str | None
+    stockout_latest: str | None
+    reorder_by: str | None
+    reorder_point: int
+    safety_stock: int
+    reorder_qty: int
+
+
 class TopProduct(_Out):
     sku: str
     name: str
@@ -137,7 +170,7 @@ class Errors(_Out):
 
 
 MODELS = (OrderIn, TransitionIn, ProductIn, StockChangeIn, OrderOut, OrderPage, ProductOut, ProductPage,
-          AnalyticsSummary, Errors)
+          AnalyticsSummary, ForecastOut, Errors)
 
 
 def _ref(model: type[BaseModel]) -> dict:
@@ -226,6 +259,11 @@ def document() -> dict:
             "/products/{sku}": {
                 "get": {"summary": "One product with on_hand, reserved and available", "parameters": [sku],
                         "responses": {"200": _json(ProductOut, "the product"), **_errors(401, 403, 404)}},
+            },
+            "/products/{sku}/forecast": {
+                "get": {"summary": "The product's demand forecast (90 days from as_of) and today's reorder advice; "
+                                   "404 until a forecast exists", "parameters": [sku],
+                        "responses": {"200": _json(ForecastOut, "the forecast"), **_errors(401, 403, 404)}},
             },
             "/products/{sku}/stock": {
                 "post": {"summary": "Receive or adjust stock", "parameters": [sku, IDEMPOTENCY],

@@ -3,7 +3,7 @@ from flask import request
 
 from webapp.api import api_actor, bp, error_response, requires_scope
 from webapp.api.params import BadInput, json_body, page_number
-from webapp.api.serializers import product_json
+from webapp.api.serializers import forecast_json, product_json
 from webapp.api.writes import api_write
 from webapp.catalog.products import (
     DuplicateSku,
@@ -14,6 +14,7 @@ from webapp.catalog.products import (
 )
 from webapp.catalog.schemas import ProductIn, StockChangeIn
 from webapp.catalog.stock import StockError
+from webapp.forecasting.views import current_advice, forecast_of
 from webapp.listing import page_of
 
 
@@ -65,3 +66,16 @@ def post_stock_change(sku: str):
     except StockError as error:
         raise BadInput({"delta": [str(error)]}, status=409) from error
     return product_json(product), 200
+
+
+@bp.get("/products/<sku>/forecast")
+@requires_scope("products:read")
+def get_forecast(sku: str):
+    """The latest demand forecast with its backtest, and the reorder advice for today's stock (404 until one)."""
+    product = find_product(sku)
+    if product is None:
+        return error_response(404, {"sku": [f"no product {sku}"]})
+    forecast = forecast_of(product)
+    if forecast is None:
+        return error_response(404, {"sku": [f"no forecast yet for {sku}; run `flask forecast run --sku {sku}`"]})
+    return forecast_json(product, forecast, current_advice(product, forecast))

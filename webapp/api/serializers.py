@@ -78,3 +78,22 @@ def product_json(product: Product) -> dict:
         "supplier_email": product.supplier_email,
         "active": product.active,
     }
+
+
+def _day(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+def forecast_json(product, forecast, advice) -> dict:
+    return {
+        "sku": product.sku, "model": forecast.model, "model_note": forecast.model_note,
+        "as_of": forecast.as_of.isoformat(), "generated_at": timestamp(forecast.generated_at),
+        "points": forecast.points,
+        "backtest": {"mae": forecast.backtest_mae, "mase": forecast.backtest_mase,
+                     "baseline_mae": forecast.baseline_mae, "baseline_mase": forecast.baseline_mase,
+                     "demand_shift": forecast.demand_shift},
+        "available": product.available,
+        "stockout_date": _day(advice.stockout_date), "stockout_earliest": _day(advice.stockout_earliest),
+        "stockout_latest": _day(advice.stockout_latest), "reorder_by": _day(advice.reorder_by),
+        "reorder_point": advice.reorder_point, "safety_stock": advice.safety_stock, "reorder_qty": advice.reorder_qty,
+    }

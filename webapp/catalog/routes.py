@@ -15,6 +15,7 @@ from webapp.catalog.products import (
 from webapp.catalog.schemas import ProductIn, StockChangeIn
 from webapp.catalog.stock import StockError
 from webapp.extensions import db
+from webapp.forecasting.routes import panel_context
 from webapp.form_input import read_form
 from webapp.listing import page_of
 from webapp.views import page_from_query, render_page, search_from_query
@@ -90,7 +91,7 @@ def _detail(product, status=200, stock_errors=None, stock_values=None):
         .options(joinedload(StockMovement.order))
         .order_by(StockMovement.id.desc()).limit(100)
     ).all()
-    return render_page("catalog/detail.html", "catalog/_stock.html", status=status, product=product,
+    return render_page("catalog/detail.html", "catalog/_stock.html", status=status, **panel_context(product),
                        movements=movements, stock_errors=stock_errors or {},
                        stock_values=stock_values or {"kind": "receive"})
 
