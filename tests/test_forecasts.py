@@ -10,7 +10,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from tests.test_emails import inbox, mail_app, run_jobs  # noqa: F401 - fixtures
+from tests import test_emails
+from tests.test_emails import run_jobs
 from webapp.api.openapi import ForecastOut
 from webapp.catalog.products import find_product
 from webapp.customers.models import Customer
@@ -26,6 +27,8 @@ from webapp.orders.models import Order, OrderLine
 from webapp.settings.models import current_settings
 from webapp.timekeeping import shop_today
 
+inbox = test_emails.inbox  # the in-process SMTP server and the app that sends to it (fixtures)
+mail_app = test_emails.mail_app
 WEEKLY = [2, 2, 2, 2, 3, 8, 9]  # Monday .. Sunday: a shop that sells mostly at weekends
 
 
@@ -347,3 +350,14 @@ def test_unusual_days_need_enough_history(app, make_product):
     product = make_product("MUG-BLU", stock=10)
     sell(product, [1] * 50, date(2026, 11, 22))
     assert find_unusual_days(date(2026, 11, 22)) == []
+
+
+def test_backtest_is_redone_weekly_not_nightly(seller):
+    today = shop_today()
+    first = forecast_product(seller.id, as_of=today - timedelta(days=8))
+    assert first.backtested_on == today - timedelta(days=8) and first.backtest_mae is not None
+    first.backtest_mae = -1.0  # a marker: a rerun within the week must keep it
+    db.session.commit()
+    assert forecast_product(seller.id, as_of=today - timedelta(days=2)).backtest_mae == -1.0
+    fresh = forecast_product(seller.id, as_of=today)
+    assert fresh.backtested_on == today and fresh.backtest_mae > 0

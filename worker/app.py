@@ -20,12 +20,17 @@ def job_app():
 
 
 class ShopWorker(Worker):
-    """An RQ worker that builds the app and loads WeasyPrint once in the parent, so the child forked for each
-    job starts warm instead of building them again (the Procfile runs `rq worker -w worker.app.ShopWorker`)."""
+    """An RQ worker that builds the app and loads WeasyPrint and Prophet once in the parent, so the child forked
+    for each job starts warm instead of loading them again (the Procfile runs `rq worker -w worker.app.ShopWorker`).
+    """
 
     def work(self, *args, **kwargs):
         job_app()
         import weasyprint  # noqa: F401 - slow to import; every PDF job needs it
+
+        from webapp.forecasting.predict import load_prophet
+
+        load_prophet()  # a second or more to import; every forecast job needs it
 
         return super().work(*args, **kwargs)
 

@@ -44,6 +44,7 @@ def upgrade():
     sa.Column('baseline_mae', sa.Float(), nullable=True),
     sa.Column('baseline_mase', sa.Float(), nullable=True),
     sa.Column('demand_shift', sa.Float(), nullable=True),
+    sa.Column('backtested_on', sa.Date(), nullable=True),
     sa.Column('available_at_run', sa.Integer(), nullable=False),
     sa.Column('stockout_date', sa.Date(), nullable=True),
     sa.Column('stockout_earliest', sa.Date(), nullable=True),

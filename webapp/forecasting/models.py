@@ -32,6 +32,8 @@ class DemandForecast(db.Model):
     baseline_mase: Mapped[float | None] = mapped_column(Float)
     # Units sold in the backtest window over units the backtest model expected: far from 1 = demand shifted.
     demand_shift: Mapped[float | None] = mapped_column(Float)
+    # The backtest is redone weekly (a refit without the last 28 days costs as much as the forecast itself).
+    backtested_on: Mapped[date | None]
     # The decision: when stock runs out (with a likely range), when to reorder, how much.
     available_at_run: Mapped[int] = mapped_column(default=0)
     stockout_date: Mapped[date | None]

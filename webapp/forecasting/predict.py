@@ -21,6 +21,8 @@ MIN_SELLING_DAYS = 14
 # Yearly seasonality from one year alone is guesswork (Prophet warns below two); allow a few days short of two.
 MIN_YEARLY_DAYS = 700
 Z80 = NormalDist().inv_cdf(0.5 + INTERVAL / 2)
+# Prophet's band comes from simulated futures; 200 give its 10th and 90th percentiles to within a few percent.
+UNCERTAINTY_SAMPLES = 200
 
 
 @dataclass
@@ -58,12 +60,14 @@ def choose_model(history: list[int]) -> tuple[str, str]:
 
 
 def predict(history: list[float], start: date, horizon: int = HORIZON_DAYS, model: str | None = None,
-            interval: float = INTERVAL) -> Prediction:
-    """Forecast ``horizon`` days from ``start`` (the day after the history ends), with a central ``interval``."""
+            interval: float | None = INTERVAL) -> Prediction:
+    """Forecast ``horizon`` days from ``start`` (the day after the history ends), with a central ``interval``;
+    ``interval=None`` skips the band (Prophet then draws no samples, which makes a backtest much cheaper)."""
     chosen, note = choose_model(history)
     model = model or chosen
     if model == "prophet":
         return _prophet(history, start, horizon, note, interval)
+    interval = interval or INTERVAL
     return _weekday_average(history, start, horizon, note, interval)
 
 
@@ -104,7 +108,7 @@ def poisson_quantile(rate: float, q: float) -> int:
     return k
 
 
-def _prophet(history: list[float], start: date, horizon: int, note: str, interval: float) -> Prediction:
+def _prophet(history: list[float], start: date, horizon: int, note: str, interval: float | None) -> Prediction:
     quiet_prophet()
     import pandas as pd
     from prophet import Prophet
@@ -112,18 +116,26 @@ def _prophet(history: list[float], start: date, horizon: int, note: str, interva
     quiet_prophet()  # again: importing prophet resets its logger's level
     first = start - timedelta(days=len(history))
     frame = pd.DataFrame({"ds": pd.date_range(first, periods=len(history), freq="D"), "y": history})
-    model = Prophet(interval_width=interval, daily_seasonality=False, weekly_seasonality=True,
-                    yearly_seasonality=len(history) >= MIN_YEARLY_DAYS, uncertainty_samples=300)
+    model = Prophet(interval_width=interval or INTERVAL, daily_seasonality=False, weekly_seasonality=True,
+                    yearly_seasonality=len(history) >= MIN_YEARLY_DAYS,
+                    uncertainty_samples=UNCERTAINTY_SAMPLES if interval else 0)
     model.fit(frame)
     future = pd.DataFrame({"ds": pd.date_range(start, periods=horizon, freq="D")})
     result = model.predict(future)
     # Demand is never negative: the model's line and band are cut at zero.
-    return Prediction(
-        "prophet", note,
-        [max(0.0, float(v)) for v in result["yhat"]],
-        [max(0.0, float(v)) for v in result["yhat_lower"]],
-        [max(0.0, float(v)) for v in result["yhat_upper"]],
-    )
+    yhat = [max(0.0, float(v)) for v in result["yhat"]]
+    if not interval:
+        return Prediction("prophet", note, yhat, yhat, yhat)
+    return Prediction("prophet", note, yhat, [max(0.0, float(v)) for v in result["yhat_lower"]],
+                      [max(0.0, float(v)) for v in result["yhat_upper"]])
+
+
+def load_prophet() -> None:
+    """Import Prophet (and pandas, cmdstanpy) quietly ahead of the first fit."""
+    quiet_prophet()
+    import prophet  # noqa: F401
+
+    quiet_prophet()
 
 
 def quiet_prophet() -> None:
@@ -144,7 +156,7 @@ def backtest(history: list[int], start: date, model: str) -> Backtest:
         return Backtest(note=f"No backtest: it needs {BACKTEST_DAYS + 2 * SEASON} days of history.")
     train, actual = history[:-BACKTEST_DAYS], history[-BACKTEST_DAYS:]
     test_start = start - timedelta(days=BACKTEST_DAYS)
-    predicted = predict(train, test_start, BACKTEST_DAYS, model=model).yhat
+    predicted = predict(train, test_start, BACKTEST_DAYS, model=model, interval=None).yhat
     baseline = [train[len(train) - SEASON + (offset % SEASON)] for offset in range(BACKTEST_DAYS)]
     mae = mean_absolute_error(actual, predicted)
     baseline_mae = mean_absolute_error(actual, baseline)

@@ -14,6 +14,9 @@ from webapp.forecasting.reorder import advise, changed_materially
 from webapp.settings.models import current_settings
 from webapp.timekeeping import shop_today, utcnow
 
+# The backtest (a second fit) is redone when it is a week old, or when the model kind changed.
+BACKTEST_EVERY_DAYS = 7
+
 
 def no_progress(stage: str) -> None:
     pass
@@ -37,8 +40,16 @@ def forecast_product(product_id: int, as_of: date | None = None,
                                 [0.0] * HORIZON_DAYS, [0.0] * HORIZON_DAYS, [0.0] * HORIZON_DAYS)
     else:
         prediction = predict(history, as_of)
-    progress("backtesting on the last 28 days")
-    check = backtest(history, as_of, choose_model(history)[0] if history else "fallback")
+    model = choose_model(history)[0] if history else "fallback"
+    stored = db.session.execute(
+        select(DemandForecast.backtested_on, DemandForecast.model).where(DemandForecast.product_id == product_id)
+    ).first()
+    db.session.commit()
+    check = None
+    if stored is None or stored.model != model or stored.backtested_on is None \
+            or not 0 <= (as_of - stored.backtested_on).days < BACKTEST_EVERY_DAYS:
+        progress("backtesting on the last 28 days")
+        check = backtest(history, as_of, model)
     progress("saving")
     product = db.session.get(Product, product_id)
     if product is None:
@@ -54,18 +65,20 @@ def forecast_product(product_id: int, as_of: date | None = None,
     forecast.as_of = as_of
     forecast.generated_at = utcnow()
     forecast.model = prediction.model
-    forecast.model_note = prediction.note + (f" {check.note}" if check.note else "")
+    forecast.model_note = prediction.note
     forecast.history_days = len(history)
     forecast.points = [
         {"date": (as_of + timedelta(days=i)).isoformat(), "yhat": round(y, 3), "lower": round(lo, 3),
          "upper": round(up, 3)}
         for i, (y, lo, up) in enumerate(zip(prediction.yhat, prediction.lower, prediction.upper, strict=True))
     ]
-    forecast.backtest_mae = check.mae
-    forecast.backtest_mase = check.mase
-    forecast.baseline_mae = check.baseline_mae
-    forecast.baseline_mase = check.baseline_mase
-    forecast.demand_shift = check.demand_shift
+    if check is not None:
+        forecast.backtested_on = as_of
+        forecast.backtest_mae = check.mae
+        forecast.backtest_mase = check.mase
+        forecast.baseline_mae = check.baseline_mae
+        forecast.baseline_mase = check.baseline_mase
+        forecast.demand_shift = check.demand_shift
     forecast.available_at_run = product.available
     for name in ("stockout_date", "stockout_earliest", "stockout_latest", "reorder_by", "reorder_point",
                  "reorder_qty", "safety_stock"):
