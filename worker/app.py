@@ -26,11 +26,17 @@ class ShopWorker(Worker):
 
     def work(self, *args, **kwargs):
         job_app()
+        from sqlalchemy.orm import configure_mappers
+
+        configure_mappers()  # else every forked job sets up the ORM's mappers again on its first query
         import weasyprint  # noqa: F401 - slow to import; every PDF job needs it
 
         from webapp.forecasting.predict import load_prophet
 
         load_prophet()  # a second or more to import; every forecast job needs it
+        import gc
+
+        gc.freeze()  # what is loaded now stays shared with the forked jobs instead of being copied by the GC
 
         return super().work(*args, **kwargs)
 

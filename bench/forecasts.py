@@ -1,0 +1,227 @@
+"""Benchmark for DESIGN.md §7 "forecasts: 1,000 products x 2 years daily history in <= 60 s with 2 workers".
+
+A scratch SQLite shop gets ``--products`` products with two years of daily sales (weekly and yearly seasonality,
+demand levels from a few units a week to dozens a day, ten lines an order). The nightly run is then timed end to
+end: the same job the cron starts schedules one job per product, and two real RQ workers (the Procfile's
+`rq worker -w worker.app.ShopWorker`, in burst mode) work through them. Two runs are timed: the first night
+(every product also backtested) and the next night (backtests are a week fresh, so only the forecast is
+refitted). Peak RSS of the worker processes is sampled from /proc.
+
+For a figure that holds on a noisy machine, the same two workers' throughput is also measured on a bare job
+(one default Prophet fit of a two-year series, no database), and the ratio printed.
+Usage: .venv/bin/python bench/forecasts.py [--products 1000] [--runs 1]
+"""
+import argparse
+import math
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from bench.run import free_port  # noqa: E402
+
+VENV_BIN = os.path.join(ROOT, ".venv", "bin")
+DAYS = 730
+LINES_PER_ORDER = 10
+
+
+def poisson(rng: random.Random, rate: float) -> int:
+    if rate > 30:
+        return max(0, round(rng.gauss(rate, math.sqrt(rate))))
+    limit, k, p = math.exp(-rate), 0, 1.0
+    while True:
+        p *= rng.random()
+        if p < limit:
+            return k
+        k += 1
+
+
+def prepare(url: str, products: int) -> date:
+    """Migrate a scratch database and fill it with two years of daily sales; returns the as-of day."""
+    os.environ["DATABASE_URL"] = url
+    from sqlalchemy import insert
+
+    from webapp import create_app
+    from webapp.catalog.models import Product
+    from webapp.customers.models import Customer
+    from webapp.extensions import db
+    from webapp.orders.models import Order, OrderLine
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    subprocess.run([os.path.join(VENV_BIN, "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT, check=True,
+                   env={**os.environ, "DATABASE_URL": url}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    rng = random.Random(11)
+    as_of = date.today()
+    first = as_of - timedelta(days=DAYS)
+    with app.app_context():
+        db.session.execute(insert(Product), [
+            {"id": i, "sku": f"P{i:05d}", "name": f"Product {i}", "unit_price": Decimal("10.00"), "on_hand": 100,
+             "reserved": 0, "reorder_point": 10, "lead_time_days": 7, "active": True}
+            for i in range(1, products + 1)])
+        db.session.execute(insert(Customer), [{"id": 1, "name": "Bench Buyer"}])
+        levels = {i: math.exp(rng.uniform(math.log(0.3), math.log(30))) for i in range(1, products + 1)}
+        weekly = [0.8, 0.8, 0.9, 1.0, 1.1, 1.4, 1.0]
+        order_id, line_id = 0, 0
+        for offset in range(DAYS):
+            day = first + timedelta(days=offset)
+            season = 1 + 0.35 * math.cos(2 * math.pi * (day.timetuple().tm_yday - 350) / 365.25)
+            lines = []
+            for product_id, level in levels.items():
+                units = poisson(rng, level * weekly[day.weekday()] * season)
+                if units:
+                    lines.append((product_id, units))
+            orders, rows = [], []
+            for start in range(0, len(lines), LINES_PER_ORDER):
+                order_id += 1
+                created = datetime(day.year, day.month, day.day, 9 + (order_id % 10))
+                orders.append({"id": order_id, "number": f"SO-{order_id:06d}", "customer_id": 1,
+                               "status": "delivered", "created_at": created, "updated_at": created,
+                               "hold_reasons": [], "total": Decimal("0")})
+                for product_id, units in lines[start:start + LINES_PER_ORDER]:
+                    line_id += 1
+                    rows.append({"id": line_id, "order_id": order_id, "product_id": product_id,
+                                 "sku": f"P{product_id:05d}", "name": f"Product {product_id}", "quantity": units,
+                                 "unit_price": Decimal("10.00"), "line_total": Decimal("10.00") * units})
+            db.session.execute(insert(Order), orders)
+            db.session.execute(insert(OrderLine), rows)
+        db.session.commit()
+        print(f"  {order_id:,} orders, {line_id:,} order lines over {DAYS} days", flush=True)
+    return as_of
+
+
+class RssSampler(threading.Thread):
+    """Peak resident memory of the worker processes and their forked job children."""
+
+    def __init__(self, pids: list[int]):
+        super().__init__(daemon=True)
+        self.pids, self.peak_parent, self.peak_child, self.running = pids, 0.0, 0.0, True
+
+    @staticmethod
+    def rss_mb(pid: int) -> float:
+        try:
+            with open(f"/proc/{pid}/status") as status:
+                return next(int(line.split()[1]) for line in status if line.startswith("VmRSS")) / 1024
+        except (OSError, StopIteration):
+            return 0.0
+
+    @staticmethod
+    def children(pid: int) -> list[int]:
+        try:
+            with open(f"/proc/{pid}/task/{pid}/children") as listing:
+                return [int(p) for p in listing.read().split()]
+        except OSError:
+            return []
+
+    def run(self):
+        while self.running:
+            for pid in self.pids:
+                self.peak_parent = max(self.peak_parent, self.rss_mb(pid))
+                for child in self.children(pid):
+                    self.peak_child = max(self.peak_child, self.rss_mb(child))
+            time.sleep(0.2)
+
+
+def run_workers(env: dict, queue: str, workers: int = 2) -> tuple[float, RssSampler]:
+    """Start ``workers`` burst workers on ``queue`` and wait until they have emptied it."""
+    started = time.perf_counter()
+    processes = [subprocess.Popen([os.path.join(VENV_BIN, "rq"), "worker", "-w", "worker.app.ShopWorker", "--burst",
+                                   "--url", env["REDIS_URL"], "-q", queue], cwd=ROOT, env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(workers)]
+    sampler = RssSampler([p.pid for p in processes])
+    sampler.start()
+    for process in processes:
+        process.wait()
+    sampler.running = False
+    return time.perf_counter() - started, sampler
+
+
+def schedule_nightly(env: dict, as_of: date) -> int:
+    """What the nightly cron job does: one forecast job per active product, handed to RQ."""
+    result = subprocess.run([os.path.join(VENV_BIN, "flask"), "--app", "wsgi", "forecast", "run", "--enqueue",
+                             "--as-of", as_of.isoformat()], cwd=ROOT, env=env, capture_output=True, text=True,
+                            check=True)
+    return int(result.stdout.split()[0])
+
+
+def forget(url: str, forecasts: bool = False) -> None:
+    """Let the same night's job ids be scheduled again (and, for a first night, drop the stored forecasts)."""
+    from sqlalchemy import create_engine, text
+
+    with create_engine(url).begin() as connection:
+        connection.execute(text("DELETE FROM pending_jobs"))
+        if forecasts:
+            connection.execute(text("DELETE FROM demand_forecasts"))
+
+
+def bare_fits(env: dict, jobs: int) -> float:
+    """Seconds for two workers to run ``jobs`` bare Prophet fits (no database), the machine's yardstick."""
+    from redis import Redis
+    from rq import Queue
+
+    queue = Queue("bench-bare", connection=Redis.from_url(env["REDIS_URL"]))
+    for _ in range(jobs):
+        queue.enqueue("bench.forecast_yardstick.one_prophet_fit")
+    seconds, _ = run_workers(env, "bench-bare")
+    return seconds
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--products", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=1, help="timed nights of each kind (the median is shown)")
+    args = parser.parse_args()
+    folder = tempfile.mkdtemp(prefix="solo-oms-forecast-bench-")
+    redis_port = free_port()
+    redis = subprocess.Popen([shutil.which("redis-server"), "--port", str(redis_port), "--bind", "127.0.0.1",
+                              "--save", "", "--appendonly", "no", "--dir", folder], stdout=subprocess.DEVNULL)
+    url = f"sqlite:///{folder}/bench.sqlite3"
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench", "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0"}
+    try:
+        print(f"Preparing {args.products:,} products with two years of daily sales in {folder} ...", flush=True)
+        as_of = prepare(url, args.products)
+        first_nights, next_nights, samplers = [], [], []
+        for _ in range(args.runs):
+            forget(url, forecasts=True)
+            scheduled = schedule_nightly(env, as_of)
+            seconds, sampler = run_workers(env, "forecasts")
+            first_nights.append(seconds)
+            samplers.append(sampler)
+            forget(url)
+            schedule_nightly(env, as_of + timedelta(days=1))
+            seconds, sampler = run_workers(env, "forecasts")
+            next_nights.append(seconds)
+            samplers.append(sampler)
+        yardstick = bare_fits(env, min(args.products, 200))
+        per_bare = yardstick / min(args.products, 200)
+        first, nxt = statistics.median(first_nights), statistics.median(next_nights)
+        print(f"\nSolo OMS forecast benchmark — {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, SQLite, "
+              f"2 RQ workers, {scheduled:,} products x {DAYS} days, median of {args.runs}\n")
+        print(f"| {'what':<52} | {'seconds':>8} | {'ms/product':>10} | {'vs bare fit':>11} | target")
+        print(f"|{'-' * 54}|{'-' * 10}|{'-' * 12}|{'-' * 13}|--------")
+        print(f"| {'bare Prophet fit + predict, no database (yardstick)':<52} | {yardstick:>8.1f} | "
+              f"{per_bare * 1000:>10.0f} | {1:>11.2f} |")
+        for name, seconds in (("first night: forecast + backtest every product", first),
+                              ("next night: forecast (backtests a week fresh)", nxt)):
+            per = seconds / scheduled
+            print(f"| {name:<52} | {seconds:>8.1f} | {per * 1000:>10.0f} | {per / per_bare:>11.2f} | "
+                  f"{'<= 60 s for 1,000' if scheduled == 1000 else f'<= {60 * scheduled / 1000:.0f} s pro rata'}")
+        print(f"\nRQ worker RSS: parent peak {max(s.peak_parent for s in samplers):.0f} MB, "
+              f"job process peak {max(s.peak_child for s in samplers):.0f} MB (target <= 400 MB)")
+    finally:
+        redis.terminate()
+        redis.wait()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
