@@ -110,7 +110,8 @@ def test_a_second_visit_shows_and_changes_the_rating(delivered, stranger):
     stranger.post(link, data={"rating": "2", "comment": ""})
     assert db.session.scalar(select(func.count(OrderFeedback.id))) == 1
     assert (stored(delivered).rating, stored(delivered).comment) == (2, "")
-    assert feedback_events(delivered) == ["Customer rated 4/5: “Nice”", "Customer changed their rating to 2/5 (was 4/5)"]
+    assert feedback_events(delivered) == ["Customer rated 4/5: “Nice”",
+                                          "Customer changed their rating to 2/5 (was 4/5)"]
 
 
 def _tampered(token: str) -> str:
