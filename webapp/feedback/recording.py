@@ -22,6 +22,7 @@ class FeedbackIn(StrictInput):
 
 
 def feedback_for(order: Order) -> OrderFeedback | None:
+    """What the customer said about ``order``, if anything yet."""
     return db.session.scalar(select(OrderFeedback).where(OrderFeedback.order_id == order.id))
 
 
