@@ -10,7 +10,9 @@ from webapp.auth.models import User
 from webapp.auth.setup_token import issue_setup_token
 from webapp.extensions import db
 
-PUBLIC = {"/healthz", "/login", "/setup", "/static/<path:filename>", "/vendor/<name>", "/api/v1/openapi.json"}
+# /feedback/<token> checks its signed link instead of a session (tests/test_feedback.py).
+PUBLIC = {"/healthz", "/login", "/setup", "/static/<path:filename>", "/vendor/<name>", "/api/v1/openapi.json",
+          "/feedback/<token>"}
 SAMPLE_ARGS = {"number": "SO-000001", "sku": "MUG-BLU", "customer_id": "1", "key": "confirmed", "email_id": "1",
                "job_id": "send-email-1", "run_id": "1"}
 

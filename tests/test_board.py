@@ -135,6 +135,8 @@ def test_columns_are_bounded_with_a_more_link(client, auth, make_product):
 
 
 def test_board_query_count_does_not_grow_with_orders(client, shop):
+    client.get("/board")  # the ship-time model is read once, then kept (tests/test_ship_dates.py counts it)
+    db.session.commit()
     with count_queries() as few:
         client.get("/board")
     for _ in range(15):

@@ -1,18 +1,17 @@
 """The periodic checks that raise and clear alerts, and the emails they send (once per alert)."""
-from datetime import timedelta
-
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from webapp.alerts.models import Alert
 from webapp.catalog.models import Product
 from webapp.emails.outbox import queue_email
 from webapp.extensions import db
 from webapp.orders.models import Order
+from webapp.orders.search import fill_item_counts
+from webapp.orders.ship_dates import OPEN_STATUSES, build_model, predict_ship
 from webapp.settings.models import current_settings
 from webapp.timekeeping import shop_today, utcnow
 from webapp.views import app_path
-
-OPEN_STATUSES = ("pending", "on_hold", "confirmed", "processing")
 
 
 def open_alerts(kind: str) -> dict[str, Alert]:
@@ -70,27 +69,33 @@ def scan_low_stock() -> int:
     return len(raised)
 
 
-# Not packed yet and due by tomorrow: at risk of being late (until forecasts predict ship dates).
-NOT_PACKED = ("pending", "on_hold", "confirmed")
-
-
 def scan_overdue() -> int:
-    """Open orders whose due date has passed, and those at risk: due by tomorrow and not being packed yet."""
+    """Open orders whose due date has passed ("overdue"), and those predicted to ship after their due date
+    ("at_risk", from the shop's own processing times: webapp/orders/ship_dates.py)."""
     settings = current_settings()
     today = shop_today()
-    due_soon = db.session.scalars(
-        select(Order).where(Order.status.in_(OPEN_STATUSES), Order.due_date <= today + timedelta(days=1))
-        .order_by(Order.due_date, Order.id)
+    now = utcnow()
+    dated = db.session.scalars(
+        select(Order).where(Order.status.in_(OPEN_STATUSES), Order.due_date.is_not(None))
+        .options(joinedload(Order.customer)).order_by(Order.due_date, Order.id)
     ).all()
+    fill_item_counts(dated)
+    model = build_model(now)  # fresh, not the web processes' cached copy: an alert and its email follow from it
 
     def entry(order: Order, text: str) -> tuple[str, str]:
         return f"{order.number} for {order.customer.name} {text}", app_path("orders.order_detail", number=order.number)
 
     late = {f"order:{o.number}": entry(o, f"was due {o.due_date:%d %b} and is still {o.status.replace('_', ' ')}.")
-            for o in due_soon if o.due_date < today}
-    at_risk = {f"order:{o.number}": entry(o, f"is due {'today' if o.due_date == today else 'tomorrow'} and is "
-                                             f"still {o.status.replace('_', ' ')}.")
-               for o in due_soon if o.due_date >= today and o.status in NOT_PACKED}
+            for o in dated if o.due_date < today}
+    at_risk = {}
+    for order in dated:
+        if order.due_date < today:
+            continue
+        prediction = predict_ship(order, model, now)
+        if prediction.misses(order.due_date):
+            at_risk[f"order:{order.number}"] = entry(
+                order, f"is due {order.due_date:%a} {order.due_date.day} {order.due_date:%b} but "
+                       f"{prediction.label} (still {order.status.replace('_', ' ')}).")
     raised = reconcile("overdue", late) + reconcile("at_risk", at_risk)
     if raised and settings.email_overdue_alert and settings.shop_email:
         queue_email(kind="overdue", dedupe_key=f"overdue:{raised[0].id}", to=settings.shop_email,

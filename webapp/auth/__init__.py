@@ -7,7 +7,8 @@ from webapp.extensions import db, login_manager
 from webapp.sqlite_locking import READ_ONLY_METHODS
 
 # Endpoints anyone may open. Everything else needs a session (pages) or a token (/api/v1).
-PUBLIC_ENDPOINTS = {"auth.login", "auth.setup", "health.healthz", "static", "assets.vendor"}
+# feedback.give_feedback checks its own signed link instead (DESIGN.md §8: signed customer links).
+PUBLIC_ENDPOINTS = {"auth.login", "auth.setup", "health.healthz", "static", "assets.vendor", "feedback.give_feedback"}
 
 
 def init_app(app: Flask) -> None:

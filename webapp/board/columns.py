@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload
 from webapp.extensions import db
 from webapp.orders.models import CHANNELS, PRIORITIES, Order
 from webapp.orders.search import fill_item_counts, text_filter
+from webapp.orders.ship_dates import ship_time_model
 from webapp.timekeeping import shop_today, shop_zone, utcnow
 from webapp.validation import clean_text
 
@@ -118,8 +119,11 @@ def column_count(column: Column, filters: BoardFilters, day_start: datetime) -> 
 
 
 def board_version(filters: BoardFilters, viewer_role: str, day_start: datetime) -> str:
-    """An ETag that changes when any order changes, the day turns, a minute passes (card ages), or the view differs."""
+    """An ETag that changes when any order changes, the day turns, a minute passes (card ages and predicted ship
+    dates), the ship-time model is rebuilt, or the view differs."""
     last_change = db.session.scalar(select(func.max(Order.updated_at)))
     minute = utcnow().strftime("%Y%m%d%H%M")
-    raw = f"{last_change}|{day_start}|{minute}|{viewer_role}|{sorted(filters.as_query().items())}"
+    # Predicted ship dates come from a cached model that may be rebuilt without any order changing.
+    model = ship_time_model().version
+    raw = f"{last_change}|{day_start}|{minute}|{model}|{viewer_role}|{sorted(filters.as_query().items())}"
     return hashlib.sha1(raw.encode()).hexdigest()[:20]

@@ -1,4 +1,5 @@
-"""The messages an order causes: the owner hears of new orders, the customer of confirmation and shipping.
+"""The messages an order causes: the owner hears of new orders, the customer of confirmation and shipping,
+and is asked for feedback after delivery.
 
 Each is queued once per order (its dedupe key) and only when switched on in the settings.
 """
@@ -49,3 +50,17 @@ def order_shipped(order: Order) -> None:
     queue_email(kind="shipped", dedupe_key=f"shipped:{order.number}", to=order.customer.email,
                 subject=f"Your order {order.number} is on its way", template="order_shipped",
                 order_id=order.id, order=order)
+
+
+def ask_for_feedback(order: Order) -> None:
+    """After delivery: a signed link to the page where the customer rates the order (webapp/feedback)."""
+    from webapp.feedback.links import LINK_DAYS, feedback_token
+    from webapp.views import public_url  # views imports the workflow, which imports this module
+
+    settings = current_settings()
+    if _quiet() or not settings.email_customer_feedback or not order.customer.email:
+        return
+    link = public_url("feedback.give_feedback", token=feedback_token(order))
+    queue_email(kind="feedback", dedupe_key=f"feedback:{order.number}", to=order.customer.email,
+                subject=f"How was your order {order.number}?", template="feedback_request",
+                order_id=order.id, order=order, link=link, link_days=LINK_DAYS)

@@ -138,10 +138,12 @@ def order_detail(number: str):
 
 
 def _detail_context(order: Order) -> dict:
+    from webapp.feedback.recording import feedback_for
     from webapp.invoices.routes import documents_of
 
     return {"documents": documents_of(order), "next_statuses": allowed_next(order.status),
-            "next_payments": PAYMENT_TRANSITIONS.get(order.payment_status, ()), "carriers": CARRIERS}
+            "next_payments": PAYMENT_TRANSITIONS.get(order.payment_status, ()), "carriers": CARRIERS,
+            "feedback": feedback_for(order)}
 
 
 @bp.get("/<number>/ship")

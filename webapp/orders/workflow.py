@@ -142,6 +142,8 @@ def transition(order: Order, to: str, *, actor: str, note: str = "", carrier: st
         order_messages.order_confirmed(order)
     elif to == "shipped":
         order_messages.order_shipped(order)
+    elif to == "delivered":
+        order_messages.ask_for_feedback(order)
     if current_settings().invoice_on == to:
         issue_invoice(order, actor=actor)
 

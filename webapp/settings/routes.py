@@ -34,6 +34,7 @@ class SettingsIn(StrictInput):
     email_overdue_alert: bool = False
     email_failed_job_alert: bool = False
     email_daily_digest: bool = False
+    email_customer_feedback: bool = False
     shop_address: Annotated[str, Field(max_length=1000)] = ""
     tax_id: Annotated[str, Field(max_length=40)] | None = None
     payment_details: Annotated[str, Field(max_length=2000)] = ""
@@ -55,7 +56,8 @@ class SettingsIn(StrictInput):
 INTEGERS = ("duplicate_window_minutes", "express_window_days")
 SWITCHES = ("require_shipping_address", "email_owner_new_order", "email_customer_confirmation",
             "email_customer_shipped", "email_customer_invoice", "prices_include_tax", "email_low_stock_alert",
-            "email_supplier_purchase_request", "email_overdue_alert", "email_failed_job_alert", "email_daily_digest")
+            "email_supplier_purchase_request", "email_overdue_alert", "email_failed_job_alert", "email_daily_digest",
+            "email_customer_feedback")
 LOGO_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
 MAX_LOGO_BYTES = 512 * 1024
 
