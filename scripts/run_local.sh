@@ -29,6 +29,7 @@ trap 'exit 130' INT TERM
 
 $FLASK db upgrade
 $FLASK demo seed --if-empty
+$FLASK forecast run --enqueue --if-none   # first start: the worker forecasts the demo shop's products
 TOKEN=$($FLASK users setup-token | tail -n 1)
 
 echo

@@ -1,4 +1,6 @@
 """Products and stock pages, customers, and settings: forms that say what is wrong and lose nothing."""
+from decimal import Decimal
+
 import pytest
 from sqlalchemy import select
 
@@ -127,12 +129,20 @@ def test_settings_change_the_audit(client, owner):
     assert settings.shop_name == "Clay & Co" and settings.currency == "EUR"
     assert str(settings.review_total_threshold) == "250.00"
     assert settings.require_shipping_address is False
+    assert settings.service_level_percent == 95 and settings.reorder_cover_days == 30  # the defaults
+    reorder = {**form, "service_level_percent": "98.5", "reorder_cover_days": "45", "email_reorder_advice": "on"}
+    assert client.post("/settings", data=reorder).status_code == 303
+    db.session.refresh(settings)
+    assert (settings.service_level_percent, settings.reorder_cover_days) == (Decimal("98.5"), 45)
+    assert settings.email_reorder_advice is True
 
 
 @pytest.mark.parametrize("changes, message", [
     ({"currency": "pounds"}, "has the wrong format"), ({"price_tolerance_percent": "150"}, "at most 100"),
     ({"review_total_threshold": "lots"}, "must be an amount"), ({"duplicate_window_minutes": "-5"}, "at least 0"),
-    ({"shop_name": ""}, "is required"),
+    ({"shop_name": ""}, "is required"), ({"service_level_percent": "100"}, "at most 99.9"),
+    ({"service_level_percent": "20"}, "at least 50"), ({"reorder_cover_days": "0"}, "at least 1"),
+    ({"reorder_cover_days": "3.5"}, "whole number"),
 ])
 def test_settings_errors_are_named(client, owner, changes, message):
     form = {"shop_name": "Clay & Co", "currency": "GBP", "price_tolerance_percent": "5",

@@ -252,6 +252,8 @@ def test_forecast_cli_with_as_of_and_enqueue(seller, runner, app):
 
     queued = runner.invoke(args=["forecast", "run", "--enqueue"])
     assert queued.exit_code == 0 and "1 forecast(s)" in queued.output
+    first_start = runner.invoke(args=["forecast", "run", "--enqueue", "--if-none"])
+    assert first_start.exit_code == 0 and "Forecasts exist already" in first_start.output
 
 
 # -- the reorder list and its emails ---------------------------------------------------------------------------

@@ -20,7 +20,8 @@ def number(value) -> float | int | None:
 
 
 def series(label: str, values: Iterable, index: int = 0, **options) -> dict:
-    """One dataset; options are Chart.js dataset options (fill, borderDash, type ...)."""
+    """One dataset; options are Chart.js dataset options (fill, borderDash, type ...), plus ``legend=False`` to
+    leave it out of the legend (the lower edge of a band, say; app.js reads it)."""
     return {
         "label": label,
         "data": [number(v) for v in values],

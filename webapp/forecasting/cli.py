@@ -7,6 +7,7 @@ from sqlalchemy import select
 from webapp.background.dispatch import dispatch_pending, schedule_job
 from webapp.catalog.models import Product
 from webapp.extensions import db
+from webapp.forecasting.models import DemandForecast
 from webapp.forecasting.runs import active_product_ids, forecast_product
 from webapp.timekeeping import shop_today
 from worker import QUEUE_FORECASTS
@@ -22,8 +23,12 @@ def forecast():
 @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]),
               help="Forecast as if this day (YYYY-MM-DD) were today, from the sales before it.")
 @click.option("--enqueue", is_flag=True, help="Hand the work to the RQ workers instead of computing here.")
-def run(skus: tuple[str, ...], as_of, enqueue: bool):
+@click.option("--if-none", "if_none", is_flag=True, help="Only when no forecast is stored yet (a first start).")
+def run(skus: tuple[str, ...], as_of, enqueue: bool, if_none: bool):
     """Forecast demand and work out reorder advice."""
+    if if_none and db.session.scalar(select(DemandForecast.id).limit(1)) is not None:
+        click.echo("Forecasts exist already; the nightly run keeps them fresh.")
+        return
     day: date = as_of.date() if as_of else shop_today()
     if skus:
         found = dict(db.session.execute(select(Product.sku, Product.id).where(Product.sku.in_(skus))).all())

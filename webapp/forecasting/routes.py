@@ -33,7 +33,7 @@ def panel_context(product: Product, job_id: str | None = None) -> dict:
     context = {"product": product, "forecast": forecast, "job_id": None, "job_stage": None, "job_error": None}
     if forecast is not None:
         context.update(advice=current_advice(product, forecast), chart=forecast_chart(forecast),
-                       trust=trust(forecast))
+                       trust=trust(forecast), advice_today=shop_today())
     if job_id:
         context.update(_job_state(job_id))
     return context

@@ -46,9 +46,10 @@ def forecast_chart(forecast: DemandForecast) -> dict:
     return charts.line_chart(labels, [
         charts.series("Sold", shown + [None] * len(future), 0),
         charts.series("Forecast", gap + [p["yhat"] for p in future], 1),
-        charts.series("80% range, high", gap + [p["upper"] for p in future], 1, borderWidth=0, fill="+1",
+        charts.series("80% range", gap + [p["upper"] for p in future], 1, borderWidth=0, fill="+1",
                       backgroundColor="rgba(224,123,57,0.18)"),
-        charts.series("80% range, low", gap + [p["lower"] for p in future], 1, borderWidth=0, fill=False),
+        charts.series("80% range, low", gap + [p["lower"] for p in future], 1, borderWidth=0, fill=False,
+                      legend=False),
         charts.series("Runs out", marker, 3, showLine=False, pointRadius=7, pointStyle="triangle"),
     ], y_title="units per day")
 

@@ -35,6 +35,9 @@ class SettingsIn(StrictInput):
     email_failed_job_alert: bool = False
     email_daily_digest: bool = False
     email_customer_feedback: bool = False
+    email_reorder_advice: bool = False
+    service_level_percent: Annotated[Decimal, Field(ge=50, le=Decimal("99.9"), decimal_places=1)] = Decimal("95")
+    reorder_cover_days: Annotated[StrictInt, Field(ge=1, le=365)] = 30
     shop_address: Annotated[str, Field(max_length=1000)] = ""
     tax_id: Annotated[str, Field(max_length=40)] | None = None
     payment_details: Annotated[str, Field(max_length=2000)] = ""
@@ -53,11 +56,11 @@ class SettingsIn(StrictInput):
         return value
 
 
-INTEGERS = ("duplicate_window_minutes", "express_window_days")
+INTEGERS = ("duplicate_window_minutes", "express_window_days", "reorder_cover_days")
 SWITCHES = ("require_shipping_address", "email_owner_new_order", "email_customer_confirmation",
             "email_customer_shipped", "email_customer_invoice", "prices_include_tax", "email_low_stock_alert",
             "email_supplier_purchase_request", "email_overdue_alert", "email_failed_job_alert", "email_daily_digest",
-            "email_customer_feedback")
+            "email_customer_feedback", "email_reorder_advice")
 LOGO_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
 MAX_LOGO_BYTES = 512 * 1024
 

@@ -52,6 +52,15 @@
       var config;
       try { config = JSON.parse(canvas.getAttribute("data-chart")); } catch (err) { return; }
       config.options = config.options || {};
+      // A dataset marked "legend": false (a band's lower edge) stays out of the legend; JSON cannot hold the
+      // filter function, so it is added here.
+      config.options.plugins = config.options.plugins || {};
+      config.options.plugins.legend = config.options.plugins.legend || {};
+      config.options.plugins.legend.labels = config.options.plugins.legend.labels || {};
+      config.options.plugins.legend.labels.filter = function (item, data) {
+        var dataset = data.datasets[item.datasetIndex];
+        return !dataset || dataset.legend !== false;
+      };
       config.options.responsive = true;
       config.options.maintainAspectRatio = false;
       new window.Chart(canvas, config);
