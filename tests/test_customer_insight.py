@@ -1,5 +1,5 @@
 """Customer insight: lifetime value, rhythm, preferred products and RFM segments checked against a small shop
-computed by hand; the segment filter on the customer list."""
+computed by hand; the segment filter on the customer list; "often bought together" on the order entry form."""
 import re
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
@@ -13,6 +13,7 @@ from webapp.customers.models import Customer
 from webapp.extensions import db
 from webapp.orders.intake import take_order
 from webapp.orders.schemas import OrderIn
+from webapp.orders.together import often_bought_with
 from webapp.timekeeping import shop_today, shop_zone
 
 HTMX = {"HX-Request": "true"}
@@ -224,3 +225,80 @@ def test_the_customer_list_takes_the_same_queries_however_many_customers(shop, a
     many, html = list_queries("/customers?segment=need_attention")
     assert len(many) == len(few) and listed(html), (few, many)
     assert len(list_queries("/customers")[0]) == len(few)
+
+
+@pytest.fixture
+def baskets(app, auth, make_product):
+    """Past orders around a mug (all delivered unless said):
+
+    1: MUG TEA SAU   2: MUG TEA   3: MUG SPN   4: MUG TEA SPN   5-7: MUG OLD (OLD is no longer sold)
+    8: MUG CLOTH (cancelled)   9: MUG CLOTH (rejected)   10: TEA CLOTH   11: MUG VAS-1 VAS-2 VAS-3 VAS-4
+    """
+    for sku in ("MUG", "TEA", "SAU", "SPN", "OLD", "CLOTH", "VAS-1", "VAS-2", "VAS-3", "VAS-4", "LONE"):
+        make_product(sku, name=f"Item {sku}", price="4.00", stock=500)
+    for n, (skus, status) in enumerate([
+        ("MUG TEA SAU", "delivered"), ("MUG TEA", "delivered"), ("MUG SPN", "shipped"), ("MUG TEA SPN", "confirmed"),
+        ("MUG OLD", "delivered"), ("MUG OLD", "delivered"), ("MUG OLD", "delivered"),
+        ("MUG CLOTH", "cancelled"), ("MUG CLOTH", "rejected"), ("TEA CLOTH", "delivered"),
+        ("MUG VAS-1 VAS-2 VAS-3 VAS-4", "delivered"),
+    ]):
+        placed(f"Buyer{n}", {sku: 1 for sku in skus.split()}, 30 - n, status=status)
+    from webapp.catalog.models import Product
+
+    db.session.scalars(select(Product).where(Product.sku == "OLD")).one().active = False
+    db.session.commit()
+    auth.login()
+
+
+def suggested(html: str) -> list[str]:
+    match = re.search(r'<section[^>]*id="often-bought-together".*?</section>', html, re.S)
+    return re.findall(r'name="add_sku" value="([^"]+)"', match.group(0)) if match else []
+
+
+def ids(*skus):
+    from webapp.catalog.models import Product
+
+    return set(db.session.scalars(select(Product.id).where(Product.sku.in_(skus))))
+
+
+def test_often_bought_together_ranks_by_shared_orders(baskets):
+    # With MUG: TEA in orders 1, 2, 4 (3); SPN in 3, 4 (2); SAU and each VAS in one; CLOTH only in the cancelled
+    # and the rejected order; OLD in three but inactive. Ties go by SKU; five at most.
+    assert [p.sku for p in often_bought_with(ids("MUG"))] == ["TEA", "SPN", "SAU", "VAS-1", "VAS-2"]
+    # With MUG and TEA, both left out: SPN shares orders 3 and 4 (order 4 counts once, though it holds both);
+    # CLOTH now counts for order 10 (with TEA).
+    assert [p.sku for p in often_bought_with(ids("MUG", "TEA"))] == ["SPN", "CLOTH", "SAU", "VAS-1", "VAS-2"]
+    assert [p.sku for p in often_bought_with(ids("LONE"))] == [] and often_bought_with(set()) == []
+    mug = ids("MUG")
+    with count_queries() as queries:
+        often_bought_with(mug)
+    assert len(queries) == 1
+
+
+def test_entry_form_suggests_and_adds_products_bought_together(client, baskets):
+    response = client.post("/orders/new/lines", data={"line_sku": ["MUG"], "line_qty": ["1"]}, headers=HTMX)
+    html = response.get_data(as_text=True)
+    assert html.lstrip().startswith('<div id="order-lines"')
+    assert suggested(html) == ["TEA", "SPN", "SAU", "VAS-1", "VAS-2"]
+    button = re.search(r'<button[^>]*value="TEA"[^>]*>', html).group(0)
+    assert 'hx-post="/orders/new/lines"' in button and 'hx-target="#order-lines"' in button
+    # The button sends add_sku like a search result: the line appears and the suggestions follow the lines.
+    added = client.post("/orders/new/lines", data={"line_sku": ["MUG"], "line_qty": ["1"], "add_sku": "TEA"},
+                        headers=HTMX).get_data(as_text=True)
+    assert re.findall(r'name="line_sku" value="([^"]+)"', added) == ["MUG", "TEA"]
+    assert suggested(added) == ["SPN", "CLOTH", "SAU", "VAS-1", "VAS-2"]
+    removed = client.post("/orders/new/lines", data={"line_sku": ["MUG", "TEA"], "line_qty": ["1", "1"],
+                                                     "remove_line": "0"}, headers=HTMX).get_data(as_text=True)
+    # With TEA alone: MUG shares orders 1, 2 and 4; CLOTH (10), SAU (1) and SPN (4) one each.
+    assert suggested(removed) == ["MUG", "CLOTH", "SAU", "SPN"]
+    assert suggested(client.post("/orders/new/lines", data={}, headers=HTMX).get_data(as_text=True)) == []
+
+
+def test_suggestions_work_without_javascript(client, baskets):
+    page = client.post("/orders/new", data={"line_sku": ["MUG"], "line_qty": ["1"], "add_sku": "SPN"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "<html" in html
+    assert re.findall(r'name="line_sku" value="([^"]+)"', html) == ["MUG", "SPN"]
+    assert suggested(html) == ["TEA", "SAU", "VAS-1", "VAS-2", "VAS-3"]
+    assert 'form="order-form"' in re.search(r'<button[^>]*value="TEA"[^>]*>', html).group(0)
+    assert suggested(client.get("/orders/new").get_data(as_text=True)) == []
