@@ -17,6 +17,8 @@ from webapp.orders.together import often_bought_with
 from webapp.timekeeping import shop_today, shop_zone
 
 HTMX = {"HX-Request": "true"}
+# Five hours behind UTC in winter: a late evening order falls on the next day in UTC, so days are the shop's.
+pytestmark = pytest.mark.app_config(SHOP_TIMEZONE="America/New_York")
 
 
 def days_ago(days: int, hour: int = 12) -> datetime:
@@ -25,13 +27,13 @@ def days_ago(days: int, hour: int = 12) -> datetime:
     return local.astimezone(UTC).replace(tzinfo=None)
 
 
-def placed(customer: str, lines: dict[str, int], days: int, status: str = "delivered"):
+def placed(customer: str, lines: dict[str, int], days: int, status: str = "delivered", hour: int = 12):
     """An order of ``lines`` (sku -> quantity) taken through the real intake, then dated and set to ``status``."""
     payload = {"customer": {"name": customer, "email": f"{customer.lower()}@example.com"},
                "lines": [{"sku": sku, "quantity": quantity} for sku, quantity in lines.items()], "channel": "web"}
     order = take_order(OrderIn.model_validate(payload), actor="test")
     db.session.flush()
-    order.status, order.created_at = status, days_ago(days)
+    order.status, order.created_at = status, days_ago(days, hour)
     db.session.commit()
     return order
 
@@ -48,6 +50,7 @@ def shop(app, make_product):
     | Dee      | 200: E = 3                                                        | 1 | 3.00   | 200  |
     | Eve      | 150, 120, 100: 3 C = 60 each                                      | 3 | 180.00 | 100  |
     | Fay      | 2: D = 8                                                          | 1 | 8.00   | 2    |
+    Ann's and Fay's last orders are on the same day in the shop (23:00 and 01:00), not in UTC.
     Ann also has a cancelled order yesterday (A + 5 E = 25) that must count nowhere; Gus only a rejected one.
     """
     for sku, price in (("A", "10.00"), ("B", "5.00"), ("C", "20.00"), ("D", "8.00"), ("E", "3.00")):
@@ -55,7 +58,7 @@ def shop(app, make_product):
     placed("Ann", {"A": 2}, 60)
     placed("Ann", {"A": 1, "B": 2}, 40)
     placed("Ann", {"A": 3}, 20)
-    placed("Ann", {"B": 1, "C": 1}, 2)
+    placed("Ann", {"B": 1, "C": 1}, 2, hour=23)  # the next day in UTC, the same day as Fay's in the shop
     placed("Ann", {"A": 1, "E": 5}, 1, status="cancelled")
     placed("Bob", {"C": 2}, 90)
     placed("Bob", {"C": 1}, 30)
@@ -63,7 +66,7 @@ def shop(app, make_product):
     placed("Dee", {"E": 1}, 200)
     for days in (150, 120, 100):
         placed("Eve", {"C": 3}, days)
-    placed("Fay", {"D": 1}, 2)
+    placed("Fay", {"D": 1}, 2, hour=1)
     placed("Gus", {"A": 1}, 3, status="rejected")
     db.session.add(Customer(name="Hal", email="hal@example.com"))
     db.session.commit()
@@ -113,7 +116,7 @@ def test_customers_alike_score_in_the_middle(app, make_product):
 def test_insight_of_a_regular_customer(shop):
     ann = customer_insight(shop["Ann"].id)
     assert (ann.orders, ann.lifetime_value, ann.average_order_value) == (4, Decimal("95.00"), Decimal("23.75"))
-    assert (ann.first_order_at, ann.last_order_at) == (days_ago(60), days_ago(2))  # not the cancelled one
+    assert (ann.first_order_at, ann.last_order_at) == (days_ago(60), days_ago(2, 23))  # not the cancelled one
     assert ann.days_since_last_order == 2
     assert ann.typical_days_between_orders == 20  # gaps of 20, 20 and 18 days: the median
     assert (ann.r, ann.f, ann.m, ann.segment) == (5, 5, 4, "champions")
@@ -145,8 +148,9 @@ def test_customer_page_shows_the_insight_and_the_history(shop, client, auth):
     assert figure(html, "average_order_value") == "Average order £23.75"
     assert figure(html, "segment") == "Segment Champions R 5 · F 5 · M 4"
     assert figure(html, "typical_days_between_orders") == "Typical days between orders 20"
-    assert figure(html, "first_order") == "First order " + days_ago(60).strftime("%d %b %Y")
-    assert figure(html, "last_order") == f"Last order {days_ago(2).strftime('%d %b %Y')} 2 days ago"
+    assert figure(html, "first_order") == "First order " + (shop_today() - timedelta(days=60)).strftime("%d %b %Y")
+    assert figure(html, "last_order") == \
+        f"Last order {(shop_today() - timedelta(days=2)).strftime('%d %b %Y')} 2 days ago"
     preferred = html[html.index('id="preferred-products"'):]
     preferred = preferred[:preferred.index("</table>")]
     assert re.findall(r'class="sku">(\w+)<', preferred) == ["A", "B", "C"] and "£60.00" in preferred

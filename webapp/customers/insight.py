@@ -33,7 +33,7 @@ from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Subquery, case, cast, func, literal, select
+from sqlalchemy import Date, Engine, Subquery, case, cast, event, func, select
 
 from webapp.analytics.kpis import NOT_REVENUE
 from webapp.extensions import db
@@ -71,11 +71,21 @@ def segment_of(r: int, fm: int) -> str:
 
 
 def _sqlite_shop_date(stored: str | None, zone: str) -> str | None:
-    """SQLite has no time zones: the shop date of a stored UTC time, as YYYY-MM-DD, computed in Python."""
+    """The shop date (YYYY-MM-DD) of a UTC time as SQLite stores it; SQLite has no time zones of its own."""
     if stored is None:
         return None
     moment = datetime.fromisoformat(stored).replace(tzinfo=UTC)
     return moment.astimezone(ZoneInfo(zone)).date().isoformat()
+
+
+def install_sqlite_functions(engine: Engine) -> None:
+    """Give every SQLite connection the shop_date(utc, zone) function that shop_date() uses."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.create_function("shop_date", 2, _sqlite_shop_date, deterministic=True)
 
 
 def shop_date(column):
@@ -83,9 +93,6 @@ def shop_date(column):
     zone = shop_zone().key
     if db.session.get_bind().dialect.name == "postgresql":
         return cast(func.timezone(zone, func.timezone("UTC", column)), Date)
-    # Registered on this session's connection (a cheap, idempotent call), so no engine-wide hook is needed.
-    db.session.connection().connection.driver_connection.create_function(
-        "shop_date", 2, _sqlite_shop_date, deterministic=True)
     return func.shop_date(column, zone)
 
 
@@ -121,7 +128,7 @@ def segment_condition(rfm: Subquery, segment: str):
     """The WHERE condition picking the customers of ``segment`` from a join of customers with rfm_scores()."""
     if segment == NO_ORDERS:
         return rfm.c.customer_id.is_(None)
-    return rfm.c.segment == literal(segment)
+    return rfm.c.segment == segment
 
 
 @dataclass
@@ -189,22 +196,15 @@ def customer_insight(customer_id: int) -> CustomerInsight:
     # Only this customer's order times, one column: "typical" is a median, which SQLite cannot aggregate.
     times = db.session.scalars(select(Order.created_at).where(
         Order.customer_id == customer_id, Order.status.not_in(NOT_REVENUE))).all()
-    last_order_at = _as_datetime(row.last_order_at)
     return CustomerInsight(
         orders=row.orders,
         lifetime_value=spent,
         average_order_value=(spent / row.orders).quantize(CENT, rounding=ROUND_HALF_UP),
-        first_order_at=_as_datetime(row.first_order_at),
-        last_order_at=last_order_at,
-        days_since_last_order=(shop_today() - _shop_day(last_order_at)).days,
+        first_order_at=row.first_order_at,
+        last_order_at=row.last_order_at,
+        days_since_last_order=(shop_today() - _shop_day(row.last_order_at)).days,
         typical_days_between_orders=typical_days_between(times),
         r=row.r, f=row.f, m=row.m, segment=row.segment,
         preferred_products=preferred_products(customer_id),
     )
 
-
-def _as_datetime(value) -> datetime | None:
-    """min()/max() of a timestamp come back as text from SQLite through a subquery."""
-    if value is None or isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(value)
