@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.test_board import count_queries
+from webapp.catalog.models import Product
 from webapp.customers.insight import customer_insight, rfm_scores, segment_of
 from webapp.customers.models import Customer
 from webapp.extensions import db
@@ -231,8 +232,7 @@ def test_the_customer_list_takes_the_same_queries_however_many_customers(shop, a
     assert len(list_queries("/customers")[0]) == len(few)
 
 
-@pytest.fixture
-def baskets(app, auth, make_product):
+def fill_baskets(make_product):
     """Past orders around a mug (all delivered unless said):
 
     1: MUG TEA SAU   2: MUG TEA   3: MUG SPN   4: MUG TEA SPN   5-7: MUG OLD (OLD is no longer sold)
@@ -247,10 +247,13 @@ def baskets(app, auth, make_product):
         ("MUG VAS-1 VAS-2 VAS-3 VAS-4", "delivered"),
     ]):
         placed(f"Buyer{n}", {sku: 1 for sku in skus.split()}, 30 - n, status=status)
-    from webapp.catalog.models import Product
-
     db.session.scalars(select(Product).where(Product.sku == "OLD")).one().active = False
     db.session.commit()
+
+
+@pytest.fixture
+def baskets(app, auth, make_product):
+    fill_baskets(make_product)
     auth.login()
 
 
@@ -260,8 +263,6 @@ def suggested(html: str) -> list[str]:
 
 
 def ids(*skus):
-    from webapp.catalog.models import Product
-
     return set(db.session.scalars(select(Product.id).where(Product.sku.in_(skus))))
 
 
@@ -306,3 +307,41 @@ def test_suggestions_work_without_javascript(client, baskets):
     assert suggested(html) == ["TEA", "SAU", "VAS-1", "VAS-2", "VAS-3"]
     assert 'form="order-form"' in re.search(r'<button[^>]*value="TEA"[^>]*>', html).group(0)
     assert suggested(client.get("/orders/new").get_data(as_text=True)) == []
+
+
+@pytest.mark.browser
+def test_suggestions_in_a_real_browser(make_app, live_server, make_user, make_product):
+    """htmx sends the suggestion's add_sku with the whole form; the lines and the suggestions follow."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.conftest import PASSWORD
+    from tests.test_browser import CHROMIUM, CHROMIUM_ARGS
+
+    shop = make_app(WTF_CSRF_ENABLED=True)
+    with shop.app_context():
+        make_user(email="owner@example.com")
+        fill_baskets(make_product)
+    server = live_server(shop)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(base_url=server.url)
+            page.set_default_timeout(10_000)
+            page.goto("/login")
+            page.get_by_label("Email").fill("owner@example.com")
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("button", name="Sign in").click()
+            page.goto("/orders/new")
+            page.get_by_label("Name", exact=True).fill("Kept while adding")
+            page.locator("#product-q").press_sequentially("MUG", delay=30)
+            page.locator("#product-results button.result", has_text="Item MUG").click()
+            together = page.locator("#often-bought-together button.result")
+            expect(together).to_have_count(5)
+            expect(together.first).to_contain_text("Item TEA")
+            together.first.click()
+            expect(page.locator("#order-lines input[name=line_sku]")).to_have_count(2)
+            expect(together.first).to_contain_text("Item SPN")
+            expect(page.get_by_label("Name", exact=True)).to_have_value("Kept while adding")
+            page.screenshot(path="/tmp/solo-oms-often-bought-together.png", full_page=True)
+        finally:
+            browser.close()
