@@ -10,9 +10,10 @@ RFM scores, each 1 (worst) to 5 (best), are computed in SQL over all customers w
 A score is the quintile of the customer's position when customers are lined up from worst to best:
 ``score = 1 + floor(5 * (p - 0.5) / n)`` for position ``p`` (from 1) of ``n`` customers. Customers with equal values
 share the position at the middle of their group, ``p = (first + last) / 2``: NTILE would split a tie between two
-scores at random, so two customers with the same history could land in different segments. Without ties this is
-NTILE(5); a tie at the bottom (the many one-order customers) sits in the middle of its group, and when every customer
-is alike (a new shop) all score 3.
+scores at random, so two customers with the same history could land in different segments. Without ties, and with
+``n`` a multiple of five, this is NTILE(5) (otherwise the odd customers are spread over the scores rather than all
+given to the lowest); a tie at the bottom (the many one-order customers) sits in the middle of its group, and when
+every customer is alike (a new shop) all score 3.
 
 The segment comes from R and FM, the average of F and M rounded half up (``FM = (F + M + 1) // 2``), by this
 table, the usual R × FM grid (after Putler's RFM segments, with "about to sleep" folded into its neighbours):
@@ -39,8 +40,8 @@ from webapp.analytics.kpis import NOT_REVENUE
 from webapp.extensions import db
 from webapp.orders.models import Order, OrderLine
 from webapp.timekeeping import shop_today, shop_zone
+from webapp.validation import CENT
 
-CENT = Decimal("0.01")
 NO_ORDERS = "no_orders"
 SEGMENTS = {
     "champions": "Champions",
@@ -119,7 +120,7 @@ def rfm_scores() -> Subquery:
     scored = select(figures, _score(shop_date(figures.c.last_order_at)).label("r"),
                     _score(figures.c.orders).label("f"), _score(figures.c.spent).label("m")).subquery("scored")
     fm = (scored.c.f + scored.c.m + 1) // 2
-    segment = case({r * 10 + fm_: GRID[5 - r][fm_ - 1] for r in range(1, 6) for fm_ in range(1, 6)},
+    segment = case({r * 10 + fm_: segment_of(r, fm_) for r in range(1, 6) for fm_ in range(1, 6)},
                    value=scored.c.r * 10 + fm)
     return select(scored, fm.label("fm"), segment.label("segment")).subquery("rfm")
 
