@@ -5,7 +5,7 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from pydantic import EmailStr, Field
 from sqlalchemy import func, or_, select
 
-from webapp.customers.insight import SEGMENTS, customer_insight, rfm_scores, segment_condition
+from webapp.customers.insight import SEGMENTS, customer_insight, customer_list, with_segments
 from webapp.customers.matching import normalise_phone
 from webapp.customers.models import Customer
 from webapp.extensions import db
@@ -44,18 +44,15 @@ def list_customers():
         errors.append(f"'{segment}' is not a customer segment; segment must be one of: {', '.join(SEGMENTS)}.")
         segment = ""
     page = page_from_query(errors)
-    rfm = rfm_scores()
-    query = (select(Customer, rfm.c.orders, rfm.c.spent, rfm.c.segment)
-             .outerjoin(rfm, rfm.c.customer_id == Customer.id).order_by(Customer.name, Customer.id))
-    if segment:
-        query = query.where(segment_condition(rfm, segment))
+    query = customer_list(segment).order_by(Customer.name, Customer.id)
     if text:
         pattern = f"%{text.lower()}%"
         query = query.where(or_(func.lower(Customer.name).like(pattern), func.lower(Customer.email).like(pattern),
                                 Customer.phone.like(f"%{normalise_phone(text) or text}%")))
+    listing = page_of(query, page, rows=True)
+    listing.items = with_segments(listing.items)
     return render_page("customers/list.html", "customers/_rows.html", status=400 if errors else 200,
-                       listing=page_of(query, page, rows=True), q=text, segment_filter=segment, segments=SEGMENTS,
-                       errors=errors)
+                       listing=listing, q=text, segment_filter=segment, segments=SEGMENTS, errors=errors)
 
 
 def _customer_or_404(customer_id: int) -> Customer:
