@@ -5,6 +5,7 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from pydantic import EmailStr, Field
 from sqlalchemy import func, or_, select
 
+from webapp.customers.insight import SEGMENTS, customer_insight, customer_list, with_segments
 from webapp.customers.matching import normalise_phone
 from webapp.customers.models import Customer
 from webapp.extensions import db
@@ -16,6 +17,7 @@ from webapp.validation import StrictInput
 from webapp.views import page_from_query, render_page, search_from_query
 
 bp = Blueprint("customers", __name__, url_prefix="/customers")
+HISTORY_PAGE_SIZE = 20
 
 
 class CustomerEdit(StrictInput):
@@ -34,20 +36,23 @@ class CustomerEdit(StrictInput):
 
 @bp.route("")
 def list_customers():
-    """Customers with their order count and spend, searchable by name, email or phone."""
+    """Customers with their order count, spend and RFM segment, searchable and filterable by segment."""
     text = search_from_query()
+    segment = request.args.get("segment", "")
     errors = []
+    if segment and segment not in SEGMENTS:
+        errors.append(f"'{segment}' is not a customer segment; segment must be one of: {', '.join(SEGMENTS)}.")
+        segment = ""
     page = page_from_query(errors)
-    orders = (select(Order.customer_id, func.count(Order.id).label("orders"), func.sum(Order.total).label("spent"))
-              .where(Order.status.not_in(("rejected", "cancelled"))).group_by(Order.customer_id).subquery())
-    query = (select(Customer, orders.c.orders, orders.c.spent)
-             .outerjoin(orders, orders.c.customer_id == Customer.id).order_by(Customer.name, Customer.id))
+    query = customer_list(segment).order_by(Customer.name, Customer.id)
     if text:
         pattern = f"%{text.lower()}%"
         query = query.where(or_(func.lower(Customer.name).like(pattern), func.lower(Customer.email).like(pattern),
                                 Customer.phone.like(f"%{normalise_phone(text) or text}%")))
+    listing = page_of(query, page, rows=True)
+    listing.items = with_segments(listing.items)
     return render_page("customers/list.html", "customers/_rows.html", status=400 if errors else 200,
-                       listing=page_of(query, page, rows=True), q=text, errors=errors)
+                       listing=listing, q=text, segment_filter=segment, segments=SEGMENTS, errors=errors)
 
 
 def _customer_or_404(customer_id: int) -> Customer:
@@ -81,9 +86,12 @@ def customer_detail(customer_id: int):
             db.session.commit()
             flash(f"Saved {customer.name}.", "success")
             return redirect(url_for("customers.customer_detail", customer_id=customer.id), 303)
-    orders = db.session.scalars(
-        select(Order).where(Order.customer_id == customer.id).order_by(Order.created_at.desc()).limit(200)
-    ).all()
-    fill_item_counts(orders)
-    return render_page("customers/detail.html", "customers/_edit.html", status=422 if errors else 200,
-                       customer=customer, orders=orders, values=_values(customer), errors=errors)
+    history_errors = []
+    page = page_from_query(history_errors)
+    history = page_of(select(Order).where(Order.customer_id == customer.id)
+                      .order_by(Order.created_at.desc(), Order.id.desc()), page, size=HISTORY_PAGE_SIZE)
+    fill_item_counts(history.items)
+    status = 422 if errors else 400 if history_errors else 200
+    return render_page("customers/detail.html", "customers/_edit.html", status=status,
+                       customer=customer, history=history, history_errors=history_errors,
+                       insight=customer_insight(customer.id), values=_values(customer), errors=errors)

@@ -22,6 +22,7 @@ from webapp.orders.entry import map_intake_errors, read_entry, validate_entry
 from webapp.orders.intake import OrderInputError, take_order
 from webapp.orders.models import Order
 from webapp.orders.search import fill_item_counts, filtered_orders
+from webapp.orders.together import often_bought_with
 from webapp.orders.workflow import (
     PAYMENT_TRANSITIONS,
     STATUS_LABELS,
@@ -85,8 +86,14 @@ def list_orders():
                        status_filter=status, q=text, statuses=STATUSES, status_labels=STATUS_LABELS, errors=errors)
 
 
+def _suggestions(entry) -> list:
+    """Often bought together with the products on the form's lines."""
+    return often_bought_with({line.product.id for line in entry.lines if line.product is not None})
+
+
 def _entry_page(entry, status=200):
-    return render_page("orders/new.html", "orders/_entry.html", status=status, entry=entry)
+    return render_page("orders/new.html", "orders/_entry.html", status=status, entry=entry,
+                       suggestions=_suggestions(entry))
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -117,9 +124,9 @@ def new_order():
 @bp.post("/new/lines")
 @reads_only
 def entry_lines():
-    """Add or remove a line, or change a quantity: the lines, stock badges and totals again."""
+    """Add or remove a line, or change a quantity: the lines, stock badges, totals and suggestions again."""
     entry = read_entry(request.form)
-    return render_page("orders/new.html", "orders/_entry_lines.html", entry=entry)
+    return render_page("orders/new.html", "orders/_entry_lines.html", entry=entry, suggestions=_suggestions(entry))
 
 
 @bp.get("/new/products")
