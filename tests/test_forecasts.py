@@ -363,3 +363,20 @@ def test_backtest_is_redone_weekly_not_nightly(seller):
     assert forecast_product(seller.id, as_of=today - timedelta(days=2)).backtest_mae == -1.0
     fresh = forecast_product(seller.id, as_of=today)
     assert fresh.backtested_on == today and fresh.backtest_mae > 0
+
+
+def test_low_stock_purchase_request_orders_what_the_forecast_advises(seller, mail_app):
+    from webapp.alerts.scans import reorder_quantity, scan_low_stock
+
+    assert reorder_quantity(seller) == 1  # no forecast: the simple rule (40 available is over twice the point 5)
+    forecast = forecast_product(seller.id)
+    advised = forecast.reorder_qty
+    assert advised > 0
+    settings = current_settings()
+    settings.email_supplier_purchase_request = True
+    seller.reorder_point = 45  # low now
+    db.session.commit()
+    assert scan_low_stock() == 1
+    db.session.commit()
+    request = db.session.scalar(select(OutgoingEmail).where(OutgoingEmail.kind == "purchase_request"))
+    assert f"{advised} x Product MUG-BLU" in request.text_body
