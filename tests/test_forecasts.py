@@ -380,3 +380,16 @@ def test_low_stock_purchase_request_orders_what_the_forecast_advises(seller, mai
     db.session.commit()
     request = db.session.scalar(select(OutgoingEmail).where(OutgoingEmail.kind == "purchase_request"))
     assert f"{advised} x Product MUG-BLU" in request.text_body
+
+
+def test_nightly_run_forecasts_every_active_product_in_the_worker(seller, make_product, mail_app):
+    from worker.jobs.forecasts import forecast_every_product
+
+    make_product("OLD-ONE", stock=1, active=False)
+    make_product("NEW-ONE", stock=3)
+    assert forecast_every_product() == {"products": 2, "as_of": shop_today().isoformat()}
+    assert forecast_every_product()["products"] == 2  # a second start the same night schedules nothing new
+    run_jobs()
+    forecasts = db.session.execute(select(DemandForecast.product_id, DemandForecast.model)).all()
+    assert sorted(model for _, model in forecasts) == ["fallback", "prophet"]
+    assert find_product("OLD-ONE").id not in {pid for pid, _ in forecasts}
