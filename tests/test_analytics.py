@@ -313,8 +313,8 @@ def test_the_dashboard_and_the_api_show_what_is_unusual(odd_shop, client, auth, 
     auth.login()
     html = client.get("/dashboard?from=2026-11-01&to=2026-11-07").get_data(as_text=True)
     panel = html[html.index('id="unusual"'):html.index('class="panels"')]
-    assert "Tue 03 Nov 2026" in panel and "orders higher than expected" in panel and "1.1–5.4" in panel
-    assert "revenue lower than expected" in panel and "Fri 30 Oct" not in panel
+    assert "Tue 03 Nov" in panel and "orders high" in panel and "3.2<small class=\"note\">usual 1.1–5.4" in panel
+    assert "revenue low" in panel and "usual 40.00–120.00" in panel and "Fri 30 Oct" not in panel
     assert "Alpha vase" in panel and "× 1.80 (up)" in panel and "Gamma bowl" in panel and "Beta cup" not in panel
     assert "Ivy" in panel and "Lea" in panel and "Jon" not in panel and "Kim" not in panel and "Pat" not in panel
     assert _csv(client, "unusual_products")[1:] == [["A", "Alpha vase", "1.8", "2026-11-07"],
