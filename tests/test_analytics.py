@@ -98,8 +98,27 @@ def test_margin_satisfaction_and_customers_match_the_hand_computed_figures(shop,
     # Orders per customer in the range: Ann 2; Cat, Dee, Fay 1 each.
     assert [(band.orders, band.customers) for band in body.frequency.customers_by_orders] == [
         ("1", 3), ("2", 1), ("3–5", 0), ("6+", 0)]
-    # Ann: 2 Nov 10:00 -> 3 Nov 12:00 = 26 h = 1.083 d; Dee: 20 Oct 09:00 -> 6 Nov 09:00 = 17 d; median 9.04.
-    assert body.frequency.median_days_between_orders == 9.0
+    # Consecutive orders of a customer both in the range: only Ann's, 2 Nov 10:00 -> 3 Nov 12:00 = 26 h = 1.08 d
+    # (Dee's October order is before the range).
+    assert body.frequency.median_days_between_orders == 1.1
+
+
+def test_order_frequency_and_the_median_gap_between_orders(app, make_product):
+    make_product("A", price="10.00", stock=100)
+    for day in (1, 2, 5):
+        placed("A", 1, "Uma", datetime(2026, 11, day, 10), "confirmed")  # gaps of 1 and 3 days
+    placed("A", 1, "Val", datetime(2026, 11, 1, 10), "delivered")
+    placed("A", 1, "Val", datetime(2026, 11, 4, 10), "cancelled")  # not a purchase: no gap ends or starts here
+    placed("A", 1, "Val", datetime(2026, 11, 7, 10), "confirmed")  # a gap of 6 days
+    placed("A", 1, "Wes", datetime(2026, 11, 3, 10), "confirmed")
+    placed("A", 1, "Wes", datetime(2026, 11, 5, 10), "confirmed")  # a gap of 2 days
+    first, last = date(2026, 11, 1), date(2026, 11, 7)
+    assert [row["customers"] for row in kpis.order_frequency(first, last)] == [0, 2, 1, 0]  # 1, 2, 3–5, 6+
+    assert kpis.figures(first, last).days_between_orders == 2.5  # gaps 1, 2, 3, 6: the middle two, (2 + 3) / 2
+    for day in range(1, 7):
+        placed("A", 1, "Xan", datetime(2026, 11, day, 8), "confirmed")  # six orders, five gaps of 1 day
+    assert [row["customers"] for row in kpis.order_frequency(first, last)] == [0, 2, 1, 1]
+    assert kpis.figures(first, last).days_between_orders == 1.0  # 1, 1, 1, 1, 1, 1, 2, 3, 6: the fifth
 
 
 def test_days_are_shop_days_beside_the_same_day_of_the_period_before(shop, api):

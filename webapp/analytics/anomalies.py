@@ -10,9 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import aliased
 
-from webapp.analytics.kpis import EARNING, NOT_REVENUE, cents, ordered_in
+from webapp.analytics.kpis import EARNING, cents, utc_range
 from webapp.catalog.models import Product
 from webapp.customers.models import Customer
 from webapp.extensions import db
@@ -66,29 +65,27 @@ def unusual_orders(first: date, last: date, limit: int = 50) -> list[dict]:
     customer's earlier orders, for customers with at least 3 earlier orders (cancelled and rejected ones left out
     on both sides).
 
-    The mean, not the median: it is one correlated AVG that SQLite and PostgreSQL both run, where a per-customer
-    median would need window functions over each customer's whole history.
+    The mean, not the median: a running AVG is a window function that SQLite and PostgreSQL both have, where a
+    running median is not.
     """
-    before = aliased(Order)
-
-    def over_earlier(aggregate):
-        return (select(aggregate)
-                .where(before.customer_id == Order.customer_id, before.created_at < Order.created_at,
-                       before.status.not_in(NOT_REVENUE))
-                .correlate(Order).scalar_subquery())
-    candidates = (
+    start, end = utc_range(first, last)
+    buyers = select(Order.customer_id).where(Order.created_at >= start, Order.created_at < end, EARNING)
+    # Each buyer's history up to the end of the range, once, with a running count and mean of the orders before
+    # each one (window functions: a correlated subquery would walk the history again for every order).
+    before_each = {"partition_by": Order.customer_id, "order_by": (Order.created_at, Order.id), "rows": (None, -1)}
+    history = (
         select(Order.number, Order.customer_id, Order.created_at, Order.total,
-               over_earlier(func.count(before.id)).label("earlier"),
-               over_earlier(func.avg(before.total)).label("usual"))
-        .where(ordered_in(first, last), EARNING).subquery()
+               func.count(Order.id).over(**before_each).label("earlier"),
+               func.avg(Order.total).over(**before_each).label("usual"))
+        .where(Order.created_at < end, EARNING, Order.customer_id.in_(buyers)).subquery()
     )
-    c = candidates.c
+    h = history.c
     rows = db.session.execute(
-        select(c.number, Customer.name, c.created_at, c.total, c.usual, c.earlier)
-        .join(Customer, Customer.id == c.customer_id)
-        .where(c.earlier >= USUAL_AFTER, c.usual > 0,
-               or_(c.total > c.usual * FACTOR, c.total * FACTOR < c.usual))
-        .order_by(c.created_at, c.number).limit(limit)
+        select(h.number, Customer.name, h.created_at, h.total, h.usual, h.earlier)
+        .join(Customer, Customer.id == h.customer_id)
+        .where(h.created_at >= start, h.earlier >= USUAL_AFTER, h.usual > 0,
+               or_(h.total > h.usual * FACTOR, h.total * FACTOR < h.usual))
+        .order_by(h.created_at, h.number).limit(limit)
     ).all()
     return [{"number": number, "customer": name, "created_at": created_at, "total": cents(total),
              "usual": cents(usual), "earlier_orders": earlier, "direction": "high" if total > usual else "low"}

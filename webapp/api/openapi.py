@@ -166,7 +166,8 @@ class FrequencyBand(_Out):
 
 class Frequency(_Out):
     customers_by_orders: list[FrequencyBand]
-    median_days_between_orders: float | None
+    median_days_between_orders: float | None = Field(
+        description="median days between consecutive orders of the same customer, both in the range")
 
 
 class DayFigures(_Out):
