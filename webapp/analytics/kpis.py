@@ -103,6 +103,7 @@ def _ratio(part: int, whole: int) -> float | None:
 
 
 def cents(value) -> Decimal:
+    """An SQL sum or mean as money (None, a float from SQLite or a Decimal from PostgreSQL)."""
     return Decimal(value or 0).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
@@ -124,6 +125,7 @@ def _median(values):
 
 
 def ordered_in(first: date, last: date):
+    """SQL: the order was placed on one of the days ``first`` to ``last`` in shop time."""
     start, end = utc_range(first, last)
     return and_(Order.created_at >= start, Order.created_at < end)
 
