@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.conftest import PASSWORD
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, VIEWPORTS
@@ -16,6 +16,7 @@ from webapp.extensions import db
 from webapp.feedback.models import OrderFeedback
 from webapp.forecasting.models import DemandForecast, SalesAnomaly
 from webapp.orders.intake import take_order
+from webapp.orders.models import Order
 from webapp.orders.schemas import OrderIn
 
 pytestmark = pytest.mark.browser
@@ -34,9 +35,10 @@ def _shop_with_two_months_of_sales() -> None:
     an unusual day, two demand shifts and one unusually large order."""
     rng = random.Random(4)
     customers = [(f"Customer {n}", f"customer{n}@example.com", TOWNS[n % len(TOWNS)]) for n in range(30)]
+    busy = LAST - timedelta(days=9)  # a market day: the forecast job would have flagged it
     day = FIRST - timedelta(days=30)
     while day <= LAST:
-        for _ in range(rng.choice((0, 1, 2, 2, 3, 3, 4))):
+        for _ in range(rng.choice((0, 1, 2, 2, 3, 3, 4)) + (7 if day == busy else 0)):
             name, email, (town, country) = customers[min(int(rng.expovariate(0.12)), 29)]
             lines = [{"sku": sku, "quantity": rng.choice((1, 1, 1, 2, 3))}
                      for sku, *_ in rng.sample(PRODUCTS, rng.choice((1, 1, 2)))]
@@ -56,8 +58,10 @@ def _shop_with_two_months_of_sales() -> None:
         "customer": {"name": "Customer 0", "email": "customer0@example.com"},
         "lines": [{"sku": "BOWL-LRG", "quantity": 12}], "channel": "web"}), actor="test")
     big.created_at, big.status = datetime.combine(LAST - timedelta(days=2), time(11)), "confirmed"
-    db.session.add(SalesAnomaly(day=LAST - timedelta(days=9), measure="orders", actual=9, expected=2.4, lower=0.6,
-                                upper=4.8))
+    db.session.flush()
+    busy_orders = db.session.scalar(select(func.count(Order.id)).where(
+        Order.created_at >= datetime.combine(busy, time.min), Order.created_at < datetime.combine(busy, time.max)))
+    db.session.add(SalesAnomaly(day=busy, measure="orders", actual=busy_orders, expected=2.4, lower=0.6, upper=4.8))
     db.session.flush()
     for product in db.session.scalars(select(Product)).all():
         shift = {"TOTE-NAT": 1.9, "CARD-SET": 0.55}.get(product.sku, 1.05)

@@ -64,11 +64,16 @@ def dashboard_charts(current: kpis.Summary) -> dict[str, dict]:
     """Chart.js configs for the page (webapp.charts): days against the period before, and three breakdowns."""
     labels = [day.day.strftime("%d %b") for day in current.daily]
     before = {"borderDash": [5, 4], "borderWidth": 1.5}
+    orders = charts.line_chart(labels, [
+        charts.series("This period", [day.orders for day in current.daily], 0),
+        charts.series("Period before", [day.previous_orders for day in current.daily], 5, **before),
+    ], y_title="Orders")
+    orders["options"]["scales"]["y"]["ticks"] = {"precision": 0}  # whole orders on the axis
+    countries = charts.bar_chart([row["country"] or "unknown" for row in current.countries],
+                                 [charts.series("Customers", [row["customers"] for row in current.countries], 2)])
+    countries["options"]["scales"]["y"]["ticks"] = {"precision": 0}
     return {
-        "orders": charts.line_chart(labels, [
-            charts.series("This period", [day.orders for day in current.daily], 0),
-            charts.series("Period before", [day.previous_orders for day in current.daily], 5, **before),
-        ], y_title="Orders"),
+        "orders": orders,
         "revenue": charts.line_chart(labels, [
             charts.series("This period", [day.revenue for day in current.daily], 0),
             charts.series("Period before", [day.previous_revenue for day in current.daily], 5, **before),
@@ -79,9 +84,7 @@ def dashboard_charts(current: kpis.Summary) -> dict[str, dict]:
                                      [charts.series("Revenue", [Decimal(row["revenue"])
                                                                 for row in current.top_products])],
                                      horizontal=True),
-        "countries": charts.bar_chart([row["country"] or "unknown" for row in current.countries],
-                                      [charts.series("Customers", [row["customers"] for row in current.countries],
-                                                     2)]),
+        "countries": countries,
     }
 
 
