@@ -135,6 +135,22 @@ def test_days_are_shop_days_beside_the_same_day_of_the_period_before(shop, api):
     ]
 
 
+def test_days_follow_a_shop_west_of_greenwich_through_its_clock_change(app, make_product, api):
+    from flask import g
+
+    settings = current_settings()
+    settings.time_zone = "America/New_York"  # EDT (UTC-4) until 06:00 UTC on 1 Nov 2026, then EST (UTC-5)
+    db.session.commit()
+    g.pop("shop_zone", None)
+    make_product("A", price="10.00")
+    placed("A", 1, "Ann", datetime(2026, 10, 31, 3, 30), "confirmed")  # 23:30 EDT on 30 Oct
+    placed("A", 2, "Bob", datetime(2026, 11, 1, 4, 30), "confirmed")  # 00:30 EDT on 1 Nov
+    placed("A", 3, "Cat", datetime(2026, 11, 2, 4, 30), "confirmed")  # 23:30 EST on 1 Nov
+    body = api.get("/analytics/summary", **{"from": "2026-10-30", "to": "2026-11-02"}).json
+    assert [(d["date"], d["orders"], d["revenue"]) for d in body["daily"]] == [
+        ("2026-10-30", 1, "10.00"), ("2026-10-31", 0, "0.00"), ("2026-11-01", 2, "50.00"), ("2026-11-02", 0, "0.00")]
+
+
 def test_an_empty_range_has_no_rates(shop, api):
     response = api.get("/analytics/summary", **{"from": "2025-01-01", "to": "2025-01-31"})
     body = AnalyticsSummary.model_validate(response.json)
