@@ -1,9 +1,10 @@
-"""The owner's daily digest: what needs doing today, yesterday's sales, and stock at risk."""
+"""The owner's daily digest: what needs doing today, yesterday's sales, what looked unusual, and stock at risk."""
 from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
 from webapp.alerts.models import Alert
+from webapp.analytics.anomalies import unusual
 from webapp.catalog.models import Product
 from webapp.emails.outbox import queue_email
 from webapp.extensions import db
@@ -23,7 +24,8 @@ def _utc_bounds(day) -> tuple[datetime, datetime]:
 def digest_context() -> dict:
     today = shop_today()
     counts = dict(db.session.execute(select(Order.status, func.count(Order.id)).group_by(Order.status)).all())
-    start, end = _utc_bounds(today - timedelta(days=1))
+    yesterday = today - timedelta(days=1)
+    start, end = _utc_bounds(yesterday)
     orders, revenue = db.session.execute(
         select(func.count(Order.id), func.coalesce(func.sum(Order.total), 0))
         .where(Order.created_at >= start, Order.created_at < end, Order.status.not_in(("rejected", "cancelled")))
@@ -40,6 +42,8 @@ def digest_context() -> dict:
             .order_by(Alert.kind.desc(), Alert.id)).all(),
         "yesterday_orders": orders,
         "yesterday_revenue": revenue,
+        # Yesterday's unusual days and orders, and the products whose demand shifted in the latest forecast.
+        "unusual": unusual(yesterday, yesterday),
         "low_stock": db.session.scalars(
             select(Product).where(Product.active.is_(True),
                                   Product.on_hand - Product.reserved <= Product.reorder_point)

@@ -1,34 +1,76 @@
 """The shop's key figures for a date range (DESIGN.md §6), each one SQL aggregate, never orders loaded into Python.
 
-Orders count by their order date in the shop's time zone; revenue leaves out cancelled and rejected orders.
+Orders count by their order date in the shop's time zone; revenue leaves out cancelled and rejected orders, and so
+do the per-customer figures (a cancelled order is not a purchase). Every function here runs a fixed number of
+queries, whatever the number of orders.
 """
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import Date, Interval, and_, case, cast, func, literal, literal_column, select
 
+from webapp.catalog.models import Product
+from webapp.customers.models import Customer
 from webapp.extensions import db
+from webapp.feedback.models import OrderFeedback
 from webapp.orders.models import Order, OrderLine
 from webapp.timekeeping import shop_zone
 
 NOT_REVENUE = ("cancelled", "rejected")
+SHIPPED_OR_LATER = ("shipped", "delivered", "returned")
 CENT = Decimal("0.01")
+# Customers by how many orders they placed in the range: (label, at least, at most).
+FREQUENCY_BANDS = (("1", 1, 1), ("2", 2, 2), ("3–5", 3, 5), ("6+", 6, None))
 
 
 @dataclass
-class Summary:
+class Figures:
+    """The figures that are compared with the previous period."""
+
     orders: int
     revenue: Decimal
     aov: Decimal
     t_avg_hours: float | None
+    t_median_hours: float | None
     completion_rate: float | None
     cancellation_rate: float | None
+    return_rate: float | None
     repeat_customer_rate: float | None
-    top_products: list[dict]
+    # Gross margin over the lines whose product has a unit cost (today's cost: costs are not kept per sale).
+    gross_margin: Decimal
+    margin_rate: float | None  # gross_margin / costed_revenue
+    costed_revenue: Decimal
+    cost_coverage: float | None  # costed_revenue / all line revenue: how much of the sales the margin covers
+    days_between_orders: float | None  # median days between consecutive orders of a customer in the range
+    average_rating: float | None
+    ratings: int
 
     def __getitem__(self, key: str):
         return getattr(self, key)
+
+
+@dataclass
+class Day:
+    """One day of the range beside the day at the same offset in the previous period."""
+
+    day: date
+    orders: int
+    revenue: Decimal
+    previous_day: date
+    previous_orders: int
+    previous_revenue: Decimal
+
+
+@dataclass
+class Summary(Figures):
+    top_products: list[dict] = field(default_factory=list)
+    channels: list[dict] = field(default_factory=list)
+    top_customers: list[dict] = field(default_factory=list)
+    countries: list[dict] = field(default_factory=list)
+    cities: list[dict] = field(default_factory=list)
+    frequency: list[dict] = field(default_factory=list)
+    daily: list[Day] = field(default_factory=list)
 
 
 def utc_range(first: date, last: date) -> tuple[datetime, datetime]:
@@ -40,8 +82,18 @@ def utc_range(first: date, last: date) -> tuple[datetime, datetime]:
     return start(first), start(last + timedelta(days=1))
 
 
+def previous_period(first: date, last: date) -> tuple[date, date]:
+    """The period of equal length that ends the day before ``first``."""
+    length = (last - first).days + 1
+    return first - timedelta(days=length), first - timedelta(days=1)
+
+
+def _is_postgres() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
 def _hours_between(later, earlier):
-    if db.session.get_bind().dialect.name == "postgresql":
+    if _is_postgres():
         return func.extract("epoch", later - earlier) / 3600.0
     return (func.julianday(later) - func.julianday(earlier)) * 24.0
 
@@ -50,45 +102,255 @@ def _ratio(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def summary(first: date, last: date, top: int = 5) -> Summary:
+def cents(value) -> Decimal:
+    """An SQL sum or mean as money (None, a float from SQLite or a Decimal from PostgreSQL)."""
+    return Decimal(value or 0).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _rounded(value, places: int = 2) -> float | None:
+    return round(float(value), places) if value is not None else None
+
+
+def _median(values):
+    """The median of a one-column select labelled ``value`` (NULLs left out by the caller), as a scalar subquery.
+
+    Portable: ranks the values with window functions (SQLite has no percentile function) and averages the middle
+    one or two: rank r is a middle one of n when n <= 2r <= n + 2.
+    """
+    inner = values.subquery()
+    ranked = select(inner.c.value, func.row_number().over(order_by=inner.c.value).label("rank"),
+                    func.count().over().label("n")).subquery()
+    return (select(func.avg(ranked.c.value))
+            .where(ranked.c.rank * 2 >= ranked.c.n, ranked.c.rank * 2 <= ranked.c.n + 2).scalar_subquery())
+
+
+def ordered_in(first: date, last: date):
+    """SQL: the order was placed on one of the days ``first`` to ``last`` in shop time."""
     start, end = utc_range(first, last)
-    in_range = and_(Order.created_at >= start, Order.created_at < end)
-    earning = Order.status.not_in(NOT_REVENUE)
-    row = db.session.execute(select(
+    return and_(Order.created_at >= start, Order.created_at < end)
+
+
+EARNING = Order.status.not_in(NOT_REVENUE)
+
+
+def figures(first: date, last: date) -> Figures:
+    """The comparable figures of the days ``first`` to ``last`` (inclusive, shop time), in four queries."""
+    start, _ = utc_range(first, last)
+    in_range = ordered_in(first, last)
+    (orders, revenue, earning_orders, t_avg, delivered, left_pending, cancelled, returned,
+     shipped_or_later) = db.session.execute(select(
         func.count(Order.id),
-        func.coalesce(func.sum(case((earning, Order.total))), 0),
-        func.count(case((earning, Order.id))),
+        func.coalesce(func.sum(case((EARNING, Order.total))), 0),
+        func.count(case((EARNING, Order.id))),
         func.avg(case((Order.shipped_at.is_not(None), _hours_between(Order.shipped_at, Order.created_at)))),
         func.count(case((Order.status == "delivered", Order.id))),
         func.count(case((Order.status != "pending", Order.id))),
         func.count(case((Order.status == "cancelled", Order.id))),
+        func.count(case((Order.status == "returned", Order.id))),
+        func.count(case((Order.status.in_(SHIPPED_OR_LATER), Order.id))),
     ).where(in_range)).one()
-    orders, revenue, earning_orders, t_avg, delivered, left_pending, cancelled = row
-    revenue = Decimal(revenue).quantize(CENT)
+    revenue = cents(revenue)
 
     per_customer = (select(Order.customer_id, func.count(Order.id).label("n"))
-                    .where(in_range, earning).group_by(Order.customer_id).subquery())
-    earlier = (select(Order.customer_id).where(Order.created_at < start, earning)
-               .distinct().subquery())
+                    .where(in_range, EARNING).group_by(Order.customer_id).subquery())
+    earlier = select(Order.customer_id).where(Order.created_at < start, EARNING).distinct().subquery()
     customers, repeat = db.session.execute(select(
         func.count(per_customer.c.customer_id),
         func.count(case(((per_customer.c.n > 1) | per_customer.c.customer_id.in_(select(earlier.c.customer_id)),
                          per_customer.c.customer_id))),
     )).one()
 
-    products = db.session.execute(
-        select(OrderLine.sku, func.max(OrderLine.name), func.sum(OrderLine.quantity), func.sum(OrderLine.line_total))
-        .join(Order, Order.id == OrderLine.order_id).where(in_range, earning)
-        .group_by(OrderLine.sku).order_by(func.sum(OrderLine.line_total).desc(), OrderLine.sku).limit(top)
-    ).all()
-    return Summary(
+    line_revenue, costed_revenue, cost = db.session.execute(
+        select(func.sum(OrderLine.line_total),
+               func.sum(case((Product.unit_cost.is_not(None), OrderLine.line_total))),
+               func.sum(case((Product.unit_cost.is_not(None), OrderLine.quantity * Product.unit_cost))))
+        .select_from(OrderLine).join(Order, Order.id == OrderLine.order_id)
+        .outerjoin(Product, Product.id == OrderLine.product_id).where(in_range, EARNING)
+    ).one()
+    costed_revenue, cost = cents(costed_revenue), cents(cost)
+    margin = costed_revenue - cost
+
+    # The medians and the ratings, as scalar subqueries of one statement.
+    shipping_hours = (select(_hours_between(Order.shipped_at, Order.created_at).label("value"))
+                      .where(in_range, Order.shipped_at.is_not(None)))
+    # Gaps between consecutive orders of a customer, both in the range (a window over the range's orders only:
+    # looking back before the range would walk each customer's whole history, seconds on a big shop).
+    previous_at = func.lag(Order.created_at).over(partition_by=Order.customer_id, order_by=(Order.created_at, Order.id))
+    pairs = select(Order.created_at.label("at"), previous_at.label("previous_at")).where(in_range, EARNING).subquery()
+    gap_days = (select((_hours_between(pairs.c.at, pairs.c.previous_at) / 24.0).label("value"))
+                .where(pairs.c.previous_at.is_not(None)))
+    rated = select(OrderFeedback.rating).join(Order, Order.id == OrderFeedback.order_id).where(in_range).subquery()
+    t_median, gap_median, rating, ratings = db.session.execute(select(
+        _median(shipping_hours), _median(gap_days),
+        select(func.avg(rated.c.rating)).scalar_subquery(), select(func.count()).select_from(rated).scalar_subquery(),
+    )).one()
+
+    return Figures(
         orders=orders,
         revenue=revenue,
         aov=(revenue / earning_orders).quantize(CENT, rounding=ROUND_HALF_UP) if earning_orders else Decimal("0.00"),
-        t_avg_hours=round(float(t_avg), 2) if t_avg is not None else None,
+        t_avg_hours=_rounded(t_avg),
+        t_median_hours=_rounded(t_median),
         completion_rate=_ratio(delivered, left_pending),
         cancellation_rate=_ratio(cancelled, orders),
+        return_rate=_ratio(returned, shipped_or_later),
         repeat_customer_rate=_ratio(repeat, customers),
-        top_products=[{"sku": sku, "name": name, "quantity": int(quantity),
-                       "revenue": f"{Decimal(amount).quantize(CENT):.2f}"} for sku, name, quantity, amount in products],
+        gross_margin=margin,
+        margin_rate=round(float(margin / costed_revenue), 4) if costed_revenue else None,
+        costed_revenue=costed_revenue,
+        cost_coverage=round(float(costed_revenue / cents(line_revenue)), 4) if line_revenue else None,
+        days_between_orders=_rounded(gap_median, 1),
+        average_rating=_rounded(rating),
+        ratings=ratings,
+    )
+
+
+def top_products(first: date, last: date, limit: int = 5) -> list[dict]:
+    """Products by revenue (units and revenue of orders that earn)."""
+    rows = db.session.execute(
+        select(OrderLine.sku, func.max(OrderLine.name), func.sum(OrderLine.quantity), func.sum(OrderLine.line_total))
+        .join(Order, Order.id == OrderLine.order_id).where(ordered_in(first, last), EARNING)
+        .group_by(OrderLine.sku).order_by(func.sum(OrderLine.line_total).desc(), OrderLine.sku).limit(limit)
+    ).all()
+    return [{"sku": sku, "name": name, "quantity": int(quantity), "revenue": f"{cents(amount):.2f}"}
+            for sku, name, quantity, amount in rows]
+
+
+def channel_mix(first: date, last: date) -> list[dict]:
+    """Orders received and revenue per channel, most orders first; shares of all orders in the range."""
+    rows = db.session.execute(
+        select(Order.channel, func.count(Order.id), func.coalesce(func.sum(case((EARNING, Order.total))), 0))
+        .where(ordered_in(first, last)).group_by(Order.channel).order_by(func.count(Order.id).desc(), Order.channel)
+    ).all()
+    total = sum(orders for _, orders, _ in rows)
+    return [{"channel": channel, "orders": orders, "revenue": f"{cents(revenue):.2f}",
+             "share": _ratio(orders, total)} for channel, orders, revenue in rows]
+
+
+def top_customers(first: date, last: date, limit: int = 10) -> list[dict]:
+    """Customers by revenue, with their orders that earn."""
+    rows = db.session.execute(
+        select(Customer.name, Customer.email, func.count(Order.id), func.sum(Order.total))
+        .join(Customer, Customer.id == Order.customer_id).where(ordered_in(first, last), EARNING)
+        .group_by(Customer.id, Customer.name, Customer.email)
+        .order_by(func.sum(Order.total).desc(), func.count(Order.id).desc(), Customer.name).limit(limit)
+    ).all()
+    return [{"name": name, "email": email, "orders": orders, "revenue": f"{cents(revenue):.2f}"}
+            for name, email, orders, revenue in rows]
+
+
+def customers_by_country(first: date, last: date, limit: int = 20) -> list[dict]:
+    """Customers who bought in the range, by the country on their customer record ("" when unknown, listed last)."""
+    # Grouped on plain columns: PostgreSQL does not see two bound parameters as the same GROUP BY expression.
+    customers = func.count(func.distinct(Customer.id))
+    rows = db.session.execute(
+        select(Customer.country, customers, func.count(Order.id), func.sum(Order.total))
+        .join(Customer, Customer.id == Order.customer_id).where(ordered_in(first, last), EARNING)
+        .group_by(Customer.country).order_by(customers.desc(), Customer.country.is_(None), Customer.country)
+        .limit(limit)
+    ).all()
+    return [{"country": code or "", "customers": count, "orders": orders, "revenue": f"{cents(revenue):.2f}"}
+            for code, count, orders, revenue in rows]
+
+
+def customers_by_city(first: date, last: date, limit: int = 10) -> list[dict]:
+    """Customers who bought in the range, by town (spelt in any case) within their country."""
+    town = func.lower(func.trim(Customer.city))
+    customers = func.count(func.distinct(Customer.id))
+    rows = db.session.execute(
+        select(func.min(Customer.city), Customer.country, customers, func.count(Order.id))
+        .join(Customer, Customer.id == Order.customer_id).where(ordered_in(first, last), EARNING)
+        .group_by(town, Customer.country)
+        .order_by(customers.desc(), town.is_(None), town, Customer.country.is_(None), Customer.country).limit(limit)
+    ).all()
+    return [{"city": (city or "").strip(), "country": code or "", "customers": count, "orders": orders}
+            for city, code, count, orders in rows]
+
+
+def order_frequency(first: date, last: date) -> list[dict]:
+    """Customers by how many orders they placed in the range (1, 2, 3–5, 6+)."""
+    per_customer = (select(func.count(Order.id).label("n")).where(ordered_in(first, last), EARNING)
+                    .group_by(Order.customer_id).subquery())
+    n = per_customer.c.n
+    counts = db.session.execute(select(*[
+        func.count(case((and_(n >= low, n <= high) if high else n >= low, 1))) for _, low, high in FREQUENCY_BANDS
+    ])).one()
+    return [{"orders": label, "customers": count} for (label, _, _), count in zip(FREQUENCY_BANDS, counts)]
+
+
+def _offsets(start: datetime, end: datetime) -> list[tuple[datetime, int]]:
+    """The shop zone's UTC offset in minutes over [start, end) (naive UTC): [(from, minutes), ...].
+
+    Steps a week at a time and finds each change (daylight saving) to the minute by halving.
+    """
+    zone = shop_zone()
+
+    def offset(at: datetime) -> int:
+        return int(at.replace(tzinfo=UTC).astimezone(zone).utcoffset().total_seconds() // 60)
+    changes = [(start, offset(start))]
+    step = timedelta(days=7)
+    at = start
+    while at < end:
+        later = min(at + step, end)
+        if offset(later) != changes[-1][1]:
+            low, high = at, later  # offset(low) is the current one, offset(high) the next
+            while high - low > timedelta(minutes=1):
+                middle = low + (high - low) / 2
+                low, high = (middle, high) if offset(middle) == changes[-1][1] else (low, middle)
+            changes.append((high.replace(second=0, microsecond=0), offset(high)))
+        at = later
+    return changes
+
+
+def _local_day(column, start: datetime, end: datetime):
+    """SQL for the shop-time date of a UTC ``column`` between start and end, daylight saving included."""
+    changes = _offsets(start, end)
+
+    def shift(minutes: int):
+        return minutes if _is_postgres() else f"{minutes:+d} minutes"
+    if len(changes) == 1:
+        minutes = literal(shift(changes[0][1]))
+    else:
+        minutes = case(*[(column < changes[i + 1][0], shift(changes[i][1])) for i in range(len(changes) - 1)],
+                       else_=shift(changes[-1][1]))
+    if _is_postgres():
+        return cast(column + minutes * literal_column("INTERVAL '1 minute'", type_=Interval), Date)
+    return func.date(column, minutes, type_=Date)
+
+
+def daily_series(first: date, last: date) -> list[Day]:
+    """Orders and revenue per day of the range (no orders: zero), each beside the same day of the previous period,
+    in one query over both periods."""
+    before_first, _ = previous_period(first, last)
+    start, _ = utc_range(before_first, last)
+    _, end = utc_range(first, last)
+    day = _local_day(Order.created_at, start, end)
+    per_order = (select(day.label("day"), Order.id, case((EARNING, Order.total), else_=0).label("amount"))
+                 .where(Order.created_at >= start, Order.created_at < end).subquery())
+    rows = db.session.execute(
+        select(per_order.c.day, func.count(per_order.c.id), func.sum(per_order.c.amount)).group_by(per_order.c.day)
+    ).all()
+    totals = {(value if isinstance(value, date) else date.fromisoformat(value)): (orders, cents(amount))
+              for value, orders, amount in rows}
+    length = (last - first).days + 1
+    series = []
+    for offset in range(length):
+        this, then = first + timedelta(days=offset), before_first + timedelta(days=offset)
+        orders, revenue = totals.get(this, (0, cents(0)))
+        previous_orders, previous_revenue = totals.get(then, (0, cents(0)))
+        series.append(Day(this, orders, revenue, then, previous_orders, previous_revenue))
+    return series
+
+
+def summary(first: date, last: date, top: int = 5) -> Summary:
+    """Every figure and breakdown of the range (for the API and the dashboard)."""
+    return Summary(
+        **asdict(figures(first, last)),
+        top_products=top_products(first, last, top),
+        channels=channel_mix(first, last),
+        top_customers=top_customers(first, last, top),
+        countries=customers_by_country(first, last),
+        cities=customers_by_city(first, last),
+        frequency=order_frequency(first, last),
+        daily=daily_series(first, last),
     )

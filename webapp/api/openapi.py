@@ -152,6 +152,100 @@ class TopProduct(_Out):
     revenue: str
 
 
+class GrossMargin(_Out):
+    margin: str
+    margin_rate: float | None
+    costed_revenue: str = Field(description="revenue of the lines whose product has a unit cost")
+    cost_coverage: float | None = Field(description="costed_revenue as a share of all line revenue")
+
+
+class Satisfaction(_Out):
+    average_rating: float | None
+    ratings: int
+
+
+class ChannelShare(_Out):
+    channel: str
+    orders: int
+    revenue: str
+    share: float | None
+
+
+class TopCustomer(_Out):
+    name: str
+    email: str | None
+    orders: int
+    revenue: str
+
+
+class CountryCount(_Out):
+    country: str = Field(description="two letters; empty when unknown")
+    customers: int
+    orders: int
+    revenue: str
+
+
+class CityCount(_Out):
+    city: str
+    country: str
+    customers: int
+    orders: int
+
+
+class FrequencyBand(_Out):
+    orders: Literal["1", "2", "3–5", "6+"]
+    customers: int
+
+
+class Frequency(_Out):
+    customers_by_orders: list[FrequencyBand]
+    median_days_between_orders: float | None = Field(
+        description="median days between consecutive orders of the same customer, both in the range")
+
+
+class DayFigures(_Out):
+    date: str
+    orders: int
+    revenue: str
+    previous_date: str = Field(description="the day at the same offset in the period before")
+    previous_orders: int
+    previous_revenue: str
+
+
+class UnusualDay(_Out):
+    day: str
+    measure: Literal["orders", "revenue"]
+    actual: float
+    expected: float
+    lower: float
+    upper: float
+    direction: Literal["high", "low"]
+
+
+class ShiftedProduct(_Out):
+    sku: str
+    name: str
+    demand_shift: float = Field(description="units sold in the last 28 days over units the backtest model expected")
+    as_of: str
+    direction: Literal["up", "down"]
+
+
+class UnusualOrder(_Out):
+    number: str
+    customer: str
+    created_at: str
+    total: str
+    usual_total: str = Field(description="mean total of the customer's earlier orders")
+    earlier_orders: int
+    direction: Literal["high", "low"]
+
+
+class Unusual(_Out):
+    days: list[UnusualDay]
+    products: list[ShiftedProduct]
+    orders: list[UnusualOrder]
+
+
 class AnalyticsSummary(_Out):
     from_: str = Field(alias="from")
     to: str
@@ -159,10 +253,21 @@ class AnalyticsSummary(_Out):
     revenue: str
     aov: str
     t_avg_hours: float | None
+    t_median_hours: float | None
     completion_rate: float | None
     cancellation_rate: float | None
+    return_rate: float | None
     repeat_customer_rate: float | None
     top_products: list[TopProduct]
+    gross_margin: GrossMargin
+    satisfaction: Satisfaction
+    channels: list[ChannelShare]
+    top_customers: list[TopCustomer]
+    countries: list[CountryCount]
+    cities: list[CityCount]
+    frequency: Frequency
+    daily: list[DayFigures]
+    unusual: Unusual
 
 
 class Errors(_Out):
