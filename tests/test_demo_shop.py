@@ -113,6 +113,8 @@ def test_two_years_of_history_for_forecasts_dashboard_and_customer_insight(runne
 
     orders = count(Order)
     assert "skipped" in seed(runner, "--if-empty")
+    again = runner.invoke(args=["demo", "seed", "--days", "30"])
+    assert again.exit_code != 0 and "empty shop" in again.output
     assert count(Order) == orders
 
 

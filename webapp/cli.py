@@ -23,9 +23,11 @@ def demo():
 @click.option("--seed", "seed", default=DEFAULT_SEED, show_default=True, help="The same seed gives the same shop.")
 def seed(if_empty: bool, days: int, seed: int):
     """Fill the database with a believable ceramics shop: products, stock, customers and daily orders up to today."""
-    if if_empty and not shop_is_empty():
-        click.echo("The shop already has data; demo seed skipped.")
-        return
+    if not shop_is_empty():
+        if if_empty:
+            click.echo("The shop already has data; demo seed skipped.")
+            return
+        raise click.ClickException("The shop already has products or orders; the demo seed fills an empty shop.")
     started = time.perf_counter()
     summary = seed_demo_shop(days=days, seed=seed)
     click.echo(f"Demo shop ready: {summary['products']} products, {summary['customers']} customers, "

@@ -89,18 +89,18 @@ def seed_demo_shop(days: int = HISTORY_DAYS, seed: int = DEFAULT_SEED) -> dict:
         [{"order_id": order_ids[o.index], "order_number": numbers[o.index], "last_change": o.updated_at,
           "reasons": [with_numbers(reason) for reason in o.hold_reasons]} for o in history.orders],
     )
-    _execute_many(insert(OrderLine.__table__), [{
+    _insert(OrderLine, [{
         "order_id": order_ids[o.index], "product_id": product_ids[line["product"]], "sku": line["sku"],
         "name": line["name"], "quantity": line["quantity"], "unit_price": line["unit_price"],
         "line_total": line["line_total"],
     } for o in history.orders for line in o.lines])
     events = sorted(((e.at, o.index, n, e) for o in history.orders for n, e in enumerate(o.events)),
                     key=lambda row: row[:3])
-    _execute_many(insert(OrderEvent.__table__), [{
+    _insert(OrderEvent, [{
         "order_id": order_ids[index], "kind": e.kind, "from_status": e.from_status, "to_status": e.to_status,
         "note": with_numbers(e.note), "actor": e.actor, "created_at": at,
     } for at, index, _, e in events])
-    _execute_many(insert(StockMovement.__table__), [{
+    _insert(StockMovement, [{
         "product_id": product_ids[m.product], "kind": m.kind, "on_hand_delta": m.on_hand_delta,
         "reserved_delta": m.reserved_delta, "reason": m.reason, "actor": "demo seed", "created_at": m.at,
         "order_id": order_ids[m.order.index] if m.order is not None else None,
@@ -112,14 +112,20 @@ def seed_demo_shop(days: int = HISTORY_DAYS, seed: int = DEFAULT_SEED) -> dict:
 
 def _insert_returning_ids(model, rows: list[dict]) -> list[int]:
     """Insert many rows at once and return their ids in the order given (RETURNING, on SQLite and PostgreSQL)."""
-    if not rows:
-        return []
     table = model.__table__
     statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
     ids: list[int] = []
     for start in range(0, len(rows), BATCH):
         ids.extend(db.session.scalars(statement, rows[start:start + BATCH]))
     return ids
+
+
+def _insert(model, rows: list[dict]) -> None:
+    """Insert many rows at once. RETURNING makes SQLAlchemy send multi-row VALUES batches ("insertmanyvalues")
+    to PostgreSQL instead of one statement per row, several times faster there; the ids are not needed."""
+    statement = insert(model.__table__).returning(model.__table__.c.id)
+    for start in range(0, len(rows), BATCH):
+        db.session.execute(statement, rows[start:start + BATCH])
 
 
 def _execute_many(statement, rows: list[dict]) -> None:

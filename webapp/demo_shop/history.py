@@ -319,7 +319,7 @@ class ShopHistory:
     # ---- customers ---------------------------------------------------------------------------------------
     def _on_join_wholesale(self, moment, name, country, city, channel) -> None:
         customer = SimCustomer(len(self.customers), self.people.business(name, country, city), moment,
-                               "wholesale", channel, tags="wholesale", notes="Trade account: invoice, 14 days.")
+                               "wholesale", channel, tags="wholesale", notes="Trade account: pays by bank transfer on dispatch.")
         self.customers.append(customer)
         self._wholesale.append(customer)
 
@@ -635,7 +635,7 @@ class ShopHistory:
             pack_at = evening_before
         if order.plan.get("stuck"):
             pack_at = ship_at = self.now + timedelta(days=3)
-            self.schedule(confirmed + timedelta(hours=rng.uniform(20, 30)), "note", order,
+            self.schedule(self.owner_looks(confirmed + timedelta(hours=20)), "note", order,
                           "Waiting for the glaze firing; the customer knows it will be a few days late.")
         if order.plan.get("packing"):
             pack_at, ship_at = order.plan["packing"], self.now + timedelta(days=1)
@@ -687,7 +687,8 @@ class ShopHistory:
         self.event(order, moment, "status", "processing", "shipped", f"{order.carrier} {order.tracking_number}")
         order.shipped_at = order.events[-1].at
         if order.payment_status == "unpaid":
-            self.schedule(moment + timedelta(hours=self.rng.uniform(0.5, 72)), "payment", order)
+            # Phone and trade orders are paid by the time they are delivered (delivery takes 12 hours at least).
+            self.schedule(moment + timedelta(hours=self.rng.uniform(0.5, 10)), "payment", order)
         country = order.ship["country"]
         zone = country if country in ("GB", "IE", "US") else "EU"
         transit = self.rng.choice(TRANSIT_DAYS[zone])
@@ -709,9 +710,9 @@ class ShopHistory:
         self.event(order, moment, "status", "shipped", "delivered", "Delivered (carrier tracking).")
         roll = self.rng.random()
         if roll < 0.025:
-            self.schedule(moment + timedelta(days=self.rng.uniform(5, 25)), "return", order)
+            self.schedule(self.owner_looks(moment + timedelta(days=self.rng.uniform(5, 25))), "return", order)
         elif roll < 0.035:
-            self.schedule(moment + timedelta(days=self.rng.uniform(1, 4)), "partial_refund", order)
+            self.schedule(self.owner_looks(moment + timedelta(days=self.rng.uniform(1, 4))), "partial_refund", order)
 
     def _on_partial_refund(self, moment, order: SimOrder) -> None:
         if order.payment_status != "paid":
