@@ -319,7 +319,8 @@ class ShopHistory:
     # ---- customers ---------------------------------------------------------------------------------------
     def _on_join_wholesale(self, moment, name, country, city, channel) -> None:
         customer = SimCustomer(len(self.customers), self.people.business(name, country, city), moment,
-                               "wholesale", channel, tags="wholesale", notes="Trade account: pays by bank transfer on dispatch.")
+                               "wholesale", channel, tags="wholesale",
+                               notes="Trade account: pays by bank transfer on dispatch.")
         self.customers.append(customer)
         self._wholesale.append(customer)
 
@@ -585,7 +586,10 @@ class ShopHistory:
         if duplicate is not None:
             self.cancel(order, moment, f"Duplicate of {order_ref(duplicate)}; the customer wanted one order.")
             return
-        note = "Checked with the customer."
+        reasons = " ".join(order.hold_reasons)
+        note = ("Stock arrived." if reasons.startswith("Not enough stock") else
+                "The sale price was right; the catalogue had not caught up." if reasons.startswith("Price of") else
+                "Checked with the customer.")
         if order.plan.get("missing_address") or order.ship["line1"] is None:
             order.ship = dict(order.address)
             note = "Address received from the customer by email."
