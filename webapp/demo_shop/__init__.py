@@ -9,7 +9,7 @@ import re
 from decimal import Decimal
 
 from flask import g
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import func, insert, select, text
 
 from webapp.catalog.models import Product, StockMovement
 from webapp.customers.models import Customer
@@ -52,43 +52,39 @@ def seed_demo_shop(days: int = HISTORY_DAYS, seed: int = DEFAULT_SEED) -> dict:
     now = utcnow()
     history = ShopHistory(days=days, seed=seed, now=now, zone=shop_zone(), settings=settings).simulate()
 
-    product_ids = _insert_returning_ids(Product, [{
-        "sku": p.spec.sku, "name": p.spec.name, "unit_price": p.spec.price, "unit_cost": p.spec.cost,
-        "on_hand": p.on_hand, "reserved": p.reserved, "reorder_point": p.reorder_point,
+    product_ids = _new_ids(Product, len(history.products))
+    _insert(Product, [{
+        "id": product_ids[p.index], "sku": p.spec.sku, "name": p.spec.name, "unit_price": p.spec.price,
+        "unit_cost": p.spec.cost, "on_hand": p.on_hand, "reserved": p.reserved, "reorder_point": p.reorder_point,
         "lead_time_days": p.spec.lead_time_days, "supplier_email": p.spec.supplier_email, "active": p.active,
         "created_at": p.created_at, "updated_at": now,
     } for p in history.products])
-    customer_ids = _insert_returning_ids(Customer, [{
-        "name": c.identity.name, "email": c.identity.email, "phone": c.identity.phone,
+    customer_ids = _new_ids(Customer, len(history.customers))
+    _insert(Customer, [{
+        "id": customer_ids[c.index], "name": c.identity.name, "email": c.identity.email, "phone": c.identity.phone,
         "address_line1": c.identity.line1, "address_line2": c.identity.line2, "city": c.identity.city,
         "postcode": c.identity.postcode, "country": c.identity.country, "tags": c.tags, "notes": c.notes,
         "blocked": bool(c.block_at and c.block_at <= now), "created_at": c.created_at,
     } for c in history.customers])
-    order_ids = _insert_returning_ids(Order, [{
-        "number": None, "customer_id": customer_ids[o.customer.index], "channel": o.channel, "status": o.status,
-        "payment_status": o.payment_status, "priority": o.priority, "currency": settings.currency,
-        "subtotal": o.subtotal, "shipping": o.shipping, "tax": o.tax, "discount": o.discount, "total": o.total,
-        "due_date": o.due_date, "shipping_method": o.shipping_method, "ship_name": o.ship["name"],
-        "ship_line1": o.ship["line1"], "ship_line2": o.ship["line2"], "ship_city": o.ship["city"],
-        "ship_postcode": o.ship["postcode"], "ship_country": o.ship["country"], "external_ref": o.external_ref,
-        "notes": o.notes, "hold_reasons": o.hold_reasons, "carrier": o.carrier, "tracking_number": o.tracking_number,
-        "created_at": o.created_at, "updated_at": o.updated_at, "shipped_at": o.shipped_at,
-    } for o in history.orders])
-    # The number comes from the id, as in intake; reasons that name another order need its number too.
+    order_ids = _new_ids(Order, len(history.orders))
+    # The number comes from the id, as in intake; notes and reasons that name another order need its number too.
     numbers = [order_number(order_id) for order_id in order_ids]
 
     def with_numbers(text: str) -> str:
         return ORDER_REF.sub(lambda match: numbers[int(match.group(1))], text)
 
-    orders = Order.__table__
-    _execute_many(
-        update(orders).where(orders.c.id == bindparam("order_id")).values(
-            number=bindparam("order_number"), hold_reasons=bindparam("reasons"),
-            updated_at=bindparam("last_change"),  # set, or the column's onupdate would make it now
-        ),
-        [{"order_id": order_ids[o.index], "order_number": numbers[o.index], "last_change": o.updated_at,
-          "reasons": [with_numbers(reason) for reason in o.hold_reasons]} for o in history.orders],
-    )
+    _insert(Order, [{
+        "id": order_ids[o.index], "number": numbers[o.index], "customer_id": customer_ids[o.customer.index],
+        "channel": o.channel, "status": o.status, "payment_status": o.payment_status, "priority": o.priority,
+        "currency": settings.currency, "subtotal": o.subtotal, "shipping": o.shipping, "tax": o.tax,
+        "discount": o.discount, "total": o.total, "due_date": o.due_date, "shipping_method": o.shipping_method,
+        "ship_name": o.ship["name"], "ship_line1": o.ship["line1"], "ship_line2": o.ship["line2"],
+        "ship_city": o.ship["city"], "ship_postcode": o.ship["postcode"], "ship_country": o.ship["country"],
+        "external_ref": o.external_ref, "notes": o.notes,
+        "hold_reasons": [with_numbers(reason) for reason in o.hold_reasons], "carrier": o.carrier,
+        "tracking_number": o.tracking_number, "created_at": o.created_at, "updated_at": o.updated_at,
+        "shipped_at": o.shipped_at,
+    } for o in history.orders])
     _insert(OrderLine, [{
         "order_id": order_ids[o.index], "product_id": product_ids[line["product"]], "sku": line["sku"],
         "name": line["name"], "quantity": line["quantity"], "unit_price": line["unit_price"],
@@ -110,24 +106,21 @@ def seed_demo_shop(days: int = HISTORY_DAYS, seed: int = DEFAULT_SEED) -> dict:
             "orders": len(history.orders), "lines": sum(len(o.lines) for o in history.orders), "days": days}
 
 
-def _insert_returning_ids(model, rows: list[dict]) -> list[int]:
-    """Insert many rows at once and return their ids in the order given (RETURNING, on SQLite and PostgreSQL)."""
+def _new_ids(model, count: int) -> list[int]:
+    """Ids for ``count`` new rows, given out as the database would: from the table's sequence on PostgreSQL (so
+    later inserts never collide), after the largest id on SQLite (the CLI's transaction began with BEGIN
+    IMMEDIATE and holds the write lock, see sqlite_locking)."""
     table = model.__table__
-    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    ids: list[int] = []
-    for start in range(0, len(rows), BATCH):
-        ids.extend(db.session.scalars(statement, rows[start:start + BATCH]))
-    return ids
+    if db.session.get_bind().dialect.name == "postgresql":
+        return sorted(db.session.scalars(
+            text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :count)"),
+            {"table": table.name, "count": count}))
+    first = db.session.scalar(select(func.coalesce(func.max(table.c.id), 0))) + 1
+    return list(range(first, first + count))
 
 
 def _insert(model, rows: list[dict]) -> None:
-    """Insert many rows at once. RETURNING makes SQLAlchemy send multi-row VALUES batches ("insertmanyvalues")
-    to PostgreSQL instead of one statement per row, several times faster there; the ids are not needed."""
-    statement = insert(model.__table__).returning(model.__table__.c.id)
-    for start in range(0, len(rows), BATCH):
-        db.session.execute(statement, rows[start:start + BATCH])
-
-
-def _execute_many(statement, rows: list[dict]) -> None:
+    """Plain executemany: sqlite3's executemany, psycopg's pipeline; both far faster than ORM objects."""
+    statement = insert(model.__table__)
     for start in range(0, len(rows), BATCH):
         db.session.execute(statement, rows[start:start + BATCH])
