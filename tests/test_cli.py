@@ -52,16 +52,18 @@ def test_setup_token_only_while_there_is_no_user(runner, make_user):
 
 
 def test_demo_seed_makes_a_consistent_shop_once(runner):
-    result = runner.invoke(args=["demo", "seed", "--if-empty", "--orders", "30"])
+    result = runner.invoke(args=["demo", "seed", "--if-empty", "--days", "30"])
     assert result.exit_code == 0, result.output
-    assert db.session.scalar(select(func.count(Product.id))) == 12
-    assert db.session.scalar(select(func.count(Customer.id))) == 8
+    assert db.session.scalar(select(func.count(Product.id))) == 19
+    assert db.session.scalar(select(func.count(Customer.id))) > 20
+    orders = db.session.scalar(select(func.count(Order.id)))
+    assert f"{orders} orders" in result.output
     statuses = set(db.session.scalars(select(Order.status)))
     assert {"confirmed", "processing", "shipped", "delivered", "cancelled"} <= statuses
     assert_ledger_matches()
     again = runner.invoke(args=["demo", "seed", "--if-empty"])
     assert "skipped" in again.output
-    assert db.session.scalar(select(func.count(Order.id))) == 30
+    assert db.session.scalar(select(func.count(Order.id))) == orders
 
 
 def test_db_upgrade_at_head_is_a_no_op(runner):
