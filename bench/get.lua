@@ -1,6 +1,8 @@
--- wrk script: GET with headers from the environment (cookie, HX-Request, If-None-Match), reporting statuses.
+-- wrk script: GET with headers from the environment (cookie, bearer token, HX-Request, If-None-Match), reporting
+-- statuses.
 local cookie = os.getenv("BENCH_COOKIE")
 local etag = os.getenv("BENCH_ETAG")
+local token = os.getenv("BENCH_TOKEN")
 
 request = function()
   local headers = {}
@@ -8,6 +10,7 @@ request = function()
   headers["HX-Request"] = "true"
   headers["User-Agent"] = "solo-oms-bench"
   if etag and etag ~= "" then headers["If-None-Match"] = etag end
+  if token and token ~= "" then headers["Authorization"] = "Bearer " .. token end
   return wrk.format("GET", nil, headers)
 end
 

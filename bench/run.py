@@ -82,7 +82,7 @@ class Gunicorn:
 
 def wrk(url: str, script: str, seconds: int, connections: int, env: dict) -> dict:
     output = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s",
+        ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s",
          os.path.join(ROOT, "bench", script), url],
         capture_output=True, text=True, env={**os.environ, **env}, check=True,
     ).stdout

@@ -342,9 +342,9 @@ def test_a_spike_day_is_flagged_and_ordinary_days_are_not(app, make_product):
     assert len(days) <= 3  # a 99% band: hardly any ordinary day crosses it
     stored = db.session.scalar(select(SalesAnomaly).where(SalesAnomaly.day == date(2026, 11, 12)))
     assert stored.actual == 600.0 and stored.upper < 600
-    # Running again replaces the window's rows rather than adding to them.
-    find_unusual_days(as_of)
-    db.session.commit()
+    # Running again gives the same days, and replaces the window's rows rather than adding to them.
+    again = find_unusual_days(as_of)
+    assert {(a.day, a.measure) for a in again} == days
     assert db.session.scalar(select(func.count()).select_from(SalesAnomaly)) == len(found)
 
 

@@ -110,6 +110,7 @@ def poisson_quantile(rate: float, q: float) -> int:
 
 def _prophet(history: list[float], start: date, horizon: int, note: str, interval: float | None) -> Prediction:
     quiet_prophet()
+    import numpy
     import pandas as pd
     from prophet import Prophet
 
@@ -121,6 +122,9 @@ def _prophet(history: list[float], start: date, horizon: int, note: str, interva
                     uncertainty_samples=UNCERTAINTY_SAMPLES if interval else 0)
     model.fit(frame)
     future = pd.DataFrame({"ds": pd.date_range(start, periods=horizon, freq="D")})
+    # The band comes from random simulated futures: a fixed seed makes the same history give the same band, so
+    # a rerun (or the next night on unchanged sales) doesn't wobble the advice by chance.
+    numpy.random.seed(len(history))
     result = model.predict(future)
     # Demand is never negative: the model's line and band are cut at zero.
     yhat = [max(0.0, float(v)) for v in result["yhat"]]
