@@ -37,6 +37,9 @@ class Order(db.Model):
         Index("ix_orders_board_column", "status", "priority", "created_at", "id"),
         Index("ix_orders_status_shipped", "status", "shipped_at"),
         Index("ix_orders_updated_at", "updated_at"),
+        # The dashboard: orders placed in a date range, and a customer's orders in time order.
+        Index("ix_orders_created_at", "created_at"),
+        Index("ix_orders_customer_created", "customer_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
