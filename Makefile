@@ -15,7 +15,8 @@ test: install-test system-packages-test
 	@scripts/run_tests.sh
 
 screenshots: install-test system-packages-test
-	SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest -q tests/test_browser.py tests/test_dashboard_browser.py tests/test_invoices.py::test_invoice_page_picture
+	SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest -q tests/test_browser.py tests/test_dashboard_browser.py tests/test_browser_forecasts.py \
+		tests/test_invoices.py::test_invoice_page_picture
 
 bench: install-test
 	@command -v wrk >/dev/null || scripts/apt_install.sh wrk

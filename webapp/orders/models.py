@@ -37,9 +37,10 @@ class Order(db.Model):
         Index("ix_orders_board_column", "status", "priority", "created_at", "id"),
         Index("ix_orders_status_shipped", "status", "shipped_at"),
         Index("ix_orders_updated_at", "updated_at"),
-        # The dashboard: orders placed in a date range, and a customer's orders in time order.
+        # The dashboard: orders placed in a date range, and a customer's orders in time order (with the status and
+        # total, so a customer's history is summed from the index alone).
         Index("ix_orders_created_at", "created_at"),
-        Index("ix_orders_customer_created", "customer_id", "created_at"),
+        Index("ix_orders_customer_created", "customer_id", "created_at", "status", "total"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
