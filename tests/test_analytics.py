@@ -417,3 +417,16 @@ def test_a_sale_below_cost_has_a_negative_margin(app, make_product, api):
     body = api.get("/analytics/summary", **RANGE).json
     assert body["gross_margin"] == {"margin": "-2.00", "margin_rate": -0.2, "costed_revenue": "10.00",
                                     "cost_coverage": 1.0}
+
+
+@pytest.mark.parametrize("query, field", [
+    ("from=0001-01-01&to=0001-01-31", "from"), ("from=2026-01-01&to=9999-12-31", "to"),
+    ("from=2026-W01-1&to=2026-01-31", "from"), ("from=20260101&to=2026-01-31", "from"),
+])
+def test_dates_out_of_reach_are_named_not_a_500(client, auth, api, query, field):
+    auth.login()
+    page = client.get(f"/dashboard?{query}")
+    assert page.status_code == 400 and "YYYY-MM-DD" in page.get_data(as_text=True)
+    assert client.get(f"/dashboard/export.csv?table=figures&{query}").status_code == 400
+    answer = api.get("/analytics/summary", **dict(pair.split("=") for pair in query.split("&")))
+    assert answer.status_code in (400, 422) and field in answer.json["errors"]

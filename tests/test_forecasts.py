@@ -300,8 +300,8 @@ def test_reorder_advice_email_only_when_the_advice_changes_materially(seller, ma
     assert db.session.scalar(select(func.count()).select_from(OutgoingEmail)
                              .where(OutgoingEmail.kind == "reorder_advice")) == 1
     # Demand doubles (a second buyer each day): the advice moves and the owner hears about it.
-    sell(seller, weekly_series(120, shop_today() + timedelta(days=2), seed=9), shop_today() + timedelta(days=2))
-    forecast_product(seller.id, as_of=shop_today() + timedelta(days=2))
+    sell(seller, weekly_series(120, shop_today(), seed=9), shop_today())
+    forecast_product(seller.id)
     db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(OutgoingEmail)
                              .where(OutgoingEmail.kind == "reorder_advice")) == 2
@@ -387,9 +387,65 @@ def test_nightly_run_forecasts_every_active_product_in_the_worker(seller, make_p
 
     make_product("OLD-ONE", stock=1, active=False)
     make_product("NEW-ONE", stock=3)
+    from webapp.background.models import PendingJob
+
     assert forecast_every_product() == {"products": 2, "as_of": shop_today().isoformat()}
-    assert forecast_every_product()["products"] == 2  # a second start the same night schedules nothing new
+    scheduled = db.session.scalar(select(func.count()).select_from(PendingJob))
+    assert scheduled == 3  # two products and the unusual-days check
+    forecast_every_product()  # a second start the same night schedules nothing new
+    assert db.session.scalar(select(func.count()).select_from(PendingJob)) == scheduled
     run_jobs()
     forecasts = db.session.execute(select(DemandForecast.product_id, DemandForecast.model)).all()
     assert sorted(model for _, model in forecasts) == ["fallback", "prophet"]
     assert find_product("OLD-ONE").id not in {pid for pid, _ in forecasts}
+
+
+def test_advice_email_comes_again_in_the_next_reorder_cycle(seller, mail_app):
+    forecast = forecast_product(seller.id)
+    assert forecast.notified_reorder_by is not None  # told
+    seller.on_hand += 2000  # restocked: no reorder due for months
+    db.session.commit()
+    forecast = forecast_product(seller.id)
+    assert forecast.reorder_by is None or forecast.reorder_by > shop_today() + timedelta(days=17)
+    assert (forecast.notified_reorder_point, forecast.notified_reorder_qty, forecast.notified_reorder_by) == (
+        None, None, None)  # forgotten, so the next cycle is news
+    seller.on_hand -= 2000
+    db.session.commit()
+    assert forecast_product(seller.id).notified_reorder_by is not None
+
+
+def test_a_backdated_run_emails_nobody(seller, mail_app):
+    forecast_product(seller.id, as_of=shop_today() - timedelta(days=1))
+    assert db.session.scalar(select(func.count()).select_from(OutgoingEmail)) == 0
+
+
+def test_an_out_of_date_forecast_gives_no_advice(seller, client, auth, api):
+    forecast = forecast_product(seller.id)
+    forecast.as_of = shop_today() - timedelta(days=10)
+    db.session.commit()
+    auth.login()
+    assert "out of date" in client.get("/reorder").get_data(as_text=True)
+    assert "more than a week ago" in client.get("/products/MUG-BLU").get_data(as_text=True)
+    row = list(csv.DictReader(io.StringIO(client.get("/reorder/export.csv").get_data(as_text=True))))[0]
+    assert row["reorder_qty"] == "" and row["forecast_as_of"] == forecast.as_of.isoformat()
+    refused = client.post("/reorder/MUG-BLU/purchase-request", follow_redirects=True)
+    assert "no up-to-date forecast" in refused.get_data(as_text=True)
+    body = ForecastOut.model_validate(api.get("/products/MUG-BLU/forecast").json)
+    assert body.stale and body.reorder_qty is None and body.reorder_by is None
+
+
+def test_shop_days_follow_a_half_hour_time_zone(app, make_product):
+    current_settings().time_zone = "Asia/Kolkata"  # UTC+5:30
+    db.session.commit()
+    product = make_product("VAS-BUD", stock=5)
+    customer = Customer(name="Late Buyer")
+    for hour, minute, units in ((18, 15, 1), (18, 45, 2)):  # 23:45 on the 20th and 00:15 on the 21st in Kolkata
+        db.session.add(Order(customer=customer, status="confirmed", hold_reasons=[], total=Decimal("1"),
+                             created_at=datetime(2026, 11, 20, hour, minute),
+                             lines=[OrderLine(product_id=product.id, sku="VAS-BUD", name="Bud vase",
+                                              quantity=units, unit_price=Decimal("1"), line_total=Decimal("1"))]))
+    db.session.commit()
+    from flask import g
+    g.pop("shop_zone", None)
+    first, units = daily_units(product.id, date(2026, 11, 22))
+    assert first == date(2026, 11, 20) and units == [1, 2]

@@ -1,7 +1,9 @@
 """Times are stored in UTC (naive columns hold UTC) and shown in the shop's time zone."""
 import os
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+from sqlalchemy import Date, Interval, case, cast, func, literal, literal_column
 
 
 def utcnow() -> datetime:
@@ -27,3 +29,58 @@ def shop_zone() -> ZoneInfo:
 def shop_today() -> date:
     """Today's date where the shop is, which is what due dates mean."""
     return datetime.now(shop_zone()).date()
+
+
+def utc_bounds(first: date, last: date) -> tuple[datetime, datetime]:
+    """[first 00:00, the day after last 00:00) in the shop's zone, as naive UTC."""
+    zone = shop_zone()
+
+    def start(day: date) -> datetime:
+        return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
+    return start(first), start(last + timedelta(days=1))
+
+
+def is_postgres() -> bool:
+    from webapp.extensions import db
+
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def utc_offsets(start: datetime, end: datetime) -> list[tuple[datetime, int]]:
+    """The shop zone's UTC offset in minutes over [start, end) (naive UTC): [(from, minutes), ...].
+
+    Steps a week at a time and finds each change (daylight saving) to the minute by halving.
+    """
+    zone = shop_zone()
+
+    def offset(at: datetime) -> int:
+        return int(at.replace(tzinfo=UTC).astimezone(zone).utcoffset().total_seconds() // 60)
+    changes = [(start, offset(start))]
+    step = timedelta(days=7)
+    at = start
+    while at < end:
+        later = min(at + step, end)
+        if offset(later) != changes[-1][1]:
+            low, high = at, later  # offset(low) is the current one, offset(high) the next
+            while high - low > timedelta(minutes=1):
+                middle = low + (high - low) / 2
+                low, high = (middle, high) if offset(middle) == changes[-1][1] else (low, middle)
+            changes.append((high.replace(second=0, microsecond=0), offset(high)))
+        at = later
+    return changes
+
+
+def shop_day_sql(column, start: datetime, end: datetime):
+    """SQL for the shop-time date of a UTC ``column`` between start and end, daylight saving included."""
+    changes = utc_offsets(start, end)
+
+    def shift(minutes: int):
+        return minutes if is_postgres() else f"{minutes:+d} minutes"
+    if len(changes) == 1:
+        minutes = literal(shift(changes[0][1]))
+    else:
+        minutes = case(*[(column < changes[i + 1][0], shift(changes[i][1])) for i in range(len(changes) - 1)],
+                       else_=shift(changes[-1][1]))
+    if is_postgres():
+        return cast(column + minutes * literal_column("INTERVAL '1 minute'", type_=Interval), Date)
+    return func.date(column, minutes, type_=Date)

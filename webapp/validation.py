@@ -1,6 +1,7 @@
 """Rules every input shares: strict JSON models, no control characters, money that fits the columns,
 whole numbers in query strings, and errors that name the field."""
 import re
+from datetime import date
 from decimal import Decimal
 from typing import Annotated
 
@@ -91,3 +92,19 @@ def field_errors(error: ValidationError) -> dict[str, list[str]]:
             message = item["msg"]
         errors.setdefault(field, []).append(message)
     return errors
+
+
+DAY_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+
+
+def parse_day(raw: str | None) -> date | None:
+    """A date written YYYY-MM-DD between the years 1900 and 2999 (so that a range and the period before it stay
+    within what dates and time zones can handle), else None."""
+    if not raw or not DAY_PATTERN.match(raw):
+        return None
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        return None
+    return day if FIRST_YEAR <= day.year <= LAST_YEAR else None

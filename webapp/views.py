@@ -130,3 +130,12 @@ def age(value: datetime | None) -> str:
 
 def status_label(status: str) -> Markup:
     return Markup('<span class="status status-{0}">{1}</span>').format(status, STATUS_LABELS.get(status, status))
+
+
+def spreadsheet_safe(value):
+    """A CSV cell; text that a spreadsheet would run as a formula (=, +, -, @) is quoted with an apostrophe."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value

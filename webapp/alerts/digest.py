@@ -1,5 +1,5 @@
 """The owner's daily digest: what needs doing today, yesterday's sales, what looked unusual, and stock at risk."""
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -10,22 +10,16 @@ from webapp.emails.outbox import queue_email
 from webapp.extensions import db
 from webapp.orders.models import Order
 from webapp.settings.models import current_settings
-from webapp.timekeeping import shop_today, shop_zone
+from webapp.timekeeping import shop_today, shop_zone, utc_bounds
 
 WORK = (("Needs attention", ("pending", "on_hold")), ("To pack", ("confirmed",)), ("Packing", ("processing",)))
-
-
-def _utc_bounds(day) -> tuple[datetime, datetime]:
-    zone = shop_zone()
-    start = datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
-    return start, start + timedelta(days=1)
 
 
 def digest_context() -> dict:
     today = shop_today()
     counts = dict(db.session.execute(select(Order.status, func.count(Order.id)).group_by(Order.status)).all())
     yesterday = today - timedelta(days=1)
-    start, end = _utc_bounds(yesterday)
+    start, end = utc_bounds(yesterday, yesterday)
     orders, revenue = db.session.execute(
         select(func.count(Order.id), func.coalesce(func.sum(Order.total), 0))
         .where(Order.created_at >= start, Order.created_at < end, Order.status.not_in(("rejected", "cancelled")))

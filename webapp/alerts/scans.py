@@ -38,14 +38,15 @@ def reconcile(kind: str, current: dict[str, tuple[str, str]]) -> list[Alert]:
 
 
 def reorder_quantity(product: Product) -> int:
-    """The forecast's advice for today's stock; without a forecast, enough to get back to twice the reorder point."""
+    """The forecast's advice for today's stock; without an up-to-date forecast, enough to get back to twice the
+    reorder point."""
     from webapp.forecasting.views import current_advice, forecast_of
 
     forecast = forecast_of(product)
     if forecast is not None:
-        advised = current_advice(product, forecast).reorder_qty
-        if advised > 0:
-            return advised
+        advice = current_advice(product, forecast)
+        if advice is not None and advice.reorder_qty > 0:
+            return advice.reorder_qty
     return max(1, 2 * max(product.reorder_point, 1) - product.available)
 
 

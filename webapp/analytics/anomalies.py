@@ -11,12 +11,13 @@ from datetime import date
 
 from sqlalchemy import func, or_, select
 
-from webapp.analytics.kpis import EARNING, cents, utc_range
+from webapp.analytics.kpis import EARNING, cents
 from webapp.catalog.models import Product
 from webapp.customers.models import Customer
 from webapp.extensions import db
 from webapp.forecasting.models import DemandForecast, SalesAnomaly
 from webapp.orders.models import Order
+from webapp.timekeeping import utc_bounds
 
 SHIFT_UP = 1.5
 SHIFT_DOWN = 0.67
@@ -68,7 +69,7 @@ def unusual_orders(first: date, last: date, limit: int = 50) -> list[dict]:
     The mean, not the median: a running count and sum are window functions that SQLite and PostgreSQL both have,
     where a running median is not.
     """
-    start, end = utc_range(first, last)
+    start, end = utc_bounds(first, last)
     # The range's own orders, with a running count and sum of the same customer's earlier orders in the range.
     before_each = {"partition_by": Order.customer_id, "order_by": (Order.created_at, Order.id), "rows": (None, -1)}
     in_range = (

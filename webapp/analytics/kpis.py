@@ -5,10 +5,10 @@ do the per-customer figures (a cancelled order is not a purchase). Every functio
 queries, whatever the number of orders.
 """
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import Date, Interval, and_, case, cast, func, literal, literal_column, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import aliased
 
 from webapp.catalog.models import Product
@@ -16,7 +16,7 @@ from webapp.customers.models import Customer
 from webapp.extensions import db
 from webapp.feedback.models import OrderFeedback
 from webapp.orders.models import Order, OrderLine
-from webapp.timekeeping import shop_zone
+from webapp.timekeeping import is_postgres, shop_day_sql, utc_bounds
 
 NOT_REVENUE = ("cancelled", "rejected")
 SHIPPED_OR_LATER = ("shipped", "delivered", "returned")
@@ -74,27 +74,14 @@ class Summary(Figures):
     daily: list[Day] = field(default_factory=list)
 
 
-def utc_range(first: date, last: date) -> tuple[datetime, datetime]:
-    """[first 00:00, the day after last 00:00) in the shop's zone, as naive UTC."""
-    zone = shop_zone()
-
-    def start(day: date) -> datetime:
-        return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
-    return start(first), start(last + timedelta(days=1))
-
-
 def previous_period(first: date, last: date) -> tuple[date, date]:
     """The period of equal length that ends the day before ``first``."""
     length = (last - first).days + 1
     return first - timedelta(days=length), first - timedelta(days=1)
 
 
-def _is_postgres() -> bool:
-    return db.session.get_bind().dialect.name == "postgresql"
-
-
 def _hours_between(later, earlier):
-    if _is_postgres():
+    if is_postgres():
         return func.extract("epoch", later - earlier) / 3600.0
     return (func.julianday(later) - func.julianday(earlier)) * 24.0
 
@@ -127,7 +114,7 @@ def _median(values):
 
 def ordered_in(first: date, last: date):
     """SQL: the order was placed on one of the days ``first`` to ``last`` in shop time."""
-    start, end = utc_range(first, last)
+    start, end = utc_bounds(first, last)
     return and_(Order.created_at >= start, Order.created_at < end)
 
 
@@ -136,7 +123,7 @@ EARNING = Order.status.not_in(NOT_REVENUE)
 
 def figures(first: date, last: date) -> Figures:
     """The comparable figures of the days ``first`` to ``last`` (inclusive, shop time), in four queries."""
-    start, _ = utc_range(first, last)
+    start, _ = utc_bounds(first, last)
     in_range = ordered_in(first, last)
     (orders, revenue, earning_orders, t_avg, delivered, left_pending, cancelled, returned,
      shipped_or_later) = db.session.execute(select(
@@ -282,53 +269,13 @@ def order_frequency(first: date, last: date) -> list[dict]:
     return [{"orders": label, "customers": count} for (label, _, _), count in zip(FREQUENCY_BANDS, counts)]
 
 
-def _offsets(start: datetime, end: datetime) -> list[tuple[datetime, int]]:
-    """The shop zone's UTC offset in minutes over [start, end) (naive UTC): [(from, minutes), ...].
-
-    Steps a week at a time and finds each change (daylight saving) to the minute by halving.
-    """
-    zone = shop_zone()
-
-    def offset(at: datetime) -> int:
-        return int(at.replace(tzinfo=UTC).astimezone(zone).utcoffset().total_seconds() // 60)
-    changes = [(start, offset(start))]
-    step = timedelta(days=7)
-    at = start
-    while at < end:
-        later = min(at + step, end)
-        if offset(later) != changes[-1][1]:
-            low, high = at, later  # offset(low) is the current one, offset(high) the next
-            while high - low > timedelta(minutes=1):
-                middle = low + (high - low) / 2
-                low, high = (middle, high) if offset(middle) == changes[-1][1] else (low, middle)
-            changes.append((high.replace(second=0, microsecond=0), offset(high)))
-        at = later
-    return changes
-
-
-def _local_day(column, start: datetime, end: datetime):
-    """SQL for the shop-time date of a UTC ``column`` between start and end, daylight saving included."""
-    changes = _offsets(start, end)
-
-    def shift(minutes: int):
-        return minutes if _is_postgres() else f"{minutes:+d} minutes"
-    if len(changes) == 1:
-        minutes = literal(shift(changes[0][1]))
-    else:
-        minutes = case(*[(column < changes[i + 1][0], shift(changes[i][1])) for i in range(len(changes) - 1)],
-                       else_=shift(changes[-1][1]))
-    if _is_postgres():
-        return cast(column + minutes * literal_column("INTERVAL '1 minute'", type_=Interval), Date)
-    return func.date(column, minutes, type_=Date)
-
-
 def daily_series(first: date, last: date) -> list[Day]:
     """Orders and revenue per day of the range (no orders: zero), each beside the same day of the previous period,
     in one query over both periods."""
     before_first, _ = previous_period(first, last)
-    start, _ = utc_range(before_first, last)
-    _, end = utc_range(first, last)
-    day = _local_day(Order.created_at, start, end)
+    start, _ = utc_bounds(before_first, last)
+    _, end = utc_bounds(first, last)
+    day = shop_day_sql(Order.created_at, start, end)
     per_order = (select(day.label("day"), Order.id, case((EARNING, Order.total), else_=0).label("amount"))
                  .where(Order.created_at >= start, Order.created_at < end).subquery())
     rows = db.session.execute(

@@ -10,7 +10,8 @@ from flask import Blueprint, Response, request
 from webapp import charts
 from webapp.analytics import anomalies, kpis
 from webapp.timekeeping import shop_today
-from webapp.views import render_page
+from webapp.validation import FIRST_YEAR, LAST_YEAR, parse_day
+from webapp.views import render_page, spreadsheet_safe
 
 bp = Blueprint("analytics", __name__, url_prefix="/dashboard")
 MAX_DAYS = 3660
@@ -38,13 +39,9 @@ def read_range(args) -> tuple[date, date, dict[str, str]]:
     days = {}
     for name, default in (("from", today - timedelta(days=DEFAULT_DAYS - 1)), ("to", today)):
         raw = args.get(name, "")
-        try:
-            # YYYY-MM-DD only (fromisoformat also takes other forms)
-            days[name] = date.fromisoformat(raw) if len(raw) == 10 else (default if raw == "" else None)
-        except ValueError:
-            days[name] = None
+        days[name] = default if raw == "" else parse_day(raw)
         if days[name] is None:
-            errors[name] = f"'{raw}' is not a date as YYYY-MM-DD."
+            errors[name] = f"'{raw}' is not a date as YYYY-MM-DD in the years {FIRST_YEAR}–{LAST_YEAR}."
             days[name] = default
     first, last = days["from"], days["to"]
     if not errors and last < first:
@@ -143,15 +140,6 @@ TABLES = {
 }
 
 
-def _cell(value):
-    """A CSV cell; text that a spreadsheet would run as a formula (=, +, -, @) is quoted with an apostrophe."""
-    if value is None:
-        return ""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 @bp.route("/export.csv")
 def export():
     """One of the dashboard's tables (``table``) for the range as CSV."""
@@ -166,7 +154,7 @@ def export():
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(header)
-    writer.writerows([_cell(value) for value in row] for row in rows(first, last))
+    writer.writerows([spreadsheet_safe(value) for value in row] for row in rows(first, last))
     filename = f"solo-oms-{name}-{first.isoformat()}-{last.isoformat()}.csv"
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})

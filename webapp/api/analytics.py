@@ -8,18 +8,16 @@ from webapp.analytics.kpis import summary
 from webapp.api import bp, requires_scope
 from webapp.api.params import BadInput
 from webapp.api.serializers import timestamp
+from webapp.validation import FIRST_YEAR, LAST_YEAR, parse_day
 
 MAX_DAYS = 3660
 
 
 def _day(name: str) -> date:
-    raw = request.args.get(name, "")
-    try:
-        if len(raw) == 10:  # YYYY-MM-DD only (fromisoformat also takes other forms)
-            return date.fromisoformat(raw)
-    except ValueError:
-        pass
-    raise BadInput({name: ["must be a date as YYYY-MM-DD"]})
+    day = parse_day(request.args.get(name, ""))
+    if day is None:
+        raise BadInput({name: [f"must be a date as YYYY-MM-DD, in the years {FIRST_YEAR}-{LAST_YEAR}"]})
+    return day
 
 
 @bp.get("/analytics/summary")

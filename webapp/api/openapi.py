@@ -136,13 +136,14 @@ class ForecastOut(_Out):
     points: list[ForecastPoint]
     backtest: ForecastBacktest
     available: int
+    stale: bool
     stockout_date: str | None
     stockout_earliest: str | None
     stockout_latest: str | None
     reorder_by: str | None
-    reorder_point: int
-    safety_stock: int
-    reorder_qty: int
+    reorder_point: int | None
+    safety_stock: int | None
+    reorder_qty: int | None
 
 
 class TopProduct(_Out):

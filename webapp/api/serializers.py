@@ -92,8 +92,11 @@ def forecast_json(product, forecast, advice) -> dict:
         "backtest": {"mae": forecast.backtest_mae, "mase": forecast.backtest_mase,
                      "baseline_mae": forecast.baseline_mae, "baseline_mase": forecast.baseline_mase,
                      "demand_shift": forecast.demand_shift},
-        "available": product.available,
-        "stockout_date": _day(advice.stockout_date), "stockout_earliest": _day(advice.stockout_earliest),
-        "stockout_latest": _day(advice.stockout_latest), "reorder_by": _day(advice.reorder_by),
-        "reorder_point": advice.reorder_point, "safety_stock": advice.safety_stock, "reorder_qty": advice.reorder_qty,
+        "available": product.available, "stale": advice is None,
+        # An out-of-date forecast (a week old) gives no advice.
+        "stockout_date": _day(advice and advice.stockout_date),
+        "stockout_earliest": _day(advice and advice.stockout_earliest),
+        "stockout_latest": _day(advice and advice.stockout_latest), "reorder_by": _day(advice and advice.reorder_by),
+        "reorder_point": advice and advice.reorder_point, "safety_stock": advice and advice.safety_stock,
+        "reorder_qty": advice and advice.reorder_qty,
     }

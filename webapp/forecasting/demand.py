@@ -1,47 +1,53 @@
-"""A product's daily demand: units ordered per shop day, from order lines (cancelled and rejected orders left out)."""
-from datetime import UTC, date, datetime, time, timedelta
+"""Daily sales series for the forecasts: units of a product, or the shop's orders and revenue, per shop day
+(cancelled and rejected orders left out)."""
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
 from webapp.extensions import db
 from webapp.orders.models import Order, OrderLine
-from webapp.timekeeping import shop_zone
+from webapp.timekeeping import shop_day_sql, utc_bounds
 
 NOT_DEMAND = ("cancelled", "rejected")
-# Two years is plenty for weekly and yearly patterns; older sales only slow the fit down.
+# Three years at most: enough for weekly and yearly patterns; older sales only slow the fit down.
 MAX_HISTORY_DAYS = 3 * 365
 
 
-def utc_start_of(day: date) -> datetime:
-    """Midnight of a shop day, as the naive UTC the database stores."""
-    return datetime.combine(day, time.min, tzinfo=shop_zone()).astimezone(UTC).replace(tzinfo=None)
+def _per_day(query, measures: int, as_of: date) -> tuple[date | None, list[list[float]]]:
+    """Run ``query`` (selecting a shop day then ``measures`` sums, grouped by day) and fill the days without
+    sales with zeros, from the first day with any up to the day before ``as_of``."""
+    rows = db.session.execute(query).all()
+    if not rows:
+        return None, [[] for _ in range(measures)]
+    by_day = {date.fromisoformat(str(day)[:10]): values for day, *values in rows}
+    first = min(by_day)
+    days = [first + timedelta(days=i) for i in range((as_of - first).days)]
+    return first, [[by_day[d][m] if d in by_day else 0 for d in days] for m in range(measures)]
+
+
+def _window(as_of: date):
+    """The UTC bounds of the history before ``as_of``, and SQL for an order's shop day within them."""
+    since, until = utc_bounds(as_of - timedelta(days=MAX_HISTORY_DAYS), as_of - timedelta(days=1))
+    return since, until, shop_day_sql(Order.created_at, since, until).label("day")
 
 
 def daily_units(product_id: int, as_of: date) -> tuple[date | None, list[int]]:
-    """Units ordered per shop day, from the first day the product sold up to the day before ``as_of``.
+    """Units ordered per shop day, from the first day the product sold up to the day before ``as_of``;
+    (None, []) when it never sold before ``as_of``. Daylight saving and half-hour zones count exactly."""
+    since, until, day = _window(as_of)
+    first, (units,) = _per_day(
+        select(day, func.sum(OrderLine.quantity)).join(Order, Order.id == OrderLine.order_id)
+        .where(OrderLine.product_id == product_id, Order.status.not_in(NOT_DEMAND), Order.created_at >= since,
+               Order.created_at < until)
+        .group_by(day), 1, as_of)
+    return first, [int(u) for u in units]
 
-    Returns (first day, units per day with zeros filled in); (None, []) when it never sold before ``as_of``.
-    Orders are summed per UTC hour in SQL and placed on shop days here, so the time zone's daylight saving
-    rules are applied exactly without dialect-specific date functions.
-    """
-    since = utc_start_of(as_of - timedelta(days=MAX_HISTORY_DAYS))
-    until = utc_start_of(as_of)
-    hour = func.substr(func.cast(Order.created_at, db.String), 1, 13)  # 'YYYY-MM-DD HH' on both databases
-    rows = db.session.execute(
-        select(hour, func.sum(OrderLine.quantity))
-        .join(Order, Order.id == OrderLine.order_id)
-        .where(OrderLine.product_id == product_id, Order.status.not_in(NOT_DEMAND),
-               Order.created_at >= since, Order.created_at < until)
-        .group_by(hour)
-    ).all()
-    if not rows:
-        return None, []
-    zone = shop_zone()
-    by_day: dict[date, int] = {}
-    for stamp, units in rows:
-        moment = datetime.strptime(stamp.replace("T", " "), "%Y-%m-%d %H").replace(tzinfo=UTC)
-        day = moment.astimezone(zone).date()
-        by_day[day] = by_day.get(day, 0) + int(units)
-    first = min(by_day)
-    span = (as_of - first).days
-    return first, [by_day.get(first + timedelta(days=i), 0) for i in range(span)]
+
+def daily_orders_and_revenue(as_of: date) -> tuple[date | None, list[int], list[float]]:
+    """The shop's orders and revenue per shop day, from the first order up to the day before ``as_of``."""
+    since, until, day = _window(as_of)
+    first, (orders, revenue) = _per_day(
+        select(day, func.count(Order.id), func.coalesce(func.sum(Order.total), 0))
+        .where(Order.status.not_in(NOT_DEMAND), Order.created_at >= since, Order.created_at < until)
+        .group_by(day), 2, as_of)
+    return first, [int(n) for n in orders], [round(float(r), 2) for r in revenue]

@@ -14,7 +14,7 @@ from webapp.emails.outbox import queue_email
 from webapp.extensions import db
 from webapp.forecasting.views import current_advice, forecast_chart, forecast_of, reorder_rows, trust
 from webapp.timekeeping import shop_today, utcnow
-from webapp.views import render_page
+from webapp.views import render_page, spreadsheet_safe
 from worker import QUEUE_FORECASTS, redis_connection
 
 bp = Blueprint("forecasting", __name__)
@@ -69,7 +69,8 @@ def product_forecast(sku: str):
 def run_forecast_now(sku: str):
     """Forecast this product now, in the worker."""
     product = _product_or_404(sku)
-    job_id = JOB_ID.format(product_id=product.id, stamp=utcnow().strftime("%Y%m%d%H%M%S%f"))
+    # One run per product per minute: a double click (or two tabs) queues one fit, not two.
+    job_id = JOB_ID.format(product_id=product.id, stamp=utcnow().strftime("%Y%m%d%H%M"))
     schedule_job("worker.jobs.forecasts.forecast_product", product.id, job_id=job_id, queue=QUEUE_FORECASTS)
     db.session.commit()
     if request.htmx:
@@ -91,16 +92,18 @@ EXPORT_COLUMNS = ("sku", "name", "available", "lead_time_days", "stockout_date",
 
 @bp.get("/reorder/export.csv")
 def export_reorder_list():
+    """The reorder list as CSV, most urgent first (text cells made safe for spreadsheets)."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(EXPORT_COLUMNS)
     for product, forecast, advice in reorder_rows():
-        if forecast is None:
-            writer.writerow([product.sku, product.name, product.available, product.lead_time_days]
-                            + [""] * (len(EXPORT_COLUMNS) - 4))
+        if advice is None:
+            writer.writerow([spreadsheet_safe(product.sku), spreadsheet_safe(product.name), product.available,
+                             product.lead_time_days] + [""] * (len(EXPORT_COLUMNS) - 5)
+                            + [forecast.as_of if forecast else ""])
             continue
         writer.writerow([
-            product.sku, product.name, product.available, product.lead_time_days,
+            spreadsheet_safe(product.sku), spreadsheet_safe(product.name), product.available, product.lead_time_days,
             advice.stockout_date or "", advice.stockout_earliest or "", advice.stockout_latest or "",
             advice.reorder_by or "", advice.reorder_point, advice.safety_stock, advice.reorder_qty, forecast.model,
             "" if forecast.backtest_mase is None else f"{forecast.backtest_mase:.3f}",
@@ -115,9 +118,12 @@ def send_purchase_request(sku: str):
     """Email the supplier a purchase request for the recommended quantity (once a day per product)."""
     product = _product_or_404(sku)
     forecast = forecast_of(product)
-    quantity = current_advice(product, forecast).reorder_qty if forecast else 0
+    advice = current_advice(product, forecast) if forecast else None
+    quantity = advice.reorder_qty if advice else 0
     if not product.supplier_email:
         flash(f"{product.name} has no supplier email: add one on the product first.", "error")
+    elif advice is None:
+        flash(f"{product.name} has no up-to-date forecast: run one on the product page first.", "error")
     elif quantity < 1:
         flash(f"The forecast says {product.name} needs no reorder now.", "error")
     else:

@@ -88,15 +88,27 @@ def forecast_product(product_id: int, as_of: date | None = None,
     return forecast
 
 
-def _tell_owner_if_changed(product: Product, forecast: DemandForecast, today: date) -> None:
-    settings = current_settings()
+def _tell_owner_if_changed(product: Product, forecast: DemandForecast, as_of: date) -> None:
+    """Email the owner when the advice changed materially; only for a run about today (a backdated `--as-of` run
+    is an experiment, not news). Once no reorder is due, what was told is forgotten, so the next cycle's first
+    advice is news again."""
+    today = shop_today()
+    if as_of != today:
+        return
+    due = forecast.reorder_by is not None and forecast.reorder_by <= today + timedelta(
+        days=product.lead_time_days + 7)
+    if not due:
+        forecast.notified_reorder_point = forecast.notified_reorder_qty = forecast.notified_reorder_by = None
+        return
     if not product.active or not changed_materially(forecast.notified_reorder_point, forecast.notified_reorder_qty,
                                                     forecast.notified_reorder_by, forecast, today,
                                                     product.lead_time_days):
         return
+    settings = current_settings()
     if settings.email_reorder_advice and settings.shop_email:
-        queue_email(kind="reorder_advice", dedupe_key=f"reorder-advice:{product.id}:{today.isoformat()}",
-                    to=settings.shop_email, template="reorder_advice",
+        # Once a day per advice: a rerun with the same result is not news, a material change the same day is.
+        key = f"reorder-advice:{product.id}:{today.isoformat()}:{forecast.reorder_point}:{forecast.reorder_qty}"
+        queue_email(kind="reorder_advice", dedupe_key=key, to=settings.shop_email, template="reorder_advice",
                     subject=f"Reorder {product.name} by {forecast.reorder_by:%a %d %b}: {forecast.reorder_qty} units",
                     product=product, forecast=forecast, previous_point=forecast.notified_reorder_point,
                     previous_qty=forecast.notified_reorder_qty, previous_by=forecast.notified_reorder_by)

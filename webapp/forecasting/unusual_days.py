@@ -9,41 +9,16 @@ know; so the model is fitted on square roots (which evens the spread out for cou
 counts are whole numbers, so their band is widened to the whole numbers around it.
 """
 import math
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete
 
 from webapp.extensions import db
-from webapp.forecasting.demand import MAX_HISTORY_DAYS, NOT_DEMAND, utc_start_of
+from webapp.forecasting.demand import daily_orders_and_revenue
 from webapp.forecasting.models import SalesAnomaly
 from webapp.forecasting.predict import BACKTEST_DAYS, MIN_PROPHET_DAYS, predict
-from webapp.orders.models import Order
-from webapp.timekeeping import shop_zone
 
 ANOMALY_INTERVAL = 0.99
-
-
-def daily_orders_and_revenue(as_of: date) -> tuple[date | None, list[int], list[float]]:
-    """Orders and revenue per shop day, from the first order up to the day before ``as_of``."""
-    hour = func.substr(func.cast(Order.created_at, db.String), 1, 13)
-    rows = db.session.execute(
-        select(hour, func.count(Order.id), func.coalesce(func.sum(Order.total), 0))
-        .where(Order.status.not_in(NOT_DEMAND), Order.created_at >= utc_start_of(as_of - timedelta(MAX_HISTORY_DAYS)),
-               Order.created_at < utc_start_of(as_of))
-        .group_by(hour)
-    ).all()
-    if not rows:
-        return None, [], []
-    zone = shop_zone()
-    orders: dict[date, int] = {}
-    revenue: dict[date, float] = {}
-    for stamp, count, total in rows:
-        day = datetime.strptime(stamp.replace("T", " "), "%Y-%m-%d %H").replace(tzinfo=UTC).astimezone(zone).date()
-        orders[day] = orders.get(day, 0) + int(count)
-        revenue[day] = revenue.get(day, 0.0) + float(total)
-    first = min(orders)
-    days = [first + timedelta(days=i) for i in range((as_of - first).days)]
-    return first, [orders.get(d, 0) for d in days], [round(revenue.get(d, 0.0), 2) for d in days]
 
 
 def find_unusual_days(as_of: date) -> list[SalesAnomaly]:

@@ -54,9 +54,19 @@ def forecast_chart(forecast: DemandForecast) -> dict:
     ], y_title="units per day")
 
 
-def current_advice(product: Product, forecast: DemandForecast) -> ReorderAdvice:
+# A forecast older than this is out of date: its advice is not given (the nightly run should have replaced it).
+STALE_AFTER_DAYS = 7
+
+
+def is_stale(forecast: DemandForecast) -> bool:
+    return (shop_today() - forecast.as_of).days > STALE_AFTER_DAYS
+
+
+def current_advice(product: Product, forecast: DemandForecast) -> ReorderAdvice | None:
     """The advice for today's stock: the stored forecast's remaining days against what is available now, so
-    stock received (or sold) since the nightly run counts at once."""
+    stock received (or sold) since the nightly run counts at once; None when the forecast is out of date."""
+    if is_stale(forecast):
+        return None
     settings = current_settings()
     today = shop_today()
     skip = max(0, (today - forecast.as_of).days)
@@ -69,7 +79,7 @@ def current_advice(product: Product, forecast: DemandForecast) -> ReorderAdvice:
 def urgency_key(row: tuple) -> tuple:
     """Soonest reorder-by first; products that need no reorder within the horizon, then unforecast ones, last."""
     product, forecast, advice = row
-    if forecast is None:
+    if advice is None:
         return (2, date.max, product.sku)
     if advice.reorder_by is None:
         return (1, date.max, product.sku)
@@ -77,7 +87,7 @@ def urgency_key(row: tuple) -> tuple:
 
 
 def reorder_rows() -> list[tuple[Product, DemandForecast | None, ReorderAdvice | None]]:
-    """Every active product with its forecast and today's advice, most urgent first."""
+    """Every active product with its forecast and today's advice (None when out of date), most urgent first."""
     rows = db.session.execute(
         select(Product, DemandForecast).outerjoin(DemandForecast, DemandForecast.product_id == Product.id)
         .where(Product.active.is_(True))
