@@ -12,11 +12,13 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.test_stock_ledger import assert_ledger_matches
-from webapp.analytics.kpis import summary
+from webapp.analytics.kpis import figures, summary
 from webapp.background.models import PendingJob
 from webapp.demo_shop.history import ShopHistory
 from webapp.emails.models import OutgoingEmail
 from webapp.extensions import db
+from webapp.feedback.models import OrderFeedback
+from webapp.forecasting.runs import forecast_product
 from webapp.invoices.models import Invoice
 from webapp.models import Customer, Order, OrderEvent, OrderLine, Product
 from webapp.orders.intake import order_number, take_order, tax_on
@@ -110,6 +112,14 @@ def test_two_years_of_history_for_forecasts_dashboard_and_customer_insight(runne
     recent = summary(today - timedelta(days=29), today)
     assert recent.orders > 0 and recent.revenue > 0 and recent.t_avg_hours
     assert recent.completion_rate and recent.repeat_customer_rate and recent.top_products
+    assert count(OrderFeedback) > 100 and figures(today - timedelta(days=89), today).average_rating
+
+    # The forecasts have something to work with: a fast mover gets Prophet with both seasons, a slow one the
+    # fallback, and the fast mover's backtest is printed for the record.
+    mug = forecast_product(products["MUG-BLU"].id)
+    print(f"MUG-BLU backtest: MASE {mug.backtest_mase:.2f} against seasonal-naive {mug.baseline_mase:.2f}")
+    assert mug.model == "prophet" and "weekly and yearly" in mug.model_note and mug.backtest_mase is not None
+    assert forecast_product(products["VAS-SCU"].id).model == "fallback"
 
     orders = count(Order)
     assert "skipped" in seed(runner, "--if-empty")

@@ -91,6 +91,9 @@ def test_short_or_sparse_history_uses_the_fallback_and_says_why():
     sparse[10] = sparse[90] = sparse[150] = 1
     thin = predict(sparse, as_of)
     assert thin.model == "fallback" and "only 3 days" in thin.note
+    intermittent = ([1] + [0] * 6) * 30  # a unit a week for 30 weeks
+    weekly = predict(intermittent, as_of)
+    assert weekly.model == "fallback" and "Sells on 14% of days" in weekly.note
     # The weekday average: 4+ weeks give weekday factors, so Saturday is forecast above Tuesday.
     saturday = next(i for i in range(7) if (as_of + timedelta(days=i)).weekday() == 5)
     tuesday = next(i for i in range(7) if (as_of + timedelta(days=i)).weekday() == 1)

@@ -13,8 +13,10 @@ from sqlalchemy import func, insert, select, text
 
 from webapp.catalog.models import Product, StockMovement
 from webapp.customers.models import Customer
+from webapp.demo_shop.feedback import demo_feedback
 from webapp.demo_shop.history import ShopHistory
 from webapp.extensions import db
+from webapp.feedback.models import OrderFeedback
 from webapp.orders.intake import order_number
 from webapp.orders.models import Order, OrderEvent, OrderLine
 from webapp.settings.models import ShopSettings, current_settings
@@ -96,6 +98,13 @@ def seed_demo_shop(days: int = HISTORY_DAYS, seed: int = DEFAULT_SEED) -> dict:
         "order_id": order_ids[index], "kind": e.kind, "from_status": e.from_status, "to_status": e.to_status,
         "note": with_numbers(e.note), "actor": e.actor, "created_at": at,
     } for at, index, _, e in events])
+    feedback = demo_feedback(history.orders, seed, now)
+    _insert(OrderFeedback, [{"order_id": order_ids[o.index], "rating": rating, "comment": comment, "created_at": at,
+                             "updated_at": at} for o, rating, comment, at in feedback])
+    _insert(OrderEvent, [{
+        "order_id": order_ids[o.index], "kind": "feedback", "from_status": None, "to_status": None,
+        "note": f"Customer rated {rating}/5" + (f": “{comment}”" if comment else ""), "actor": "customer",
+        "created_at": at} for o, rating, comment, at in feedback])
     _insert(StockMovement, [{
         "product_id": product_ids[m.product], "kind": m.kind, "on_hand_delta": m.on_hand_delta,
         "reserved_delta": m.reserved_delta, "reason": m.reason, "actor": "demo seed", "created_at": m.at,
@@ -103,7 +112,8 @@ def seed_demo_shop(days: int = HISTORY_DAYS, seed: int = DEFAULT_SEED) -> dict:
     } for m in sorted(history.movements, key=lambda m: m.at)])
     db.session.commit()
     return {"products": len(history.products), "customers": len(history.customers),
-            "orders": len(history.orders), "lines": sum(len(o.lines) for o in history.orders), "days": days}
+            "orders": len(history.orders), "lines": sum(len(o.lines) for o in history.orders), "days": days,
+            "ratings": len(feedback)}
 
 
 def _new_ids(model, count: int) -> list[int]:

@@ -18,6 +18,7 @@ INTERVAL = 0.80
 # the fallback model is used and the page says why.
 MIN_PROPHET_DAYS = 8 * 7
 MIN_SELLING_DAYS = 14
+MIN_SELLING_SHARE = 0.2
 # Yearly seasonality from one year alone is guesswork (Prophet warns below two); allow a few days short of two.
 MIN_YEARLY_DAYS = 700
 Z80 = NormalDist().inv_cdf(0.5 + INTERVAL / 2)
@@ -55,6 +56,9 @@ def choose_model(history: list[int]) -> tuple[str, str]:
                            f"{MIN_PROPHET_DAYS}."
     if selling_days < MIN_SELLING_DAYS:
         return "fallback", f"Sold on only {selling_days} days: too sparse for Prophet, so a weekday average is used."
+    if selling_days < MIN_SELLING_SHARE * days:
+        return "fallback", (f"Sells on {selling_days / days:.0%} of days: for demand this intermittent an average "
+                            f"rate forecasts better than Prophet's curve, so a weekday average is used.")
     seasons = "weekly and yearly" if days >= MIN_YEARLY_DAYS else "weekly"
     return "prophet", f"Prophet with {seasons} seasonality, fitted on {days} days."
 
