@@ -46,6 +46,13 @@ def is_postgres() -> bool:
     return db.session.get_bind().dialect.name == "postgresql"
 
 
+def hours_between_sql(later, earlier):
+    """SQL for the hours from one UTC timestamp column to another, on PostgreSQL and SQLite alike."""
+    if is_postgres():
+        return func.extract("epoch", later - earlier) / 3600.0
+    return (func.julianday(later) - func.julianday(earlier)) * 24.0
+
+
 def utc_offsets(start: datetime, end: datetime) -> list[tuple[datetime, int]]:
     """The shop zone's UTC offset in minutes over [start, end) (naive UTC): [(from, minutes), ...].
 

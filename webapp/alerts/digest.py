@@ -8,7 +8,7 @@ from webapp.analytics.anomalies import unusual
 from webapp.catalog.models import Product
 from webapp.emails.outbox import queue_email
 from webapp.extensions import db
-from webapp.orders.models import Order
+from webapp.orders.models import NOT_SALES, Order
 from webapp.settings.models import current_settings
 from webapp.timekeeping import shop_today, shop_zone, utc_bounds
 
@@ -22,7 +22,7 @@ def digest_context() -> dict:
     start, end = utc_bounds(yesterday, yesterday)
     orders, revenue = db.session.execute(
         select(func.count(Order.id), func.coalesce(func.sum(Order.total), 0))
-        .where(Order.created_at >= start, Order.created_at < end, Order.status.not_in(("rejected", "cancelled")))
+        .where(Order.created_at >= start, Order.created_at < end, Order.status.not_in(NOT_SALES))
     ).one()
     return {
         "today": today,

@@ -15,11 +15,10 @@ from webapp.catalog.models import Product
 from webapp.customers.models import Customer
 from webapp.extensions import db
 from webapp.feedback.models import OrderFeedback
-from webapp.orders.models import Order, OrderLine
-from webapp.timekeeping import is_postgres, shop_day_sql, utc_bounds
+from webapp.orders.models import NOT_SALES, SHIPPED_OR_LATER, Order, OrderLine
+from webapp.timekeeping import hours_between_sql, shop_day_sql, utc_bounds
 
-NOT_REVENUE = ("cancelled", "rejected")
-SHIPPED_OR_LATER = ("shipped", "delivered", "returned")
+NOT_REVENUE = NOT_SALES
 CENT = Decimal("0.01")
 # Customers by how many orders they placed in the range: (label, at least, at most).
 FREQUENCY_BANDS = (("1", 1, 1), ("2", 2, 2), ("3–5", 3, 5), ("6+", 6, None))
@@ -80,12 +79,6 @@ def previous_period(first: date, last: date) -> tuple[date, date]:
     return first - timedelta(days=length), first - timedelta(days=1)
 
 
-def _hours_between(later, earlier):
-    if is_postgres():
-        return func.extract("epoch", later - earlier) / 3600.0
-    return (func.julianday(later) - func.julianday(earlier)) * 24.0
-
-
 def _ratio(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
@@ -130,7 +123,7 @@ def figures(first: date, last: date) -> Figures:
         func.count(Order.id),
         func.coalesce(func.sum(case((EARNING, Order.total))), 0),
         func.count(case((EARNING, Order.id))),
-        func.avg(case((Order.shipped_at.is_not(None), _hours_between(Order.shipped_at, Order.created_at)))),
+        func.avg(case((Order.shipped_at.is_not(None), hours_between_sql(Order.shipped_at, Order.created_at)))),
         func.count(case((Order.status == "delivered", Order.id))),
         func.count(case((Order.status != "pending", Order.id))),
         func.count(case((Order.status == "cancelled", Order.id))),
@@ -162,13 +155,13 @@ def figures(first: date, last: date) -> Figures:
     margin = costed_revenue - cost
 
     # The medians and the ratings, as scalar subqueries of one statement.
-    shipping_hours = (select(_hours_between(Order.shipped_at, Order.created_at).label("value"))
+    shipping_hours = (select(hours_between_sql(Order.shipped_at, Order.created_at).label("value"))
                       .where(in_range, Order.shipped_at.is_not(None)))
     # Gaps between consecutive orders of a customer, both in the range (a window over the range's orders only:
     # looking back before the range would walk each customer's whole history, seconds on a big shop).
     previous_at = func.lag(Order.created_at).over(partition_by=Order.customer_id, order_by=(Order.created_at, Order.id))
     pairs = select(Order.created_at.label("at"), previous_at.label("previous_at")).where(in_range, EARNING).subquery()
-    gap_days = (select((_hours_between(pairs.c.at, pairs.c.previous_at) / 24.0).label("value"))
+    gap_days = (select((hours_between_sql(pairs.c.at, pairs.c.previous_at) / 24.0).label("value"))
                 .where(pairs.c.previous_at.is_not(None)))
     rated = select(OrderFeedback.rating).join(Order, Order.id == OrderFeedback.order_id).where(in_range).subquery()
     t_median, gap_median, rating, ratings = db.session.execute(select(

@@ -36,10 +36,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Date, Engine, Select, Subquery, case, cast, event, func, null, select
 
-from webapp.analytics.kpis import NOT_REVENUE
 from webapp.customers.models import Customer
 from webapp.extensions import db
-from webapp.orders.models import Order, OrderLine
+from webapp.orders.models import NOT_SALES, Order, OrderLine
 from webapp.timekeeping import shop_today, shop_zone
 from webapp.validation import CENT
 
@@ -105,7 +104,7 @@ def order_figures() -> Subquery:
                    func.sum(Order.total).label("spent"),
                    func.min(Order.created_at).label("first_order_at"),
                    func.max(Order.created_at).label("last_order_at"))
-            .where(Order.status.not_in(NOT_REVENUE)).group_by(Order.customer_id).subquery("order_figures"))
+            .where(Order.status.not_in(NOT_SALES)).group_by(Order.customer_id).subquery("order_figures"))
 
 
 def _score(value):
@@ -202,7 +201,7 @@ def preferred_products(customer_id: int, top: int = 5) -> list[PreferredProduct]
     rows = db.session.execute(
         select(OrderLine.sku, func.max(OrderLine.name), units, revenue)
         .join(Order, Order.id == OrderLine.order_id)
-        .where(Order.customer_id == customer_id, Order.status.not_in(NOT_REVENUE))
+        .where(Order.customer_id == customer_id, Order.status.not_in(NOT_SALES))
         .group_by(OrderLine.sku).order_by(units.desc(), revenue.desc(), OrderLine.sku).limit(top)
     ).all()
     return [PreferredProduct(sku, name, int(quantity), Decimal(amount).quantize(CENT))
@@ -221,7 +220,7 @@ def customer_insight(customer_id: int) -> CustomerInsight:
     spent = Decimal(row.spent).quantize(CENT)
     # Only this customer's order times, one column: "typical" is a median, which SQLite cannot aggregate.
     times = db.session.scalars(select(Order.created_at).where(
-        Order.customer_id == customer_id, Order.status.not_in(NOT_REVENUE))).all()
+        Order.customer_id == customer_id, Order.status.not_in(NOT_SALES))).all()
     return CustomerInsight(
         orders=row.orders,
         lifetime_value=spent,

@@ -5,10 +5,10 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 
 from webapp.extensions import db
-from webapp.orders.models import Order, OrderLine
+from webapp.orders.models import NOT_SALES, Order, OrderLine
 from webapp.timekeeping import shop_day_sql, utc_bounds
 
-NOT_DEMAND = ("cancelled", "rejected")
+NOT_DEMAND = NOT_SALES
 # Three years at most: enough for weekly and yearly patterns; older sales only slow the fit down.
 MAX_HISTORY_DAYS = 3 * 365
 

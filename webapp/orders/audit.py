@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from webapp.catalog.models import Product
 from webapp.extensions import db
-from webapp.orders.models import Order
+from webapp.orders.models import NOT_SALES, Order
 from webapp.orders.workflow import units_by_product
 from webapp.settings.models import ShopSettings
 from webapp.timekeeping import utcnow
@@ -95,7 +95,7 @@ def find_likely_duplicate(order: Order, window_minutes: int) -> Order | None:
             Order.customer_id == order.customer.id,
             Order.id != order.id,
             Order.created_at >= since,
-            Order.status.not_in(("rejected", "cancelled")),
+            Order.status.not_in(NOT_SALES),
         )
         .options(selectinload(Order.lines))
         .order_by(Order.id.desc())

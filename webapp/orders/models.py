@@ -12,6 +12,10 @@ from webapp.timekeeping import utcnow
 CHANNELS = ("web", "api", "import", "shopify", "woocommerce", "paste")
 PRIORITIES = ("standard", "express")
 PAYMENT_STATUSES = ("unpaid", "paid", "refunded", "partially_refunded")
+# Orders that never became sales: left out of revenue, demand and every "usual" figure.
+NOT_SALES = ("cancelled", "rejected")
+# Orders that have left the shop.
+SHIPPED_OR_LATER = ("shipped", "delivered", "returned")
 
 
 class OrderLine(db.Model):

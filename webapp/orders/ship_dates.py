@@ -22,8 +22,8 @@ from flask import current_app, g
 from sqlalchemy import Integer, case, cast, func, inspect, select
 
 from webapp.extensions import db
-from webapp.orders.models import Order, OrderLine
-from webapp.timekeeping import shop_zone, utcnow
+from webapp.orders.models import SHIPPED_OR_LATER, Order, OrderLine
+from webapp.timekeeping import hours_between_sql, shop_zone, utcnow
 
 HISTORY_DAYS = 180
 MIN_SAMPLES = 5
@@ -32,7 +32,7 @@ OLDER_THAN_HISTORY_HOURS = 24
 CACHE_SECONDS = 300
 # Not shipped yet and still going to be: the orders that get a predicted ship date.
 OPEN_STATUSES = ("pending", "on_hold", "confirmed", "processing")
-SHIPPED_STATUSES = ("shipped", "delivered", "returned")
+SHIPPED_STATUSES = SHIPPED_OR_LATER
 SIZES = ("1", "2-3", "4+")
 SIZE_WORDS = {"1": "1 item", "2-3": "2–3 items", "4+": "4+ items"}
 
@@ -103,13 +103,10 @@ class Prediction:
 def build_model(now: datetime | None = None) -> ShipTimeModel:
     """Read the processing-time histograms with one aggregate query over the last HISTORY_DAYS of shipping."""
     now = now or utcnow()
-    if db.session.get_bind().dialect.name == "postgresql":
-        seconds = func.extract("epoch", Order.shipped_at - Order.created_at)
-    else:
-        seconds = (func.julianday(Order.shipped_at) - func.julianday(Order.created_at)) * 86400.0
+    hours = hours_between_sql(Order.shipped_at, Order.created_at)
     per_order = (
         select(Order.priority.label("priority"),
-               cast(func.round(seconds / 3600.0), Integer).label("hours"),
+               cast(func.round(hours), Integer).label("hours"),
                func.coalesce(func.sum(OrderLine.quantity), 0).label("units"))
         .outerjoin(OrderLine, OrderLine.order_id == Order.id)
         .where(Order.status.in_(SHIPPED_STATUSES), Order.shipped_at >= now - timedelta(days=HISTORY_DAYS),

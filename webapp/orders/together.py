@@ -2,10 +2,9 @@
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
-from webapp.analytics.kpis import NOT_REVENUE
 from webapp.catalog.models import Product
 from webapp.extensions import db
-from webapp.orders.models import Order, OrderLine
+from webapp.orders.models import NOT_SALES, Order, OrderLine
 
 SUGGESTIONS = 5
 
@@ -25,6 +24,6 @@ def often_bought_with(product_ids: set[int], limit: int = SUGGESTIONS) -> list[P
              .join(mine, mine.order_id == other.order_id)
              .join(Order, Order.id == other.order_id)
              .where(mine.product_id.in_(product_ids), Product.id.not_in(product_ids), Product.active,
-                    Order.status.not_in(NOT_REVENUE))
+                    Order.status.not_in(NOT_SALES))
              .group_by(Product.id).order_by(together.desc(), Product.sku).limit(limit))
     return list(db.session.scalars(query))
