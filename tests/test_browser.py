@@ -6,6 +6,7 @@ desktop width, and saves screenshots to docs/screenshots/.
 import os
 import re
 import tempfile
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
@@ -30,6 +31,31 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR") or tempfile.gettempdir() + "/solo-oms-screenshots")
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 800}}
 BOARD_COLUMNS = ("attention", "confirmed", "processing", "shipped")
+
+
+@contextmanager
+def chromium_page(server, viewport: str, problems: list, timeout_ms: int = 10_000):
+    """A page in headless Chromium at ``viewport``'s size, recording console errors and uncaught page errors."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport=VIEWPORTS[viewport], base_url=server.url)
+            context.set_default_timeout(timeout_ms)
+            page = context.new_page()
+            page.on("console", lambda message: message.type == "error" and problems.append(
+                f"console: {message.text} ({message.location})"))
+            page.on("pageerror", lambda error: problems.append(f"pageerror: {error}"))
+            yield page
+        finally:
+            browser.close()
+
+
+def sign_in(page, email: str = "owner@example.com") -> None:
+    page.goto("/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile(r"/board"))
 
 
 def _extra_orders() -> None:

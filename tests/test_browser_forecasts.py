@@ -1,13 +1,10 @@
 """A product's forecast in headless Chromium: start a run, watch the panel poll until the worker is done, see the
 chart (Chart.js from package.json) at a phone and a desktop width, then the reorder list. Screenshots go to
 SCREENSHOT_DIR (docs/screenshots with `make screenshots`)."""
-import re
-
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, VIEWPORTS
+from tests.test_browser import SCREENSHOTS, VIEWPORTS, chromium_page, sign_in
 from tests.test_emails import run_jobs
 from tests.test_forecasts import sell, weekly_series
 from webapp.extensions import db
@@ -35,41 +32,27 @@ def test_forecast_run_and_chart(viewport, make_app, live_server, make_user, make
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     problems = []
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(viewport=VIEWPORTS[viewport], base_url=server.url)
-            context.set_default_timeout(15_000)
-            page = context.new_page()
-            page.on("console", lambda m: m.type == "error" and problems.append(f"console: {m.text}"))
-            page.on("pageerror", lambda error: problems.append(f"pageerror: {error}"))
-            page.goto("/login")
-            page.get_by_label("Email").fill("owner@example.com")
-            page.get_by_label("Password").fill(PASSWORD)
-            page.get_by_role("button", name="Sign in").click()
-            expect(page).to_have_url(re.compile(r"/board"))
+    with chromium_page(server, viewport, problems, timeout_ms=15_000) as page:
+        sign_in(page)
+        page.goto("/products/MUG-BLU")
+        panel = page.locator("#forecast")
+        expect(panel).to_contain_text("No forecast yet")
+        panel.get_by_role("button", name="Forecast now").click()
+        expect(panel).to_contain_text("Forecasting:")  # the panel polls itself while the job waits
+        with shop.app_context():
+            run_jobs()
+        expect(panel).to_contain_text("Prophet with weekly seasonality, fitted on 400 days", timeout=20_000)
+        expect(panel.locator("canvas[data-chart]")).to_be_visible()
+        page.wait_for_function(
+            "() => { const c = document.querySelector('#forecast canvas');"
+            " return window.Chart && Chart.getChart(c) && Chart.getChart(c).data.datasets.length === 5; }")
+        expect(panel).to_contain_text("Reorder by")
+        panel.scroll_into_view_if_needed()
+        panel.screenshot(path=str(SCREENSHOTS / f"product-forecast-{viewport}.png"))
 
-            page.goto("/products/MUG-BLU")
-            panel = page.locator("#forecast")
-            expect(panel).to_contain_text("No forecast yet")
-            panel.get_by_role("button", name="Forecast now").click()
-            expect(panel).to_contain_text("Forecasting:")  # the panel polls itself while the job waits
-            with shop.app_context():
-                run_jobs()
-            expect(panel).to_contain_text("Prophet with weekly seasonality, fitted on 400 days", timeout=20_000)
-            expect(panel.locator("canvas[data-chart]")).to_be_visible()
-            page.wait_for_function(
-                "() => { const c = document.querySelector('#forecast canvas');"
-                " return window.Chart && Chart.getChart(c) && Chart.getChart(c).data.datasets.length === 5; }")
-            expect(panel).to_contain_text("Reorder by")
-            page.locator("#forecast").scroll_into_view_if_needed()
-            panel.screenshot(path=str(SCREENSHOTS / f"product-forecast-{viewport}.png"))
-
-            page.goto("/reorder")
-            rows = page.locator("#reorder-rows tbody tr")
-            expect(rows).to_have_count(2)
-            expect(rows.first).to_contain_text("Blue stoneware mug")  # the more urgent one first
-            page.screenshot(path=str(SCREENSHOTS / f"reorder-list-{viewport}.png"), full_page=True)
-        finally:
-            browser.close()
+        page.goto("/reorder")
+        rows = page.locator("#reorder-rows tbody tr")
+        expect(rows).to_have_count(2)
+        expect(rows.first).to_contain_text("Blue stoneware mug")  # the more urgent one first
+        page.screenshot(path=str(SCREENSHOTS / f"reorder-list-{viewport}.png"), full_page=True)
     assert problems == []

@@ -6,11 +6,10 @@ import re
 from datetime import date, datetime, time, timedelta
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 from sqlalchemy import func, select
 
-from tests.conftest import PASSWORD
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, VIEWPORTS
+from tests.test_browser import SCREENSHOTS, VIEWPORTS, chromium_page, sign_in
 from webapp.catalog.models import Product
 from webapp.extensions import db
 from webapp.feedback.models import OrderFeedback
@@ -92,39 +91,22 @@ def test_dashboard_draws_every_chart(viewport, make_app, live_server, make_user,
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     problems = []
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(viewport=VIEWPORTS[viewport], base_url=server.url)
-            context.set_default_timeout(10_000)
-            page = context.new_page()
-            page.on("console", lambda message: message.type == "error" and problems.append(
-                f"console: {message.text} ({message.location})"))
-            page.on("pageerror", lambda error: problems.append(f"pageerror: {error}"))
+    with chromium_page(server, viewport, problems) as page:
+        sign_in(page)
+        page.goto(f"/dashboard?from={FIRST.isoformat()}&to={LAST.isoformat()}")
+        expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+        assert _check_charts(page) == 5  # orders and revenue per day, channels, products, countries
+        expect(page.locator("#unusual")).to_contain_text("Natural tote")
+        expect(page.locator("#unusual")).to_contain_text("Customer 0")
+        overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"the page is {overflow}px wider than the screen"
+        page.screenshot(path=str(SCREENSHOTS / f"dashboard-{viewport}.png"), full_page=True)
 
-            page.goto("/login")
-            page.get_by_label("Email").fill("owner@example.com")
-            page.get_by_label("Password").fill(PASSWORD)
-            page.get_by_role("button", name="Sign in").click()
-            expect(page).to_have_url(re.compile(r"/board$"))
-
-            page.goto(f"/dashboard?from={FIRST.isoformat()}&to={LAST.isoformat()}")
-            expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
-            assert _check_charts(page) == 5  # orders and revenue per day, channels, products, countries
-            expect(page.locator("#unusual")).to_contain_text("Natural tote")
-            expect(page.locator("#unusual")).to_contain_text("Customer 0")
-            overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
-            assert overflow <= 0, f"the page is {overflow}px wider than the screen"
-            page.screenshot(path=str(SCREENSHOTS / f"dashboard-{viewport}.png"), full_page=True)
-
-            # Another range through the form: htmx swaps the figures in and app.js draws the new charts.
-            with page.expect_response(lambda response: "/dashboard?" in response.url and response.status == 200):
-                page.locator("input[name=from]").fill((LAST - timedelta(days=6)).isoformat())
-            expect(page.locator("#figures")).to_contain_text("compared with 21 Oct – 27 Oct 2026")
-            expect(page).to_have_url(re.compile(r"from=2026-10-28"))
-            assert _check_charts(page) >= 2
-            context.close()
-        finally:
-            browser.close()
+        # Another range through the form: htmx swaps the figures in and app.js draws the new charts.
+        with page.expect_response(lambda response: "/dashboard?" in response.url and response.status == 200):
+            page.locator("input[name=from]").fill((LAST - timedelta(days=6)).isoformat())
+        expect(page.locator("#figures")).to_contain_text("compared with 21 Oct – 27 Oct 2026")
+        expect(page).to_have_url(re.compile(r"from=2026-10-28"))
+        assert _check_charts(page) >= 2
 
     assert not problems, problems

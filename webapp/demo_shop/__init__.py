@@ -68,6 +68,8 @@ def seed_demo_shop(days: int = HISTORY_DAYS, seed: int = DEFAULT_SEED) -> dict:
         "postcode": c.identity.postcode, "country": c.identity.country, "tags": c.tags, "notes": c.notes,
         "blocked": bool(c.block_at and c.block_at <= now), "created_at": c.created_at,
     } for c in history.customers])
+    feedback = demo_feedback(history.orders, seed, now)
+    rated_at = {o.index: at for o, _, _, at in feedback}  # a rating is the order's latest event
     order_ids = _new_ids(Order, len(history.orders))
     # The number comes from the id, as in intake; notes and reasons that name another order need its number too.
     numbers = [order_number(order_id) for order_id in order_ids]
@@ -84,8 +86,8 @@ def seed_demo_shop(days: int = HISTORY_DAYS, seed: int = DEFAULT_SEED) -> dict:
         "ship_city": o.ship["city"], "ship_postcode": o.ship["postcode"], "ship_country": o.ship["country"],
         "external_ref": o.external_ref, "notes": o.notes,
         "hold_reasons": [with_numbers(reason) for reason in o.hold_reasons], "carrier": o.carrier,
-        "tracking_number": o.tracking_number, "created_at": o.created_at, "updated_at": o.updated_at,
-        "shipped_at": o.shipped_at,
+        "tracking_number": o.tracking_number, "created_at": o.created_at,
+        "updated_at": rated_at.get(o.index, o.updated_at), "shipped_at": o.shipped_at,
     } for o in history.orders])
     _insert(OrderLine, [{
         "order_id": order_ids[o.index], "product_id": product_ids[line["product"]], "sku": line["sku"],
@@ -98,7 +100,6 @@ def seed_demo_shop(days: int = HISTORY_DAYS, seed: int = DEFAULT_SEED) -> dict:
         "order_id": order_ids[index], "kind": e.kind, "from_status": e.from_status, "to_status": e.to_status,
         "note": with_numbers(e.note), "actor": e.actor, "created_at": at,
     } for at, index, _, e in events])
-    feedback = demo_feedback(history.orders, seed, now)
     _insert(OrderFeedback, [{"order_id": order_ids[o.index], "rating": rating, "comment": comment, "created_at": at,
                              "updated_at": at} for o, rating, comment, at in feedback])
     _insert(OrderEvent, [{

@@ -14,16 +14,16 @@ SHARE = 0.35  # of delivered orders whose customer has an email
 
 
 def demo_feedback(orders: list, seed: int, now: datetime) -> list[tuple]:
-    """(order, rating, comment, when) for about a third of the delivered orders, a few days after delivery."""
+    """(order, rating, comment, when) for about a third of the delivered orders, a few days after their last event."""
     rng = random.Random(seed * 7919)
     given = []
     for order in orders:
         if order.status != "delivered" or not order.customer.identity.email or rng.random() > SHARE:
             continue
-        delivered = max((e.at for e in order.events if e.to_status == "delivered"), default=None)
-        if delivered is None:
+        if not any(e.to_status == "delivered" for e in order.events):
             continue
-        when = delivered + timedelta(days=rng.randint(0, 6), hours=rng.randint(1, 12))
+        # After everything else on the order's timeline (delivery, or a later partial refund).
+        when = order.events[-1].at + timedelta(days=rng.randint(0, 6), hours=rng.randint(1, 12))
         if when >= now:
             continue
         rating = rng.choice(RATINGS)
