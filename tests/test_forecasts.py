@@ -255,6 +255,10 @@ def test_forecast_cli_with_as_of_and_enqueue(seller, runner, app):
 
     queued = runner.invoke(args=["forecast", "run", "--enqueue"])
     assert queued.exit_code == 0 and "1 forecast(s)" in queued.output
+    from webapp.background.models import PendingJob
+    assert db.session.scalar(select(PendingJob.id).where(PendingJob.job_id.like("unusual-days-%"))) is not None
+    whole_shop = runner.invoke(args=["forecast", "run"])
+    assert whole_shop.exit_code == 0 and "unusual day(s) among the 28 before" in whole_shop.output
     first_start = runner.invoke(args=["forecast", "run", "--enqueue", "--if-none"])
     assert first_start.exit_code == 0 and "Forecasts exist already" in first_start.output
 

@@ -9,6 +9,7 @@ from webapp.catalog.models import Product
 from webapp.extensions import db
 from webapp.forecasting.models import DemandForecast
 from webapp.forecasting.runs import active_product_ids, forecast_product
+from webapp.forecasting.unusual_days import find_unusual_days
 from webapp.timekeeping import shop_today
 from worker import QUEUE_FORECASTS
 
@@ -42,6 +43,9 @@ def run(skus: tuple[str, ...], as_of, enqueue: bool, if_none: bool):
         for product_id in product_ids:
             schedule_job("worker.jobs.forecasts.forecast_product", product_id, day.isoformat(),
                          job_id=f"forecast-{product_id}-{day.isoformat()}", queue=QUEUE_FORECASTS)
+        if not skus:  # the whole shop: its unusual days too, as the nightly run does
+            schedule_job("worker.jobs.forecasts.find_unusual_days", day.isoformat(),
+                         job_id=f"unusual-days-{day.isoformat()}", queue=QUEUE_FORECASTS)
         db.session.commit()
         handed = dispatch_pending()
         click.echo(f"{len(product_ids)} forecast(s) as of {day} scheduled; {handed} handed to the workers.")
@@ -55,3 +59,5 @@ def run(skus: tuple[str, ...], as_of, enqueue: bool, if_none: bool):
     dispatch_pending()  # reorder advice emails
     click.echo(f"{len(product_ids)} product(s) forecast as of {day}: {models['prophet']} with Prophet, "
                f"{models['fallback']} with the fallback model.")
+    if not skus:
+        click.echo(f"{len(find_unusual_days(day))} unusual day(s) among the 28 before {day}.")
