@@ -48,6 +48,8 @@ def from_environment(instance_path: str) -> dict:
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", str(2 * 1024 * 1024))),
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
         "FEEDBACK_RATE_LIMIT": os.environ.get("FEEDBACK_RATE_LIMIT", "20 per minute"),
+        # Per sending address: a shop's burst of orders passes, a flood of forged deliveries does not.
+        "WEBHOOK_RATE_LIMIT": os.environ.get("WEBHOOK_RATE_LIMIT", "120 per minute"),
         "BOARD_CARDS_PER_COLUMN": int(os.environ.get("BOARD_CARDS_PER_COLUMN", "20")),
         "BOARD_POLL_SECONDS": int(os.environ.get("BOARD_POLL_SECONDS", "5")),
         "ASSETS_DIR": os.environ.get("ASSETS_DIR", os.path.join(PROJECT_ROOT, "node_modules")),

@@ -24,7 +24,7 @@ def refuse_nul_characters():
 
 
 def _wants_json() -> bool:
-    return request.path.startswith("/api/")
+    return request.path.startswith(("/api/", "/webhooks/"))
 
 
 def _csrf_error(error: CSRFError):

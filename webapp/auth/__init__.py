@@ -5,6 +5,7 @@ from flask_login import current_user
 from webapp.auth.models import User
 from webapp.extensions import db, login_manager
 from webapp.sqlite_locking import READ_ONLY_METHODS
+from webapp.webhooks import PUBLIC_WEBHOOK_ENDPOINTS
 
 # Endpoints anyone may open. Everything else needs a session (pages) or a token (/api/v1).
 # feedback.give_feedback checks its own signed link instead (DESIGN.md §8: signed customer links).
@@ -31,7 +32,8 @@ def load_user(user_id: str) -> User | None:
 
 def require_sign_in():
     """Send anyone without a session to the sign-in page (HTMX requests get HX-Redirect)."""
-    if request.endpoint is None or request.endpoint in PUBLIC_ENDPOINTS or request.blueprint == "api":
+    if (request.endpoint is None or request.endpoint in PUBLIC_ENDPOINTS or request.blueprint == "api"
+            or request.endpoint in PUBLIC_WEBHOOK_ENDPOINTS):
         return None
     if not current_user.is_authenticated:
         target = url_for("auth.login", next=request.full_path.rstrip("?"))

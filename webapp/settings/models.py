@@ -47,6 +47,9 @@ class ShopSettings(db.Model):
     reorder_cover_days: Mapped[int] = mapped_column(default=30)
     logo: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
     logo_mime: Mapped[str | None] = mapped_column(String(32))
+    # Shared secrets that sign webhooks from the shop platforms (kept as given: verifying a signature needs them).
+    shopify_webhook_secret: Mapped[str | None] = mapped_column(String(200))
+    woocommerce_webhook_secret: Mapped[str | None] = mapped_column(String(200))
     # Hash of the one-time token that guards creating the first owner account.
     setup_token_hash: Mapped[str | None] = mapped_column(String(64))
 

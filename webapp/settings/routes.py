@@ -61,8 +61,37 @@ SWITCHES = ("require_shipping_address", "email_owner_new_order", "email_customer
             "email_customer_shipped", "email_customer_invoice", "prices_include_tax", "email_low_stock_alert",
             "email_supplier_purchase_request", "email_overdue_alert", "email_failed_job_alert", "email_daily_digest",
             "email_customer_feedback", "email_reorder_advice")
+# Webhook secrets are written, never shown back: an empty input keeps the stored one.
+WEBHOOK_SECRETS = {"shopify_webhook_secret": "Shopify", "woocommerce_webhook_secret": "WooCommerce"}
 LOGO_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
 MAX_LOGO_BYTES = 512 * 1024
+
+
+def read_webhook_secrets(form) -> tuple[dict[str, str | None], dict[str, list[str]]]:
+    """The secrets to store (None clears one) and errors; fields left empty are not changed."""
+    changes: dict[str, str | None] = {}
+    errors: dict[str, list[str]] = {}
+    for field in WEBHOOK_SECRETS:
+        secret = form.get(field, "").strip()
+        if form.get(f"clear_{field}"):
+            changes[field] = None
+        elif secret:
+            if len(secret) > 200 or not secret.isprintable():
+                errors[field] = ["must be at most 200 printable characters, exactly as the platform shows it"]
+            else:
+                changes[field] = secret
+    return changes, errors
+
+
+def secret_hints(settings) -> dict[str, str]:
+    """For each stored webhook secret, its last four characters (none of a short one): enough to recognise it,
+    not to use it."""
+    hints = {}
+    for field in WEBHOOK_SECRETS:
+        secret = getattr(settings, field)
+        if secret:
+            hints[field] = secret[-4:] if len(secret) >= 16 else ""
+    return hints
 
 
 def read_logo(upload) -> tuple[bytes | None, str | None, str | None]:
@@ -85,6 +114,9 @@ def edit_settings():
     errors = {}
     if request.method == "POST":
         data, errors = read_form(SettingsIn, request.form, integers=INTEGERS, booleans=SWITCHES)
+        secrets, secret_errors = read_webhook_secrets(request.form)
+        if secret_errors:
+            errors, data = {**errors, **secret_errors}, None
         upload = request.files.get("logo")
         logo = mime = None
         if upload and upload.filename:
@@ -103,14 +135,17 @@ def edit_settings():
                 elif field == "shop_email" and value:
                     value = value.lower()
                 setattr(settings, field, value)
+            for field, secret in secrets.items():
+                setattr(settings, field, secret)
             db.session.commit()
             flash("Settings saved.", "success")
             return redirect(url_for("settings.edit_settings"), 303)
-        values = request.form.to_dict()
+        values = {name: value for name, value in request.form.to_dict().items() if name not in WEBHOOK_SECRETS}
     else:
         db.session.commit()  # the first visit creates the settings row
         values = {field: "" if getattr(settings, field) is None else getattr(settings, field)
                   for field in SettingsIn.model_fields}
         values.update({switch: "on" if getattr(settings, switch) else "" for switch in SWITCHES})
     return render_page("settings/page.html", "settings/_form.html", status=422 if errors else 200,
-                       values=values, errors=errors, has_logo=settings.logo_mime is not None)
+                       values=values, errors=errors, has_logo=settings.logo_mime is not None,
+                       secret_hints=secret_hints(settings), webhook_secrets=WEBHOOK_SECRETS)

@@ -1,0 +1,14 @@
+"""Webhooks in: orders pushed by Shopify and WooCommerce, verified by HMAC before anything is read."""
+from flask import Flask
+
+from webapp.extensions import csrf
+
+# Endpoints the sign-in gate lets through: they check the platform's signature instead.
+PUBLIC_WEBHOOK_ENDPOINTS = {"webhooks.shopify_order_created", "webhooks.woocommerce_order_created"}
+
+
+def init_app(app: Flask) -> None:
+    from webapp.webhooks import routes
+
+    csrf.exempt(routes.bp)  # signed by the platform, no cookies: CSRF does not apply
+    app.register_blueprint(routes.bp)

@@ -1,0 +1,248 @@
+"""Platform order payloads (Shopify ``orders/create``, WooCommerce ``order.created``) turned into OrderIn.
+
+Errors name the platform's own fields (``line_items.0.quantity``), so the shop owner can find them in the
+delivery log of the platform.
+"""
+import re
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from pydantic import ValidationError, validate_email
+
+from webapp.orders.schemas import OrderIn
+from webapp.validation import CENT, field_errors
+
+
+class PayloadError(Exception):
+    """A signed payload that cannot become an order; ``errors`` names the fields."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+def _text(value) -> str | None:
+    """Trimmed text, or None for null, empty or non-text values (numbers become text)."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | Decimal):
+        value = str(value)
+    if not isinstance(value, str):
+        return None
+    return value.strip() or None
+
+
+def _object(value, field: str) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise PayloadError({field: ["must be an object"]})
+    return value
+
+
+def _list(value, field: str) -> list:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise PayloadError({field: ["must be a list"]})
+    return value
+
+
+def _money(value, field: str) -> Decimal:
+    """An amount sent as text ("199.00") or a number, rounded to the cent."""
+    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+        raise PayloadError({field: ['must be an amount such as "12.50"']})
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise PayloadError({field: ['must be an amount such as "12.50"']}) from None
+    if not amount.is_finite():
+        raise PayloadError({field: ["must be a finite amount"]})
+    if amount < 0:
+        raise PayloadError({field: ["must not be negative"]})
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _platform_id(payload: dict) -> str:
+    value = payload.get("id")
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).strip():
+        raise PayloadError({"id": ["is required: the platform's order id"]})
+    platform_id = str(value).strip()
+    if len(platform_id) > 64:
+        raise PayloadError({"id": ["must be at most 64 characters"]})
+    return platform_id
+
+
+def _email_or_note(email: str | None, notes: list[str]) -> str | None:
+    """A paying customer's order is never refused for a malformed email: keep it in the notes instead."""
+    if not email:
+        return None
+    try:
+        validate_email(email)
+    except ValueError:  # pydantic's error for a bad address is a ValueError
+        notes.append(f"Email as sent (not a valid address): {email[:200]}")
+        return None
+    return email
+
+
+def _validated(order: dict, renames: list[tuple[str, str]]) -> OrderIn:
+    """Validate as OrderIn; error locations are renamed to the platform's field names."""
+    try:
+        return OrderIn.model_validate(order)
+    except ValidationError as error:
+        errors: dict[str, list[str]] = {}
+        for field, messages in field_errors(error).items():
+            for pattern, platform_field in renames:
+                if re.fullmatch(pattern, field):
+                    field = re.sub(pattern, platform_field, field)
+                    break
+            errors.setdefault(field, []).extend(messages)
+        raise PayloadError(errors) from error
+
+
+def _line(item, index: int, *, quantity_field: str = "quantity", price) -> dict:
+    field = f"line_items.{index}"
+    if not isinstance(item, dict):
+        raise PayloadError({field: ["must be an object"]})
+    if "quantity" not in item:
+        raise PayloadError({f"{field}.quantity": ["is required"]})
+    # Items without a SKU (custom items) keep their name, so the held order shows what was bought.
+    sku = _text(item.get("sku")) or _text(item.get("name")) or _text(item.get("title")) \
+        or _text(item.get("product_id"))
+    if sku is None:
+        raise PayloadError({f"{field}.sku": ["is required (or a name for an item without a SKU)"]})
+    return {"sku": sku[:64], "quantity": item.get(quantity_field), "unit_price": price}
+
+
+def _address(address: dict, *, line1: str, line2: str, postcode: str, country: str) -> dict | None:
+    fields = {"line1": _text(address.get(line1)), "line2": _text(address.get(line2)),
+              "city": _text(address.get("city")), "postcode": _text(address.get(postcode)),
+              "country": _text(address.get(country))}
+    return fields if any(fields.values()) else None
+
+
+def _name(*addresses: dict) -> str | None:
+    for address in addresses:
+        name = _text(address.get("name")) or " ".join(
+            part for part in (_text(address.get("first_name")), _text(address.get("last_name"))) if part)
+        if name:
+            return name
+    return None
+
+
+SHOPIFY_RENAMES = [
+    (r"lines\.(\d+)\.sku", r"line_items.\1.sku"),
+    (r"lines\.(\d+)\.quantity", r"line_items.\1.quantity"),
+    (r"lines\.(\d+)\.unit_price", r"line_items.\1.price"),
+    (r"lines", "line_items"),
+    (r"customer\.name", "shipping_address.name"),
+    (r"customer\.phone", "shipping_address.phone"),
+    (r"customer\.address\.line1", "shipping_address.address1"),
+    (r"customer\.address\.line2", "shipping_address.address2"),
+    (r"customer\.address\.city", "shipping_address.city"),
+    (r"customer\.address\.postcode", "shipping_address.zip"),
+    (r"customer\.address\.country", "shipping_address.country_code"),
+    (r"shipping", "shipping_lines"),
+    (r"shipping_method", "shipping_lines.0.title"),
+    (r"notes", "note"),
+    (r"external_ref", "name"),
+]
+
+
+def shopify_order(payload: dict) -> tuple[str, OrderIn]:
+    """(Shopify's order id, the order) from an ``orders/create`` body; also accepts ``{"order": {...}}``."""
+    if set(payload) == {"order"} and isinstance(payload["order"], dict):
+        payload = payload["order"]
+    platform_id = _platform_id(payload)
+    customer = _object(payload.get("customer"), "customer")
+    shipping_address = _object(payload.get("shipping_address"), "shipping_address")
+    billing_address = _object(payload.get("billing_address"), "billing_address")
+    address = shipping_address or billing_address
+    items = _list(payload.get("line_items"), "line_items")
+    if not items:
+        raise PayloadError({"line_items": ["must have at least one item"]})
+    lines = [_line(item, i, price=_money(item.get("price", "0"), f"line_items.{i}.price") if isinstance(item, dict)
+                   else None) for i, item in enumerate(items)]
+    shipping_lines = _list(payload.get("shipping_lines"), "shipping_lines")
+    shipping = sum((_money(line.get("price", "0") if isinstance(line, dict) else None, f"shipping_lines.{i}.price")
+                    for i, line in enumerate(shipping_lines)), Decimal("0.00"))
+    notes = [note for note in [_text(payload.get("note"))] if note]
+    for attribute in _list(payload.get("note_attributes"), "note_attributes"):
+        if isinstance(attribute, dict) and _text(attribute.get("name")):
+            notes.append(f"{_text(attribute.get('name'))}: {_text(attribute.get('value')) or ''}".strip())
+    reference = _text(payload.get("name")) or _text(payload.get("order_number")) or platform_id
+    notes.append(f"Shopify order {reference}: total {_text(payload.get('total_price')) or '?'} "
+                 f"{_text(payload.get('currency')) or ''}".rstrip())
+    email = _email_or_note(_text(payload.get("email")) or _text(payload.get("contact_email"))
+                           or _text(customer.get("email")), notes)
+    name = _name(shipping_address, billing_address, customer) or email
+    if name is None:
+        raise PayloadError({"shipping_address.name": ["is required: no customer name or email in the order"]})
+    phone = _text(address.get("phone")) or _text(payload.get("phone")) or _text(customer.get("phone"))
+    order = {
+        "customer": {"name": name, "email": email, "phone": phone,
+                     "address": _address(address, line1="address1", line2="address2", postcode="zip",
+                                         country="country_code")},
+        "lines": lines, "channel": "shopify", "shipping": shipping,
+        "shipping_method": _text(shipping_lines[0].get("title"))
+        if shipping_lines and isinstance(shipping_lines[0], dict) else None,
+        "notes": "\n".join(notes), "external_ref": reference,
+    }
+    return platform_id, _validated(order, SHOPIFY_RENAMES)
+
+
+WOOCOMMERCE_RENAMES = [
+    (r"lines\.(\d+)\.sku", r"line_items.\1.sku"),
+    (r"lines\.(\d+)\.quantity", r"line_items.\1.quantity"),
+    (r"lines\.(\d+)\.unit_price", r"line_items.\1.price"),
+    (r"lines", "line_items"),
+    (r"customer\.name", "shipping.first_name"),
+    (r"customer\.phone", "billing.phone"),
+    (r"customer\.address\.line1", "shipping.address_1"),
+    (r"customer\.address\.line2", "shipping.address_2"),
+    (r"customer\.address\.city", "shipping.city"),
+    (r"customer\.address\.postcode", "shipping.postcode"),
+    (r"customer\.address\.country", "shipping.country"),
+    (r"shipping", "shipping_total"),
+    (r"shipping_method", "shipping_lines.0.method_title"),
+    (r"notes", "customer_note"),
+    (r"external_ref", "number"),
+]
+
+
+def woocommerce_order(payload: dict) -> tuple[str, OrderIn]:
+    """(WooCommerce's order id, the order) from an ``order.created`` body (the REST v3 order)."""
+    platform_id = _platform_id(payload)
+    shipping_address = _object(payload.get("shipping"), "shipping")
+    billing = _object(payload.get("billing"), "billing")
+    address = shipping_address if _text(shipping_address.get("address_1")) else billing
+    items = _list(payload.get("line_items"), "line_items")
+    if not items:
+        raise PayloadError({"line_items": ["must have at least one item"]})
+    lines = []
+    for i, item in enumerate(items):
+        price = None
+        if isinstance(item, dict):
+            # "price" is what was paid per unit after coupons, so the order's total matches what the customer paid.
+            price = _money(item.get("price", "0"), f"line_items.{i}.price")
+        lines.append(_line(item, i, price=price))
+    shipping_lines = _list(payload.get("shipping_lines"), "shipping_lines")
+    notes = [note for note in [_text(payload.get("customer_note"))] if note]
+    reference = _text(payload.get("number")) or platform_id
+    notes.append(f"WooCommerce order {reference}: total {_text(payload.get('total')) or '?'} "
+                 f"{_text(payload.get('currency')) or ''}".rstrip())
+    email = _email_or_note(_text(billing.get("email")), notes)
+    name = _name(shipping_address, billing) or email
+    if name is None:
+        raise PayloadError({"billing.first_name": ["is required: no customer name or email in the order"]})
+    order = {
+        "customer": {"name": name, "email": email,
+                     "phone": _text(billing.get("phone")) or _text(shipping_address.get("phone")),
+                     "address": _address(address, line1="address_1", line2="address_2", postcode="postcode",
+                                         country="country")},
+        "lines": lines, "channel": "woocommerce",
+        "shipping": _money(payload.get("shipping_total", "0"), "shipping_total"),
+        "shipping_method": _text(shipping_lines[0].get("method_title"))
+        if shipping_lines and isinstance(shipping_lines[0], dict) else None,
+        "notes": "\n".join(notes), "external_ref": reference,
+    }
+    return platform_id, _validated(order, WOOCOMMERCE_RENAMES)
