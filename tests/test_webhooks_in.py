@@ -257,6 +257,8 @@ BAD_PAYLOADS = [
     ("shopify", _shopify(lambda p: p.update(shipping_address="here")), 422, "shipping_address"),
     ("shopify", _shopify(lambda p: [p.update(email=None, shipping_address=None, billing_address=None,
                                              customer=None)]), 422, "shipping_address.name"),
+    ("shopify", _shopify(lambda p: p["shipping_address"].update(name="Bob\u0000Norman")), 422,
+     "shipping_address.name"),
     ("woocommerce", b"", 400, "body"),
     ("woocommerce", b'"just text"', 400, "body"),
     ("woocommerce", _woo(lambda p: p.update(id=True)), 422, "id"),
@@ -294,12 +296,18 @@ def test_a_customer_email_the_shop_cannot_use_does_not_lose_the_order(client, se
     assert order.customer.email is None and "bob at hostmail" in order.notes
 
 
-def test_the_woocommerce_ping_is_answered_and_stores_nothing(client):
+def test_the_woocommerce_ping_is_answered_and_stores_nothing(client, secrets):
     response = client.post(WOO_URL, data={"webhook_id": "42"})
     assert response.status_code == 200
     nothing_stored()
-    # Anything else that is form-encoded and unsigned is refused.
+    # A signed ping is a ping too; anything else form-encoded is refused, signed or not.
+    signed = {"X-WC-Webhook-Signature": sign(b"webhook_id=42", WOO_SECRET)}
+    assert client.post(WOO_URL, data={"webhook_id": "42"}, headers=signed).status_code == 200
     assert client.post(WOO_URL, data={"webhook_id": "42", "order": "1"}).status_code == 401
+    body = json.dumps(woo_sample())
+    assert client.post(WOO_URL, data={"order": body},
+                       headers={"X-WC-Webhook-Signature": sign(body.encode(), WOO_SECRET)}).status_code == 401
+    nothing_stored()
 
 
 @pytest.mark.app_config(WTF_CSRF_ENABLED=True)

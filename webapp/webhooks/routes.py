@@ -67,7 +67,7 @@ def receive_order(channel: str, signature_header: str, to_order):
         return _errors(422, error.errors)
 
     claim = _claimed(channel, platform_id)
-    if claim is not None and claim.order_id is not None:
+    if claim is not None:
         db.session.rollback()
         return _answer(db.session.get(Order, claim.order_id), 200)
     claim = ChannelOrder(channel=channel, platform_order_id=platform_id)
@@ -99,8 +99,9 @@ def shopify_order_created():
 @limiter.limit(lambda: current_app.config["WEBHOOK_RATE_LIMIT"])
 def woocommerce_order_created():
     """WooCommerce's ``order.created`` webhook: take the order in (channel woocommerce); answer its ping."""
-    if request.headers.get(WOOCOMMERCE_SIGNATURE) is None and request.mimetype == "application/x-www-form-urlencoded":
-        # The form has been read by the NUL-character guard already, so the raw body is gone; the fields remain.
+    if request.mimetype == "application/x-www-form-urlencoded":
+        # The NUL-character guard has read the form already, so the raw body is gone; the fields remain. A ping
+        # stores nothing, so it needs no signature; any other form is refused below (its body reads as empty).
         if WOOCOMMERCE_PING.fullmatch("&".join(f"{k}={v}" for k, v in request.form.items(multi=True))):
             return jsonify(ping="ok"), 200
     return receive_order("woocommerce", WOOCOMMERCE_SIGNATURE, woocommerce_order)
