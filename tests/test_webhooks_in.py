@@ -363,3 +363,13 @@ def test_only_the_owner_sets_webhook_secrets(client, auth):
     response = client.post("/settings", data={**SETTINGS_FORM, "shopify_webhook_secret": "mine now"})
     assert response.status_code == 403
     assert current_settings().shopify_webhook_secret is None
+
+
+def test_a_line_without_a_price_takes_the_catalogue_price(client, secrets, make_product):
+    make_product("Bar3", price="12.00", stock=5)
+    payload = woo_sample()
+    payload["line_items"] = [payload["line_items"][1]]
+    payload["line_items"][0].pop("price")
+    assert deliver(client, "woocommerce", payload).status_code == 201
+    order = db.session.scalars(select(Order)).one()
+    assert (order.lines[0].unit_price, order.status) == (Decimal("12.00"), "confirmed")

@@ -99,10 +99,14 @@ def _validated(order: dict, renames: list[tuple[str, str]]) -> OrderIn:
         raise PayloadError(errors) from error
 
 
-def _line(item, index: int, *, quantity_field: str = "quantity", price) -> dict:
+def _line(item, index: int) -> dict:
+    """One line item: SKU, quantity and the unit price paid (the catalogue price when the item has none)."""
     field = f"line_items.{index}"
     if not isinstance(item, dict):
         raise PayloadError({field: ["must be an object"]})
+    # Shopify's "price" is the unit price; WooCommerce's is what was paid per unit after coupons, so the order's
+    # total matches what the customer paid.
+    price = _money(item["price"], f"{field}.price") if item.get("price") is not None else None
     if "quantity" not in item:
         raise PayloadError({f"{field}.quantity": ["is required"]})
     # Items without a SKU (custom items) keep their name, so the held order shows what was bought.
@@ -110,7 +114,7 @@ def _line(item, index: int, *, quantity_field: str = "quantity", price) -> dict:
         or _text(item.get("product_id"))
     if sku is None:
         raise PayloadError({f"{field}.sku": ["is required (or a name for an item without a SKU)"]})
-    return {"sku": sku[:64], "quantity": item.get(quantity_field), "unit_price": price}
+    return {"sku": sku[:64], "quantity": item.get("quantity"), "unit_price": price}
 
 
 def _address(address: dict, *, line1: str, line2: str, postcode: str, country: str) -> dict | None:
@@ -160,8 +164,7 @@ def shopify_order(payload: dict) -> tuple[str, OrderIn]:
     items = _list(payload.get("line_items"), "line_items")
     if not items:
         raise PayloadError({"line_items": ["must have at least one item"]})
-    lines = [_line(item, i, price=_money(item.get("price", "0"), f"line_items.{i}.price") if isinstance(item, dict)
-                   else None) for i, item in enumerate(items)]
+    lines = [_line(item, i) for i, item in enumerate(items)]
     shipping_lines = _list(payload.get("shipping_lines"), "shipping_lines")
     shipping = sum((_money(line.get("price", "0") if isinstance(line, dict) else None, f"shipping_lines.{i}.price")
                     for i, line in enumerate(shipping_lines)), Decimal("0.00"))
@@ -218,13 +221,7 @@ def woocommerce_order(payload: dict) -> tuple[str, OrderIn]:
     items = _list(payload.get("line_items"), "line_items")
     if not items:
         raise PayloadError({"line_items": ["must have at least one item"]})
-    lines = []
-    for i, item in enumerate(items):
-        price = None
-        if isinstance(item, dict):
-            # "price" is what was paid per unit after coupons, so the order's total matches what the customer paid.
-            price = _money(item.get("price", "0"), f"line_items.{i}.price")
-        lines.append(_line(item, i, price=price))
+    lines = [_line(item, i) for i, item in enumerate(items)]
     shipping_lines = _list(payload.get("shipping_lines"), "shipping_lines")
     notes = [note for note in [_text(payload.get("customer_note"))] if note]
     reference = _text(payload.get("number")) or platform_id
