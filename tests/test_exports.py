@@ -187,7 +187,7 @@ def test_an_export_is_streamed_not_built_in_memory(app, make_user, shop):
     owner = make_user()
     with app.test_request_context("/exports/orders.csv?from=2026-06-01&to=2026-06-30"):
         login_user(owner)
-        response = download_view("orders")
+        response = download_view(table="orders")
         assert response.is_streamed
         chunks = list(response.response)
     assert len(chunks) == 2  # the header, then one line per order as it is read

@@ -59,16 +59,16 @@ def exports_page():
                            tables=TABLES), 400 if errors else 200
 
 
-@bp.get("/<name>.csv")
-def download(name: str):
+@bp.get("/<table>.csv")
+def download(table: str):
     """One table for the range as CSV, streamed so that a large export never sits in memory."""
-    if name not in TABLES:
-        abort(404, f"There is no export called {name}.")
+    if table not in TABLES:
+        abort(404, f"There is no export called {table}.")
     first, last, errors = read_range(request.args)
     if errors:
         return Response("".join(f"{field}: {message}\n" for field, message in errors.items()), status=400,
                         mimetype="text/plain")
-    _, header, rows = TABLES[name]
-    filename = f"solo-oms-{name}-{first.isoformat()}-{last.isoformat()}.csv"
+    _, header, rows = TABLES[table]
+    filename = f"solo-oms-{table}-{first.isoformat()}-{last.isoformat()}.csv"
     return Response(stream_with_context(csv_lines(header, rows(Range(first, last)))), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
