@@ -52,11 +52,12 @@ def create_app(test_config: dict | None = None) -> Flask:
         printing,
         settings,
         views,
+        webhooks,
     )
 
     # errors first: its request checks run before the sign-in gate.
     parts = (errors, auth, views, assets, catalog, customers, orders, board, settings, api, health, emails, invoices,
-             alerts, jobs, printing, analytics, forecasting, feedback, background, exports)
+             alerts, jobs, printing, analytics, forecasting, feedback, background, exports, webhooks)
     for part in parts:
         part.init_app(app)
 

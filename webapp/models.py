@@ -12,3 +12,4 @@ from webapp.invoices.models import DocumentSequence, Invoice  # noqa: F401
 from webapp.orders.models import Order, OrderEvent, OrderLine  # noqa: F401
 from webapp.printing.models import PrintRun  # noqa: F401
 from webapp.settings.models import ShopSettings  # noqa: F401
+from webapp.webhooks.models import Webhook, WebhookDelivery  # noqa: F401
