@@ -88,6 +88,7 @@ def test_orders_are_posted_signed_once_the_worker_runs(owner, api, receiver):
     for request, body in zip(receiver.requests, (created, confirmed)):
         assert request["path"] == "/hooks/solo"
         assert request["headers"]["Content-Type"] == "application/json"
+        assert {"X-SoloOMS-Event", "X-SoloOMS-Delivery", "X-SoloOMS-Signature"} <= set(request["headers"].keys())
         assert signed_correctly(request, webhook.secret)
         assert request["headers"]["X-SoloOMS-Delivery"] == body["delivery_id"]
     assert created["event"] == "order.created"
@@ -150,7 +151,7 @@ def test_an_unreachable_endpoint_is_recorded(owner, api, monkeypatch):
     delivery = db.session.scalars(select(WebhookDelivery)).one()
     db.session.refresh(delivery)
     assert delivery.status == "failed" and delivery.attempts == 2 and delivery.response_code is None
-    assert "Connection refused" in delivery.last_error or "URLError" in delivery.last_error
+    assert delivery.last_error.startswith("ConnectionRefusedError")
 
 
 def test_no_webhook_no_delivery(owner, api, receiver):
