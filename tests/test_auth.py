@@ -15,7 +15,8 @@ from webapp.extensions import db
 PUBLIC = {"/healthz", "/login", "/setup", "/static/<path:filename>", "/vendor/<name>", "/api/v1/openapi.json",
           "/feedback/<token>", "/webhooks/shopify/orders-create", "/webhooks/woocommerce/order-created"}
 SAMPLE_ARGS = {"number": "SO-000001", "sku": "MUG-BLU", "customer_id": "1", "key": "confirmed", "email_id": "1",
-               "job_id": "send-email-1", "run_id": "1"}
+               "job_id": "send-email-1", "run_id": "1", "table": "orders",
+               "webhook_id": "1", "delivery_id": "1"}
 
 
 def _routes():

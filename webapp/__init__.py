@@ -42,6 +42,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         customers,
         emails,
         errors,
+        exports,
         feedback,
         forecasting,
         health,
@@ -52,11 +53,12 @@ def create_app(test_config: dict | None = None) -> Flask:
         settings,
         views,
         webhooks,
+        webhooks_out,
     )
 
     # errors first: its request checks run before the sign-in gate.
     parts = (errors, auth, views, assets, catalog, customers, orders, board, settings, api, health, emails, invoices,
-             alerts, jobs, printing, analytics, forecasting, feedback, background, webhooks)
+             alerts, jobs, printing, analytics, forecasting, feedback, background, exports, webhooks, webhooks_out)
     for part in parts:
         part.init_app(app)
 

@@ -13,3 +13,4 @@ from webapp.orders.models import Order, OrderEvent, OrderLine  # noqa: F401
 from webapp.printing.models import PrintRun  # noqa: F401
 from webapp.settings.models import ShopSettings  # noqa: F401
 from webapp.webhooks.models import ChannelOrder  # noqa: F401
+from webapp.webhooks_out.models import Webhook, WebhookDelivery  # noqa: F401

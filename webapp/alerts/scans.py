@@ -12,6 +12,7 @@ from webapp.orders.ship_dates import OPEN_STATUSES, build_model, predict_ship
 from webapp.settings.models import current_settings
 from webapp.timekeeping import shop_today, utcnow
 from webapp.views import app_path
+from webapp.webhooks_out import events as webhooks
 
 
 def open_alerts(kind: str) -> dict[str, Alert]:
@@ -66,6 +67,7 @@ def scan_low_stock() -> int:
     by_subject = {f"product:{p.sku}": p for p in low}
     for alert in raised:
         product = by_subject[alert.subject]
+        webhooks.low_stock_alert_raised(product)
         if settings.email_low_stock_alert and settings.shop_email:
             queue_email(kind="low_stock", dedupe_key=f"low-stock:{alert.id}", to=settings.shop_email,
                         subject=f"Low stock: {product.name} ({product.available} left)", template="low_stock",

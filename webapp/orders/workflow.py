@@ -18,6 +18,7 @@ from webapp.invoices.issuing import InvoiceRefused, credited_so_far, find_docume
 from webapp.orders.models import Order, OrderEvent
 from webapp.settings.models import current_settings
 from webapp.timekeeping import utcnow
+from webapp.webhooks_out import events as webhooks
 
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     "pending": ("confirmed", "on_hold", "rejected"),
@@ -76,6 +77,7 @@ def record_event(order: Order, *, kind: str, actor: str, note: str = "", from_st
                        created_at=now)
     order.events.append(event)
     order.updated_at = now
+    webhooks.order_event_recorded(order, kind=kind, from_status=from_status, to_status=to_status)
     return event
 
 
