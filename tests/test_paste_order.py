@@ -1,0 +1,120 @@
+"""Pasting an order: the message reader over a table of realistic messages, and the paste -> draft -> order flow."""
+from types import SimpleNamespace
+
+import pytest
+
+from webapp.orders.paste import read_pasted_order
+
+CATALOG = [SimpleNamespace(sku=sku, name=name) for sku, name in [
+    ("MUG-BLU", "Blue stoneware mug"), ("MUG-GRN", "Green stoneware mug"), ("TPT-6CP", "Six-cup teapot"),
+    ("BWL-SML", "Small serving bowl"), ("PLT-DIN", "Dinner plate"), ("VSE-BUD", "Bud vase"),
+    ("CST-SET", "Slate coaster set"), ("JUG-MLK", "Milk jug"), ("CND-SOY", "Soy wax candle"),
+]]
+CUSTOMERS = [
+    SimpleNamespace(id=1, name="Jane Doe", email="jane@example.com", phone="+447700900123",
+                    address_line1="12 High St", address_line2=None, city="Leeds", postcode="LS1 4AB", country="GB"),
+    SimpleNamespace(id=2, name="Priya Patel", email="priya.p@example.org", phone="07700 900456",
+                    address_line1=None, address_line2=None, city=None, postcode=None, country=None),
+    SimpleNamespace(id=3, name="Tom Hughes", email=None, phone=None,
+                    address_line1="3 Mill Lane", address_line2=None, city="Hebden Bridge", postcode="HX7 8AB",
+                    country="GB"),
+]
+
+# (message, expected lines {sku: qty}, expected form values (only those given are checked), matched customer id)
+MESSAGES = [
+    ("2 blue mugs and a teapot for Jane Doe, 12 High St, Leeds, jane@example.com",
+     {"MUG-BLU": 2, "TPT-6CP": 1},
+     {"customer_name": "Jane Doe", "customer_email": "jane@example.com", "line1": "12 High St", "city": "Leeds"}, 1),
+    ("Hi! Could I order three green mugs please? Send to Sam Carter, 4 Kiln Yard, Stoke-on-Trent ST1 1AA. "
+     "Thanks, Sam", {"MUG-GRN": 3},
+     {"customer_name": "Sam Carter", "line1": "4 Kiln Yard", "city": "Stoke-on-Trent", "postcode": "ST1 1AA",
+      "country": "GB"}, None),
+    ("hiya can i get 2x blue mug + 1 teapot pls x", {"MUG-BLU": 2, "TPT-6CP": 1}, {}, None),
+    ("Hello,\n\nI'd like to order:\n- 4 x Dinner plate\n- 2 x Small serving bowl\n\nDeliver to:\nAmy Brown\n"
+     "27 Church Road\nBristol\nBS1 5TR\n\nMany thanks,\nAmy",
+     {"PLT-DIN": 4, "BWL-SML": 2},
+     {"customer_name": "Amy Brown", "line1": "27 Church Road", "city": "Bristol", "postcode": "BS1 5TR"}, None),
+    ("a dozen dinner plates for Mark Lee, mark.lee@example.com", {"PLT-DIN": 12},
+     {"customer_name": "Mark Lee", "customer_email": "mark.lee@example.com"}, None),
+    ("Two of the bud vases and a milk jug please. Priya", {"VSE-BUD": 2, "JUG-MLK": 1}, {}, None),
+    ("can I have MUG-GRN x3", {"MUG-GRN": 3}, {}, None),
+    ("six-cup teapot x 1, blue mugs x 4 — Jane, 07700 900123", {"TPT-6CP": 1, "MUG-BLU": 4},
+     {"customer_phone": "07700 900123", "customer_name": "Jane Doe", "customer_email": "jane@example.com"}, 1),
+    ("Hey, one tepot and two blu mugs for Tom Hughes", {"TPT-6CP": 1, "MUG-BLU": 2},
+     {"customer_name": "Tom Hughes", "line1": "3 Mill Lane", "city": "Hebden Bridge"}, 3),
+    ("I want 5 candles. priya.p@example.org", {"CND-SOY": 5},
+     {"customer_email": "priya.p@example.org", "customer_name": "Priya Patel", "customer_phone": "07700 900456"},
+     2),
+    ("Order: slate coaster set (2), milk jug (1)\nName: Olivia Grant\nPhone: +44 7911 123456",
+     {"CST-SET": 2, "JUG-MLK": 1}, {"customer_name": "Olivia Grant", "customer_phone": "+44 7911 123456"}, None),
+    ("half a dozen small bowls for Ben Ash, 9 Park Avenue, York YO1 7HH", {"BWL-SML": 6},
+     {"customer_name": "Ben Ash", "line1": "9 Park Avenue", "city": "York", "postcode": "YO1 7HH"}, None),
+    ("a couple of green mugs and an bud vase thx", {"MUG-GRN": 2, "VSE-BUD": 1}, {}, None),
+    ("Dear shop, please send one six cup teapot to Clara Jones, Flat 2, 18 Queen Street, Edinburgh EH2 1JX, "
+     "Scotland. Kind regards, Clara Jones", {"TPT-6CP": 1},
+     {"customer_name": "Clara Jones", "line1": "18 Queen Street", "city": "Edinburgh", "postcode": "EH2 1JX",
+      "country": "GB"}, None),
+    ("10 dinner plates\n10 small serving bowls\nfor Harbour Cafe", {"PLT-DIN": 10, "BWL-SML": 10},
+     {"customer_name": "Harbour Cafe"}, None),
+    ("blue mug: 2\ngreen mug: 2\nteapot: 1", {"MUG-BLU": 2, "MUG-GRN": 2, "TPT-6CP": 1}, {}, None),
+    ("Bonjour! 2 bud vases for Marie Dubois, 12 rue de Rivoli, 75001 Paris, France, marie@example.fr",
+     {"VSE-BUD": 2},
+     {"customer_name": "Marie Dubois", "line1": "12 rue de Rivoli", "postcode": "75001", "city": "Paris",
+      "country": "FR"}, None),
+    ("3 soy candles for Lukas Weber, Hauptstraße 5, 10115 Berlin, Germany", {"CND-SOY": 3},
+     {"customer_name": "Lukas Weber", "line1": "Hauptstraße 5", "postcode": "10115", "city": "Berlin",
+      "country": "DE"}, None),
+    ("hi jane here, could i get another blue mug? same address as before ta. jane@example.com",
+     {"MUG-BLU": 1}, {"customer_name": "Jane Doe", "line1": "12 High St", "postcode": "LS1 4AB"}, 1),
+    ("Twenty dinner plates, twelve blue mugs, for Ravi Shah", {"PLT-DIN": 20, "MUG-BLU": 12},
+     {"customer_name": "Ravi Shah"}, None),
+    ("1x coaster set 1x milk jug", {"CST-SET": 1, "JUG-MLK": 1}, {}, None),
+    ("Please could you send 2 mugs in green and 1 in blue", {"MUG-GRN": 2, "MUG-BLU": 1}, {}, None),
+    ("Can I get a stoneware mug (blue) and a small bowl? Thanks, Fiona", {"MUG-BLU": 1, "BWL-SML": 1},
+     {"customer_name": "Fiona"}, None),
+    ("3 dinner plats and 2 serving bowsl for Nina Park, 55 Station Rd, Leeds LS2 9JT",
+     {"PLT-DIN": 3, "BWL-SML": 2},
+     {"customer_name": "Nina Park", "line1": "55 Station Rd", "city": "Leeds", "postcode": "LS2 9JT"}, None),
+    ("Tom Hughes here - 2 milk jugs please", {"JUG-MLK": 2}, {"customer_name": "Tom Hughes"}, 3),
+    ("Order for Priya Patel: four bud vases", {"VSE-BUD": 4},
+     {"customer_name": "Priya Patel", "customer_email": "priya.p@example.org"}, 2),
+    ("eleven candles and a teapot\n\nCheers,\nDan Wu\n+44 (0)7700 900999", {"CND-SOY": 11, "TPT-6CP": 1},
+     {"customer_name": "Dan Wu", "customer_phone": "+44 (0)7700 900999"}, None),
+    ("two dozen blue mugs for the Harbour Cafe, 1 Quay Street, Whitby YO22 4DB", {"MUG-BLU": 24},
+     {"line1": "1 Quay Street", "city": "Whitby", "postcode": "YO22 4DB"}, None),
+    ("Hi there, I saw your teapots at the market. Could I order one? My name is Grace Hill, "
+     "grace.hill@example.co.uk, 7 Orchard Close, Bath BA1 2CD", {"TPT-6CP": 1},
+     {"customer_name": "Grace Hill", "customer_email": "grace.hill@example.co.uk", "line1": "7 Orchard Close",
+      "city": "Bath", "postcode": "BA1 2CD"}, None),
+    ("JUG-MLK 2\nVSE-BUD 3", {"JUG-MLK": 2, "VSE-BUD": 3}, {}, None),
+    ("8 green mugs, 8 dinner plates & 8 small bowls pls — for Ivy Cole, 2 Mill Lane, Hebden Bridge, HX7 6AA, UK",
+     {"MUG-GRN": 8, "PLT-DIN": 8, "BWL-SML": 8},
+     {"customer_name": "Ivy Cole", "line1": "2 Mill Lane", "city": "Hebden Bridge", "postcode": "HX7 6AA",
+      "country": "GB"}, None),
+    ("Could you reserve a milk jug for me? I'll collect Saturday. Thanks, Tom Hughes", {"JUG-MLK": 1},
+     {"customer_name": "Tom Hughes"}, 3),
+    ("want 2 koster sets n a blue mugg", {"CST-SET": 2, "MUG-BLU": 1}, {}, None),
+    ("Hi, 3 bud vases to Sophie de Vries, Keizersgracht 123, 1015 CJ Amsterdam, Netherlands",
+     {"VSE-BUD": 3},
+     {"customer_name": "Sophie de Vries", "line1": "Keizersgracht 123", "postcode": "1015 CJ", "city": "Amsterdam",
+      "country": "NL"}, None),
+]
+
+
+def _check(message, lines, values, customer_id):
+    draft = read_pasted_order(message, CATALOG, CUSTOMERS)
+    problems = []
+    got_lines = {line.sku: line.quantity for line in draft.lines}
+    if got_lines != lines:
+        problems.append(f"lines {got_lines} != {lines}")
+    for key, expected in values.items():
+        if draft.values.get(key) != expected:
+            problems.append(f"{key} {draft.values.get(key)!r} != {expected!r}")
+    if draft.customer_id != customer_id:
+        problems.append(f"customer {draft.customer_id} != {customer_id}")
+    return problems
+
+
+@pytest.mark.parametrize("message, lines, values, customer_id", MESSAGES, ids=[m[0][:40] for m in MESSAGES])
+def test_a_pasted_message_becomes_a_draft(message, lines, values, customer_id):
+    assert _check(message, lines, values, customer_id) == []
