@@ -1,9 +1,14 @@
 """Pasting an order: the message reader over a table of realistic messages, and the paste -> draft -> order flow."""
+import re
 from types import SimpleNamespace
 
 import pytest
+from sqlalchemy import func, select
 
-from webapp.orders.paste import read_pasted_order
+from tests.test_api_bad_input import snapshot
+from webapp.extensions import db
+from webapp.models import Customer, Order
+from webapp.orders.paste import message_errors, read_pasted_order
 
 CATALOG = [SimpleNamespace(sku=sku, name=name) for sku, name in [
     ("MUG-BLU", "Blue stoneware mug"), ("MUG-GRN", "Green stoneware mug"), ("TPT-6CP", "Six-cup teapot"),
@@ -118,3 +123,141 @@ def _check(message, lines, values, customer_id):
 @pytest.mark.parametrize("message, lines, values, customer_id", MESSAGES, ids=[m[0][:40] for m in MESSAGES])
 def test_a_pasted_message_becomes_a_draft(message, lines, values, customer_id):
     assert _check(message, lines, values, customer_id) == []
+
+
+def test_the_table_reads_products_quantities_and_customers_right():
+    """Accuracy over the whole table, so a regression shows as a number as well as a failing row."""
+    wrong = [message for message, *expected in MESSAGES if _check(message, *expected)]
+    assert len(MESSAGES) >= 30 and wrong == []
+
+
+def test_uncertain_matches_are_flagged_for_a_look():
+    draft = read_pasted_order("a mug please, one tepot and 2 blue mugs", CATALOG)
+    by_sku = {line.sku: line for line in draft.lines}
+    assert by_sku["MUG-GRN" if "MUG-GRN" in by_sku else "MUG-BLU"].quantity >= 1
+    typo = by_sku["TPT-6CP"]
+    assert typo.needs_look and typo.confidence < 85
+    clear = read_pasted_order("2 blue stoneware mugs", CATALOG).lines[0]
+    assert (clear.sku, clear.quantity, clear.needs_look) == ("MUG-BLU", 2, False) and clear.confidence >= 85
+    ambiguous = read_pasted_order("a stoneware mug", CATALOG).lines[0]
+    assert ambiguous.needs_look and ambiguous.alternatives
+
+
+def test_text_that_is_not_a_product_is_left_out_or_listed_as_not_recognised():
+    draft = read_pasted_order("Hello there, lovely weather today! 2 giraffe statues please", CATALOG)
+    assert draft.lines == [] and draft.unmatched == ["2 giraffe statues please"]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("", "Paste the customer's message first."),
+    ("   \n ", "Paste the customer's message first."),
+    ("2 blue mugs " * 500, "must be at most 5,000 characters"),
+    ("2 blue mugs\x00 for Jane", "must not contain control characters"),
+    ("2 blue mugs\x1b[31m", "must not contain control characters"),
+])
+def test_bad_messages_are_refused_with_a_reason(text, message):
+    assert any(message in error for error in message_errors(text))
+
+
+# ---------------------------------------------------------------- the page flow
+
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def shop(app, auth, make_product):
+    make_product("MUG-BLU", name="Blue stoneware mug", price="14.00", stock=10)
+    make_product("TPT-6CP", name="Six-cup teapot", price="54.00", stock=5)
+    make_product("OLD-1", name="Old blue mug", price="9.00", stock=5, active=False)
+    auth.login()
+
+
+def _draft_form(html: str) -> dict:
+    """The entry form's fields as the browser would send them back."""
+    form = re.search(r'<form id="order-form".*?</form>', html, re.S).group(0)
+    data: dict = {}
+    for name, value in re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', form):
+        data.setdefault(name, []).append(value)
+    fields = {name: values if name.startswith("line_") else values[0] for name, values in data.items()}
+    return fields | {"notes": "", "shipping_method": "Standard"}
+
+
+def test_the_paste_page_is_linked_from_the_nav_and_the_order_form(client, shop):
+    for page in ("/orders/new", "/orders"):
+        assert 'href="/orders/paste"' in client.get(page).get_data(as_text=True)
+    page = client.get("/orders/paste")
+    assert page.status_code == 200 and 'name="message"' in page.get_data(as_text=True)
+
+
+def test_paste_shows_a_prefilled_draft_and_confirming_creates_a_paste_order(client, shop):
+    message = ("Hi! 2 blue mugs and a tepot for Jane Doe, 12 High St, Leeds LS1 4AB, jane@example.com, "
+               "07700 900123. Thanks!")
+    response = client.post("/orders/paste", data={"message": message})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert db.session.scalar(select(func.count()).select_from(Order)) == 0  # a draft only
+    assert re.search(r'name="customer_name"[^>]*value="Jane Doe"', html)
+    assert re.search(r'name="postcode"[^>]*value="LS1 4AB"', html)
+    assert re.search(r'name="country"[^>]*value="GB"', html)
+    assert "New customer: Jane Doe" in html
+    assert "% – check" in html  # the typo in "tepot" is flagged, and the line is still on the draft
+    form = _draft_form(html)
+    assert form["channel"] == "paste"
+    assert form["line_sku"] == ["MUG-BLU", "TPT-6CP"] and form["line_qty"] == ["2", "1"]
+
+    confirmed = client.post("/orders/new", data=form)
+    assert confirmed.status_code == 303
+    order = db.session.scalars(select(Order)).one()
+    assert (order.channel, order.status, str(order.subtotal)) == ("paste", "confirmed", "82.00")
+    assert (order.customer.email, order.ship_city, order.ship_postcode) == ("jane@example.com", "Leeds", "LS1 4AB")
+
+
+def test_a_corrected_draft_keeps_its_channel_and_its_errors_are_inline(client, shop):
+    html = client.post("/orders/paste", data={"message": "3 teapots please"}, headers=HTMX).get_data(as_text=True)
+    assert html.lstrip().startswith('<div id="paste-order">') and "<html" not in html
+    assert "No customer name found" in html
+    form = _draft_form(html)
+    response = client.post("/orders/new", data=form, headers=HTMX)
+    assert response.status_code == 422 and "must not be empty" in response.get_data(as_text=True)
+    assert 'name="channel" value="paste"' in response.get_data(as_text=True)
+    response = client.post("/orders/new", data={**form, "customer_name": "Sam Carter"}, headers=HTMX)
+    assert response.headers["HX-Redirect"].startswith("/orders/SO-")
+    assert db.session.scalars(select(Order)).one().channel == "paste"
+
+
+def test_a_known_customer_is_matched_and_their_details_filled_in(client, shop):
+    customer = Customer(name="Priya Patel", email="priya@example.org", phone="+447700900456",
+                        address_line1="3 Mill Lane", city="Hebden Bridge", postcode="HX7 8AB", country="GB")
+    db.session.add(customer)
+    db.session.commit()
+    html = client.post("/orders/paste", data={"message": "one teapot pls! 07700 900456"}).get_data(as_text=True)
+    assert "Existing customer" in html and "matched by phone" in html
+    assert re.search(r'name="customer_name"[^>]*value="Priya Patel"', html)
+    assert re.search(r'name="line1"[^>]*value="3 Mill Lane"', html)
+    html = client.post("/orders/paste", data={"message": "a teapot for Priya Patel"}).get_data(as_text=True)
+    assert "matched by name" in html and re.search(r'name="customer_email"[^>]*value="priya@example.org"', html)
+
+
+def test_inactive_products_are_not_offered(client, shop):
+    html = client.post("/orders/paste", data={"message": "2 old blue mugs"}).get_data(as_text=True)
+    assert _draft_form(html)["line_sku"] == ["MUG-BLU"]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("", "Paste the customer&#39;s message first."),
+    ("x" * 5001, "must be at most 5,000 characters"),
+    ("2 mugs\x07", "must not contain control characters"),
+])
+@pytest.mark.parametrize("headers", [{}, HTMX])
+def test_bad_input_shows_the_form_again_with_the_error_and_stores_nothing(client, shop, text, message, headers):
+    before = snapshot()
+    response = client.post("/orders/paste", data={"message": text}, headers=headers)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    field = re.search(r'<label class="field has-error">.*?</label>', html, re.S).group(0)
+    assert 'name="message"' in field and message in field
+    assert snapshot() == before
+
+
+def test_a_missing_message_field_is_bad_input_too(client, shop):
+    assert client.post("/orders/paste", data={}).status_code == 422

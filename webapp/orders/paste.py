@@ -15,7 +15,7 @@ from webapp.validation import CONTROL_CHARACTERS
 
 MAX_MESSAGE = 5000
 # Below this a chunk of text is not taken for a product at all; below SURE the line is flagged for a look.
-MATCH_FLOOR = 62
+MATCH_FLOOR = 70
 SURE = 85
 
 NUMBER_WORDS = {
@@ -102,6 +102,7 @@ class PastedOrder:
     values: dict[str, str] = field(default_factory=dict)
     customer_id: int | None = None
     customer_match: str | None = None  # "email", "phone" or "name"
+    customer_name: str | None = None
 
 
 def message_errors(text: str | None) -> list[str]:
@@ -383,18 +384,27 @@ def read_pasted_order(text: str, products: Sequence, customers: Sequence = ()) -
     remaining = "\n".join(s for i, s in enumerate(segments) if i not in used)
     lines, unmatched = read_lines(remaining, products)
 
-    customer, how = match_customer(customers, email=email, phone=phone, name=name)
     values = {"customer_name": name or "", "customer_email": email or "", "customer_phone": phone or "",
-              "line1": address.get("line1", ""), "line2": "", "city": address.get("city", ""),
+              "line1": address.get("line1", ""), "line2": address.get("line2", ""), "city": address.get("city", ""),
               "postcode": address.get("postcode", ""), "country": address.get("country", "")}
-    if customer is not None:
-        # Fill only the gaps, so intake links the order to this customer (it matches on email, then phone).
-        values["customer_name"] = values["customer_name"] or customer.name
-        values["customer_email"] = values["customer_email"] or (customer.email or "")
-        values["customer_phone"] = values["customer_phone"] or (customer.phone or "")
-        if not any(values[k] for k in ("line1", "city", "postcode")):
-            for key, attribute in (("line1", "address_line1"), ("line2", "address_line2"), ("city", "city"),
-                                   ("postcode", "postcode"), ("country", "country")):
-                values[key] = getattr(customer, attribute, None) or ""
-    return PastedOrder(lines=lines, unmatched=unmatched, values=values,
-                       customer_id=getattr(customer, "id", None), customer_match=how)
+    draft = PastedOrder(lines=lines, unmatched=unmatched, values=values)
+    return fill_customer(draft, customers)
+
+
+def fill_customer(draft: PastedOrder, customers: Sequence) -> PastedOrder:
+    """Link the draft to the existing customer who sent it, if any, and fill the details the message left out."""
+    values = draft.values
+    customer, how = match_customer(customers, email=values["customer_email"] or None,
+                                   phone=values["customer_phone"] or None, name=values["customer_name"] or None)
+    if customer is None:
+        return draft
+    # Fill only the gaps, so intake links the order to this customer (it matches on email, then phone).
+    values["customer_name"] = values["customer_name"] or customer.name
+    values["customer_email"] = values["customer_email"] or (customer.email or "")
+    values["customer_phone"] = values["customer_phone"] or (customer.phone or "")
+    if not any(values[k] for k in ("line1", "city", "postcode")):
+        for key, attribute in (("line1", "address_line1"), ("line2", "address_line2"), ("city", "city"),
+                               ("postcode", "postcode"), ("country", "country")):
+            values[key] = getattr(customer, attribute, None) or ""
+    draft.customer_id, draft.customer_match, draft.customer_name = customer.id, how, customer.name
+    return draft
