@@ -103,6 +103,26 @@ MESSAGES = [
      {"VSE-BUD": 3},
      {"customer_name": "Sophie de Vries", "line1": "Keizersgracht 123", "postcode": "1015 CJ", "city": "Amsterdam",
       "country": "NL"}, None),
+    ("Hiya, can I order 4 green mugs? It's for Lucy Green, 21 Elm Grove, Sheffield S10 2HS",
+     {"MUG-GRN": 4},
+     {"customer_name": "Lucy Green", "line1": "21 Elm Grove", "city": "Sheffield", "postcode": "S10 2HS"}, None),
+    ("Morning! I'd love three bud vases and one milk jug. Cheers, Harry Stone",
+     {"VSE-BUD": 3, "JUG-MLK": 1}, {"customer_name": "Harry Stone"}, None),
+    ("pls send 2 teapots 2 jane@example.com", {"TPT-6CP": 2}, {"customer_email": "jane@example.com"}, 1),
+    ("Need x6 dinner plates asap. Mob 07123 456789", {"PLT-DIN": 6}, {"customer_phone": "07123 456789"}, None),
+    ("One serving bowl, small, and a slate coaster set please - Amir Khan, 5 Bridge Street, Cardiff CF10 1AA, "
+     "Wales",
+     {"BWL-SML": 1, "CST-SET": 1},
+     {"customer_name": "Amir Khan", "city": "Cardiff", "postcode": "CF10 1AA", "country": "GB"}, None),
+    ("Could I please get seven soy candles for my mum? Send to Rose Baker, 10 Station Road, Bath BA1 1AA",
+     {"CND-SOY": 7}, {"customer_name": "Rose Baker", "line1": "10 Station Road"}, None),
+    ("2 x MUG-BLU\n1 x JUG-MLK\nship to: Ed Cole, 4 Park Lane, London W1K 1AA",
+     {"MUG-BLU": 2, "JUG-MLK": 1}, {"customer_name": "Ed Cole", "postcode": "W1K 1AA", "city": "London"}, None),
+    ("hey its Tom Hughes, another 2 milk jugs pls", {"JUG-MLK": 2}, {"customer_name": "Tom Hughes"}, 3),
+    ("I would like to purchase a teapot (six cup) and 4 blue mugs. Thank you, Margaret Ellis",
+     {"TPT-6CP": 1, "MUG-BLU": 4}, {"customer_name": "Margaret Ellis"}, None),
+    ("5 candels + 5 coaster sets for the office, Kate Lin kate@lin.co",
+     {"CND-SOY": 5, "CST-SET": 5}, {"customer_email": "kate@lin.co"}, None),
 ]
 
 

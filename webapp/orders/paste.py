@@ -65,7 +65,8 @@ SIGN_OFF = re.compile(
 INTRO = re.compile(
     rf"\b(?i:(?:is|it'?s)\s+for|for(?:\s+the)?|deliver(?:ed)?\s+to|send\s+(?:it\s+|them\s+)?to|"
     rf"ship\s+(?:it\s+|them\s+)?to|post\s+(?:it\s+|them\s+)?to|name\s*:|customer\s*:|my name is|this is|"
-    rf"i'?m|i am)[ \t]*:?[ \t]*\n?[ \t]*({FULL_NAME})"
+    rf"i'?m|i am|it'?s)[ \t]*:?[ \t]*\n?[ \t]*({FULL_NAME})"
+    rf"|(?:^|\s)-[ \t]+({FULL_NAME})(?=,)"
     rf"|^[ \t]*({FULL_NAME})[ \t]+(?i:here)\b", re.M)
 # "3 vases to Sophie de Vries": a bare "to" only counts before a name of two or more words.
 TO_NAME = re.compile(rf"\b(?i:to)[ \t]+({NAME_WORD}(?:[ \t]+(?:(?:de|van|von|der|den|da|di|du|le|la)[ \t]+)?"
@@ -74,7 +75,7 @@ TO_NAME = re.compile(rf"\b(?i:to)[ \t]+({NAME_WORD}(?:[ \t]+(?:(?:de|van|von|der
 FILLER = re.compile(
     r"\b(?:hi|hello|hey|hiya|dear|please|pls|plz|thanks|thank you|could|can|would|i|we|i'd|id|we'd|like|love|"
     r"to|order|get|have|want|need|buy|take|send|me|us|some|of|the|my|also|and|plus|with|just|one more|more|"
-    r"another|please send|x|qty|quantity|pcs|pieces|units?|each|too|as well|again|lot|lots)\b", re.I)
+    r"another|please send|for|x|qty|quantity|pcs|pieces|units?|each|too|as well|again|lot|lots)\b", re.I)
 GREETING = re.compile(r"^\s*(?:hi|hello|hey|hiya|good morning|morning|good afternoon|good evening|dear \w+)"
                       r"(?:\s+there)?\b[,!]?", re.I)
 
@@ -257,6 +258,9 @@ def _quantity(chunk: str) -> tuple[int, str]:
             number = next(g for g in match.groups() if g)
             if int(number) > 0:
                 return int(number), _cut(chunk, match.span(), keep=" ")
+    anywhere = re.search(r"(?<![\w.])(\d{1,4})(?![\w.])", chunk)
+    if anywhere and int(anywhere.group(1)) > 0:
+        return int(anywhere.group(1)), _cut(chunk, anywhere.span(), keep=" ")
     match = re.search(rf"(?:^|\s)({_NUMBER_WORD})(?=\s)(?:\s+of(?:\s+the)?)?", chunk, re.I)
     if match:
         words = match.group(1).lower()
@@ -266,9 +270,6 @@ def _quantity(chunk: str) -> tuple[int, str]:
         if dozen and "dozen" not in words:
             return number * 12, chunk[:match.start()] + " " + chunk[match.end() + dozen.end():]
         return number, _cut(chunk, match.span(), keep=" ")
-    anywhere = re.search(r"(?<![\w.])(\d{1,4})(?![\w.])", chunk)
-    if anywhere and int(anywhere.group(1)) > 0:
-        return int(anywhere.group(1)), _cut(chunk, anywhere.span(), keep=" ")
     return 1, chunk
 
 
@@ -341,7 +342,8 @@ def read_lines(text: str, products: Sequence) -> tuple[list[PastedLine], list[st
             continue
         existing = next((line for line in lines if line.sku == best.sku), None)
         if existing is not None:
-            existing.quantity += quantity
+            if rest != chunk:  # "2 blue mugs ... and 2 more blue mugs"; a bare second mention adds nothing
+                existing.quantity += quantity
             continue
         lines.append(PastedLine(text=chunk, quantity=min(quantity, 100_000), sku=best.sku, name=best.name,
                                 confidence=confidence, alternatives=close))
@@ -373,6 +375,22 @@ def match_customer(customers: Sequence, *, email: str | None, phone: str | None,
 
 # ---------------------------------------------------------------- the whole message
 
+def _bare_name(segments: list[str], used: set[int], products: Sequence) -> str | None:
+    """A line or comma piece that is only a person's name ("Kate Lin"), when nothing introduced one."""
+    candidates = [_Candidate(p.sku, p.name, normalise(p.name), normalise(p.sku)) for p in products]
+    for i, segment in enumerate(segments):
+        text = segment.strip(" .-")
+        if i in used or not re.fullmatch(rf"{NAME_WORD}(?:[ \t]+{NAME_WORD}){{1,2}}", text):
+            continue
+        if set(text.split()) & NOT_NAMES or text.lower() in COUNTRIES:
+            continue
+        if _match(normalise(text), candidates)[1] < SURE:
+            used.add(i)
+            return text
+    return None
+
+
+
 def read_pasted_order(text: str, products: Sequence, customers: Sequence = ()) -> PastedOrder:
     """Read a pasted message into a draft order. ``text`` must have passed ``message_errors``."""
     text = _tidy(text)
@@ -381,6 +399,8 @@ def read_pasted_order(text: str, products: Sequence, customers: Sequence = ()) -
     name, text = _take_name(text)
     segments = [s for s in re.split(r"[\n,;]", text)]
     address, used = _read_address(segments)
+    if name is None:
+        name = _bare_name(segments, used, products)
     remaining = "\n".join(s for i, s in enumerate(segments) if i not in used)
     lines, unmatched = read_lines(remaining, products)
 
@@ -399,7 +419,10 @@ def fill_customer(draft: PastedOrder, customers: Sequence) -> PastedOrder:
     if customer is None:
         return draft
     # Fill only the gaps, so intake links the order to this customer (it matches on email, then phone).
-    values["customer_name"] = values["customer_name"] or customer.name
+    given = values["customer_name"]
+    # "Thanks, Jane" from a customer found by email or phone: use the full name the shop knows.
+    if not given or (len(given.split()) == 1 and given.lower() in customer.name.lower().split()):
+        values["customer_name"] = customer.name
     values["customer_email"] = values["customer_email"] or (customer.email or "")
     values["customer_phone"] = values["customer_phone"] or (customer.phone or "")
     if not any(values[k] for k in ("line1", "city", "postcode")):
