@@ -189,6 +189,8 @@ def _read_address(segments: list[str]) -> tuple[dict[str, str], set[int]]:
     """Street with a number, town, postcode and country from the message's comma/line segments."""
     found: dict[str, str] = {}
     used: set[int] = set()
+    segments[:] = [re.sub(r"^\s*(?:(?:shipping|delivery|postal)\s+)?address\s*:\s*", "", s, flags=re.I)
+                   for s in segments]
     street_at = next((i for i, s in enumerate(segments) if STREET.search(s.strip())), None)
     if street_at is not None:
         found["line1"] = segments[street_at].strip().rstrip(".")
@@ -397,7 +399,7 @@ def read_pasted_order(text: str, products: Sequence, customers: Sequence = ()) -
     email, text = _take_email(text)
     phone, text = _take_phone(text)
     name, text = _take_name(text)
-    segments = [s for s in re.split(r"[\n,;]", text)]
+    segments = re.split(r"[\n,;]|(?<=[!?])\s+|(?<=[a-z]{3}\.)\s+(?=[A-Z])", text)
     address, used = _read_address(segments)
     if name is None:
         name = _bare_name(segments, used, products)
