@@ -183,6 +183,23 @@ def test_the_table_reads_products_quantities_and_customers_right():
     assert len(MESSAGES) >= 30 and wrong == []
 
 
+def test_a_big_catalogue_is_read_as_well_and_quickly():
+    """Hundreds of other products do not crowd out the right one, and a long message still reads in time."""
+    import time
+
+    decoys = [SimpleNamespace(sku=f"DEC-{i}", name=f"{colour} {thing}") for i, (colour, thing) in enumerate(
+        (c, t) for c in ("oak", "linen", "wool", "cotton", "brass", "cedar", "jute", "silk", "felt", "clay")
+        for t in ("towel", "scarf", "tote", "print", "card", "lamp", "stool", "tray", "apron", "brush", "comb",
+                  "soap", "basket", "rug", "cushion", "throw", "frame", "clock", "hook", "shelf"))]
+    catalog = CATALOG + decoys * 3
+    wrong = [message for message, lines, *_ in MESSAGES
+             if {line.sku: line.quantity for line in read_pasted_order(message, catalog).lines} != lines]
+    assert wrong == []
+    started = time.perf_counter()
+    read_pasted_order(("2 blue mugs and a teapot, 3 linen towels please, " * 100)[:5000], catalog)
+    assert time.perf_counter() - started < 2
+
+
 def test_uncertain_matches_are_flagged_for_a_look():
     draft = read_pasted_order("a mug please, one tepot and 2 blue mugs", CATALOG)
     by_sku = {line.sku: line for line in draft.lines}

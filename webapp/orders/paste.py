@@ -8,7 +8,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from webapp.customers.matching import normalise_phone
 from webapp.validation import CONTROL_CHARACTERS
@@ -290,8 +290,14 @@ def _score(phrase: str, candidate: _Candidate) -> float:
         return 100
     by_name = 0.6 * fuzz.token_set_ratio(phrase, candidate.words) + 0.4 * fuzz.token_sort_ratio(phrase,
                                                                                                 candidate.words)
-    # A word typed with a typo still counts when it is close to a word of the name ("tepot", "mgu").
-    by_words = fuzz.partial_token_sort_ratio(phrase, candidate.words) * 0.9
+    # Every word typed, typos and all ("tepot", "blu"), close to a word of the name; the more of the name
+    # they cover, the surer the match.
+    name_words = candidate.words.split()
+    closeness = [max(fuzz.ratio(word, name_word) for name_word in name_words) for word in phrase.split()]
+    covered = sum(1 for name_word in name_words if max(fuzz.ratio(w, name_word) for w in phrase.split()) >= 70)
+    by_words = 0.0
+    if name_words and min(closeness) >= 70:
+        by_words = sum(closeness) / len(closeness) * (0.8 + 0.2 * covered / len(name_words))
     by_sku = fuzz.ratio(phrase.replace(" ", ""), candidate.sku_words.replace(" ", ""))
     return max(by_name, by_words if len(phrase) > 3 else 0, by_sku)
 
@@ -308,9 +314,25 @@ def _best_score(phrase: str, candidate: _Candidate) -> float:
     return max(_score(window, candidate) - (0 if window == phrase else 2) for window in _windows(phrase))
 
 
+PREFILTER = 12
+
+
+def _shortlist(phrase: str, candidates: Sequence[_Candidate]) -> Sequence[_Candidate]:
+    """The few products worth scoring closely: a big catalogue is narrowed by rapidfuzz's fast bulk scorers."""
+    if len(candidates) <= PREFILTER * 2:
+        return candidates
+    keep: set[int] = set()
+    for choices, scorer in (([c.words for c in candidates], fuzz.WRatio),
+                            ([c.words for c in candidates], fuzz.token_set_ratio),
+                            ([c.sku_words for c in candidates], fuzz.ratio)):
+        keep.update(index for _, _, index in process.extract(phrase, choices, scorer=scorer, limit=PREFILTER))
+    return [candidates[index] for index in sorted(keep)]
+
+
 def _match(phrase: str, candidates: Sequence[_Candidate]) -> tuple[_Candidate | None, int, list[str]]:
     """The best product for ``phrase``, its confidence 0-100, and other products nearly as good."""
-    scored = sorted(((_best_score(phrase, c), c) for c in candidates), key=lambda pair: -pair[0])
+    scored = sorted(((_best_score(phrase, c), c) for c in _shortlist(phrase, candidates)),
+                    key=lambda pair: -pair[0])
     if not scored or scored[0][0] < MATCH_FLOOR:
         return None, int(scored[0][0]) if scored else 0, []
     best_score, best = scored[0]
@@ -330,13 +352,16 @@ def read_lines(text: str, products: Sequence) -> tuple[list[PastedLine], list[st
     candidates = [_Candidate(p.sku, p.name, normalise(p.name), normalise(p.sku)) for p in products]
     lines: list[PastedLine] = []
     unmatched: list[str] = []
+    matches: dict[str, tuple] = {}
     for chunk in _chunks(text):
         quantity, rest = _quantity(chunk)
         phrase = normalise(FILLER.sub(" ", rest))
         sku_like = re.search(r"\b[A-Z0-9]{2,}(?:-[A-Z0-9]+)+\b", rest)
         if sku_like:
             phrase = normalise(sku_like.group(0))
-        best, confidence, close = _match(phrase, candidates)
+        if phrase not in matches:
+            matches[phrase] = _match(phrase, candidates)
+        best, confidence, close = matches[phrase]
         if best is None:
             if phrase and (quantity > 1 or re.search(r"\d|\b(?:a|an|one)\b", chunk, re.I)) \
                     and len(phrase.split()) <= 5 and confidence >= 40:
