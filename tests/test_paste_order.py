@@ -151,7 +151,8 @@ MESSAGES = [
      {"line1": "99 Market Place", "city": "Ripon", "postcode": "HG4 1BP", "customer_phone": "01765 600123"}, None),
     ("blue mug x2, green mug x2, dinner plate x4 - for Ana Silva, Rua Augusta 100, 1100-053 Lisboa, Portugal",
      {"MUG-BLU": 2, "MUG-GRN": 2, "PLT-DIN": 4},
-     {"customer_name": "Ana Silva", "country": "PT"}, None),
+     {"customer_name": "Ana Silva", "line1": "Rua Augusta 100", "postcode": "1100-053", "city": "Lisboa",
+      "country": "PT"}, None),
     ("Five bud vases please, they're gifts. Regards, Pete Moss",
      {"VSE-BUD": 5},
      {"customer_name": "Pete Moss"}, None),
@@ -214,7 +215,9 @@ def test_uncertain_matches_are_flagged_for_a_look():
 
 def test_text_that_is_not_a_product_is_left_out_or_listed_as_not_recognised():
     draft = read_pasted_order("Hello there, lovely weather today! 2 giraffe statues please", CATALOG)
-    assert draft.lines == [] and draft.unmatched == ["2 giraffe statues please"]
+    assert draft.lines == [] and draft.unmatched == ["2 giraffe statues"]
+    draft = read_pasted_order("2 blue mugs and 3 giraffes for Jane Doe", CATALOG)
+    assert [line.sku for line in draft.lines] == ["MUG-BLU"] and draft.unmatched == ["3 giraffes"]
 
 
 @pytest.mark.parametrize("text, message", [
@@ -270,6 +273,7 @@ def test_paste_shows_a_prefilled_draft_and_confirming_creates_a_paste_order(clie
     assert re.search(r'name="country"[^>]*value="GB"', html)
     assert "New customer: Jane Doe" in html
     assert "% – check" in html  # the typo in "tepot" is flagged, and the line is still on the draft
+    assert "not recognised" not in html
     form = _draft_form(html)
     assert form["channel"] == "paste"
     assert form["line_sku"] == ["MUG-BLU", "TPT-6CP"] and form["line_qty"] == ["2", "1"]
@@ -282,9 +286,11 @@ def test_paste_shows_a_prefilled_draft_and_confirming_creates_a_paste_order(clie
 
 
 def test_a_corrected_draft_keeps_its_channel_and_its_errors_are_inline(client, shop):
-    html = client.post("/orders/paste", data={"message": "3 teapots please"}, headers=HTMX).get_data(as_text=True)
+    html = client.post("/orders/paste", data={"message": "3 teapots please, 2 giraffes"},
+                       headers=HTMX).get_data(as_text=True)
     assert html.lstrip().startswith('<div id="paste-order">') and "<html" not in html
     assert "No customer name found" in html
+    assert re.search(r"not recognised</span>\s*“2 giraffes”", html)
     form = _draft_form(html)
     response = client.post("/orders/new", data=form, headers=HTMX)
     assert response.status_code == 422 and "must not be empty" in response.get_data(as_text=True)

@@ -41,8 +41,8 @@ EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+", re.I)
 # A phone number: optional +/00, then 9 to 14 digits with spaces, dots, dashes or brackets between.
 PHONE = re.compile(r"(?<![\w@])(?:\+|00)?\(?\d[\d\s().-]{7,18}\d(?!\w)")
 UK_POSTCODE = re.compile(r"\b([A-Z]{1,2}\d[A-Z\d]?) ?(\d[A-Z]{2})\b", re.I)
-# Five-digit (FR, DE, ES, IT ...) or Dutch "1012 AB" postcodes, only when a town follows.
-EU_POSTCODE = re.compile(r"\b(\d{4} ?[A-Z]{2}|\d{5}|\d{4})\s+([A-ZÀ-Ý][\w'-]+(?: [A-ZÀ-Ý][\w'-]+)?)")
+# Five-digit (FR, DE, ES, IT ...), Portuguese "1100-053" or Dutch "1012 AB" postcodes, only when a town follows.
+EU_POSTCODE = re.compile(r"\b(\d{4}-\d{3}|\d{4} ?[A-Z]{2}|\d{5}|\d{4})\s+([A-ZÀ-Ý][\w'-]+(?: [A-ZÀ-Ý][\w'-]+)?)")
 STREET_WORDS = (r"street|st|road|rd|lane|ln|avenue|ave|close|cl|way|drive|dr|court|ct|place|pl|terrace|"
                 r"crescent|cres|gardens|gdns|grove|hill|row|square|sq|walk|yard|mews|park|green|view|rise|parade|"
                 r"broadway|boulevard|blvd|wharf|quay|cottages|villas|circus|gate|end")
@@ -363,9 +363,8 @@ def read_lines(text: str, products: Sequence) -> tuple[list[PastedLine], list[st
             matches[phrase] = _match(phrase, candidates)
         best, confidence, close = matches[phrase]
         if best is None:
-            if phrase and (quantity > 1 or re.search(r"\d|\b(?:a|an|one)\b", chunk, re.I)) \
-                    and len(phrase.split()) <= 5 and confidence >= 40:
-                unmatched.append(chunk)
+            if phrase and rest != chunk and len(phrase.split()) <= 5:  # "3 giraffes": asked for, not sold here
+                unmatched.append(re.sub(r"\s+(?:for|to|please|pls|thanks)\s*$", "", chunk, flags=re.I))
             continue
         existing = next((line for line in lines if line.sku == best.sku), None)
         if existing is not None:
