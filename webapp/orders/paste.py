@@ -82,7 +82,7 @@ GREETING = re.compile(r"^\s*(?:hi|hello|hey|hiya|good morning|morning|good after
 
 @dataclass
 class PastedLine:
-    """One product the message asks for, or a piece of text that looked like one but matched nothing."""
+    """One product the message asks for: the words it was read from, the quantity, and how sure the match is."""
     text: str
     quantity: int
     sku: str | None = None
@@ -364,7 +364,9 @@ def read_lines(text: str, products: Sequence) -> tuple[list[PastedLine], list[st
         best, confidence, close = matches[phrase]
         if best is None:
             if phrase and rest != chunk and len(phrase.split()) <= 5:  # "3 giraffes": asked for, not sold here
-                unmatched.append(re.sub(r"\s+(?:for|to|please|pls|thanks)\s*$", "", chunk, flags=re.I))
+                asked = re.sub(r"\s+(?:for|to|please|pls|thanks)\s*$", "", chunk, flags=re.I)
+                if asked not in unmatched:
+                    unmatched.append(asked)
             continue
         existing = next((line for line in lines if line.sku == best.sku), None)
         if existing is not None:
