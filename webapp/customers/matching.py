@@ -1,7 +1,7 @@
 """Find the customer an incoming order belongs to (email, else phone), or create one."""
 import re
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 
 from webapp.customers.models import Customer
 from webapp.extensions import db
@@ -51,3 +51,18 @@ def match_or_create_customer(*, name: str, email: str | None, phone: str | None,
         if value and not getattr(customer, field):
             setattr(customer, field, value)
     return customer
+
+
+def customers_like(*, email: str | None, phone: str | None, name: str | None, limit: int = 50) -> list[Customer]:
+    """Customers who might be the sender of a message: same email, same phone ending, or a word of the name."""
+    conditions = []
+    if email:
+        conditions.append(Customer.email == email.strip().lower())
+    digits = re.sub(r"\D", "", phone or "")
+    if len(digits) >= 9:
+        conditions.append(Customer.phone.like(f"%{digits[-9:]}"))
+    words = [w.lower() for w in re.findall(r"[^\W\d_]{3,}", name or "")][:4]
+    conditions.extend(func.lower(Customer.name).like(f"%{word}%") for word in words)
+    if not conditions:
+        return []
+    return list(db.session.scalars(select(Customer).where(or_(*conditions)).order_by(Customer.id).limit(limit)))

@@ -64,6 +64,8 @@ FIELDS = ("customer_name", "customer_email", "customer_phone", "line1", "line2",
 def read_entry(form: MultiDict) -> OrderEntry:
     """Read the form, applying "add product" and "remove line" buttons, and look the SKUs up."""
     values = {name: form.get(name, "").strip() for name in FIELDS}
+    # A draft from a pasted message keeps its channel through corrections until it is confirmed.
+    values["channel"] = "paste" if form.get("channel") == "paste" else "web"
     skus = form.getlist("line_sku")
     quantities = form.getlist("line_qty")
     lines = [EntryLine(sku.strip(), (quantities[i] if i < len(quantities) else "1").strip())
@@ -100,7 +102,7 @@ def entry_payload(entry: OrderEntry) -> dict:
         "lines": [{"sku": line.sku,
                    "quantity": line.quantity_number if line.quantity_number is not None else line.quantity}
                   for line in entry.lines],
-        "channel": "web",
+        "channel": v.get("channel", "web"),
         "shipping": v["shipping"] or "0",
         "shipping_method": _optional(v["shipping_method"]),
         "due_date": _optional(v["due_date"]),
@@ -140,3 +142,10 @@ def validate_entry(entry: OrderEntry) -> OrderIn | None:
 
 def map_intake_errors(entry: OrderEntry, errors: dict[str, list[str]]) -> None:
     entry.errors = {form_field(path): messages for path, messages in errors.items()}
+
+
+def draft_entry(values: dict[str, str], lines: list[tuple[str, int]], products: dict[str, Product]) -> OrderEntry:
+    """The entry form pre-filled with a draft (from a pasted message): nothing stored until it is confirmed."""
+    filled = {name: "" for name in FIELDS} | {"shipping_method": "Standard"} | values | {"channel": "paste"}
+    return OrderEntry(values=filled,
+                      lines=[EntryLine(sku, str(quantity), products.get(sku)) for sku, quantity in lines])

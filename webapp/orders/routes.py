@@ -15,12 +15,15 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
+from webapp.catalog.models import Product
 from webapp.catalog.products import search_products
+from webapp.customers.matching import customers_like
 from webapp.extensions import db
 from webapp.listing import page_of
-from webapp.orders.entry import map_intake_errors, read_entry, validate_entry
+from webapp.orders.entry import draft_entry, map_intake_errors, read_entry, validate_entry
 from webapp.orders.intake import OrderInputError, take_order
 from webapp.orders.models import Order
+from webapp.orders.paste import fill_customer, message_errors, read_pasted_order
 from webapp.orders.search import fill_item_counts, filtered_orders
 from webapp.orders.together import often_bought_with
 from webapp.orders.workflow import (
@@ -135,6 +138,31 @@ def find_products():
     text = search_from_query("product_q")
     products = db.session.scalars(search_products(text, active_only=True).limit(8)).all() if text else []
     return render_page("orders/product_search.html", "orders/_product_results.html", products=products, q=text)
+
+
+def _paste_page(message: str, errors: dict | None = None, status: int = 200, **draft):
+    return render_page("orders/paste.html", "orders/_paste.html", status=status, message=message,
+                       errors=errors or {}, **draft)
+
+
+@bp.route("/paste", methods=["GET", "POST"])
+@reads_only
+def paste_order():
+    """Paste a customer's email or chat message and get a draft order in the entry form to check and confirm."""
+    message = request.form.get("message", "") if request.method == "POST" else ""
+    if request.method == "GET":
+        return _paste_page(message)
+    errors = message_errors(message)
+    if errors:
+        return _paste_page(message, {"message": errors}, status=422)
+    products = db.session.scalars(select(Product).where(Product.active.is_(True)).order_by(Product.sku)).all()
+    draft = read_pasted_order(message, products)
+    values = draft.values
+    fill_customer(draft, customers_like(email=values["customer_email"], phone=values["customer_phone"],
+                                        name=values["customer_name"]))
+    entry = draft_entry(draft.values, [(line.sku, line.quantity) for line in draft.lines],
+                        {p.sku: p for p in products})
+    return _paste_page(message, draft=draft, entry=entry, suggestions=_suggestions(entry))
 
 
 @bp.route("/<number>")
