@@ -45,6 +45,8 @@ class Order(db.Model):
         # total, so a customer's history is summed from the index alone).
         Index("ix_orders_created_at", "created_at"),
         Index("ix_orders_customer_created", "customer_id", "created_at", "status", "total"),
+        # An order comes in from a channel once: importing the same file (or a webhook) twice creates nothing new.
+        Index("uq_orders_channel_external_ref", "channel", "external_ref", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
