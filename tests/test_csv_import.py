@@ -211,3 +211,30 @@ def test_map_options_name_columns_and_missing_ones_are_refused(app, runner, tmp_
                                              ("USD 9.99", "9.99"), ("1,000", "1000"), ("3", "3")])
 def test_prices_with_symbols_and_separators_parse(text, value):
     assert parse_money(text) == Decimal(value)
+
+
+def test_live_mode_goes_through_the_audit_and_holds_unknown_skus(app, runner, make_product, tmp_path):
+    make_product("MUG-BLU", price="14.00", stock=5)
+    path = write_csv(tmp_path / "live.csv", GENERIC_HEADER, [
+        ["L1", "", "", "MUG-BLU", "Mug", 2, "14.00", "", "ann@example.com", "Ann", "GB", "Bath"],
+        ["L2", "", "", "NOPE-1", "Mystery", 1, "3.00", "", "", "Bob", "", ""],
+        ["L3", "", "", "MUG-BLU", "Mug", -1, "14.00", "", "", "Cy", "", ""],
+        ["L4", "", "", "MUG-BLU", "Mug", 1, "14.00", "", "not an email", "Di", "", ""],
+    ])
+    result = runner.invoke(args=["orders", "import", str(path), "--format", "generic"])
+    assert result.exit_code == 0, result.output
+    assert "Imported 2 orders, 2 lines, 2 skipped rows" in result.output
+    assert "line 4: a negative quantity (a return) is imported with --history" in result.output
+    assert "line 5: customer.email" in result.output
+    orders = {o.external_ref: o for o in db.session.scalars(select(Order))}
+    assert orders["L1"].channel == "import" and orders["L1"].events[0].kind == "created"
+    held = sum(o.status == "on_hold" for o in orders.values())
+    assert f"{held} held for review" in result.output
+    assert orders["L2"].status == "on_hold" and "Unknown SKU NOPE-1" in orders["L2"].hold_reasons[0]
+    mug = db.session.scalars(select(Product).where(Product.sku == "MUG-BLU")).one()
+    assert mug.reserved == (2 if orders["L1"].status == "confirmed" else 0)
+    assert_ledger_matches()
+    before = counts()
+    again = runner.invoke(args=["orders", "import", str(path), "--format", "generic"])
+    assert "Imported 0 orders" in again.output and "2 orders already imported" in again.output
+    assert counts() == before

@@ -5,6 +5,7 @@ import time
 import click
 from sqlalchemy import select
 
+from webapp.background.dispatch import dispatch_pending
 from webapp.extensions import db
 from webapp.imports.formats import FORMATS, MappingError, parse_mapping_options
 from webapp.imports.importing import import_orders
@@ -46,9 +47,9 @@ def import_command(file, fmt, history, dry_run, maps, preset, save_as, errors_pa
         summary = import_orders(file, fmt, history=history, dry_run=dry_run, columns=columns)
     except MappingError as error:
         raise click.ClickException(str(error)) from None
-    except NotImplementedError as error:
-        raise click.ClickException(str(error)) from None
     elapsed = time.perf_counter() - started
+    if not history and not dry_run:
+        dispatch_pending()  # invoices and other work the live orders scheduled
     if save_as and not dry_run:
         saved = db.session.scalar(select(ColumnMapping).where(ColumnMapping.name == save_as))
         if saved is None:

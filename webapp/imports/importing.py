@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from flask import g
+from pydantic import ValidationError
 from sqlalchemy import select, update
 
 from webapp.catalog.models import Product
@@ -19,8 +21,9 @@ from webapp.extensions import db
 from webapp.imports.formats import PAYMENT_FOR_STATUS, resolve_columns
 from webapp.imports.grouping import FileOrder, RowError, group_orders
 from webapp.imports.reading import read_rows
-from webapp.orders.intake import order_number, tax_on
+from webapp.orders.intake import OrderInputError, order_number, take_order, tax_on
 from webapp.orders.models import Order, OrderEvent, OrderLine
+from webapp.orders.schemas import OrderIn
 from webapp.settings.models import current_settings
 from webapp.timekeeping import shop_zone, utcnow
 from webapp.validation import CENT, MAX_MONEY
@@ -364,10 +367,73 @@ class HistoryImport:
 
 
 class LiveImport:
-    """Placeholder until live mode lands: refuses clearly."""
+    """Open orders taken as if they had just arrived: each goes through intake and the audit (take_order), so
+    stock is reserved for confirmed ones and an unknown SKU holds its order. Emails to customers are not sent:
+    the shop the file came from has told them already."""
 
     def __init__(self, summary: ImportSummary, filename: str, *, actor: str):
-        raise NotImplementedError("live mode is not built yet; use --history")
+        self.summary = summary
+        self.filename = filename
+        self.actor = actor
+        g.suppress_notifications = True
 
-    def take(self, batch: list[FileOrder]) -> None:  # pragma: no cover
-        raise NotImplementedError
+    def take(self, batch: list[FileOrder]) -> None:
+        summary = self.summary
+        numbers = {order.number for order in batch if order.number}
+        existing = set(db.session.scalars(select(Order.external_ref).where(
+            Order.channel == CHANNEL, Order.external_ref.in_(numbers)))) if numbers else set()
+        for order in batch:
+            if order.errors:
+                summary.reject(order, order.errors)
+                continue
+            if order.number in existing:
+                summary.already_imported += 1
+                continue
+            if order.returns:
+                summary.reject(order, [RowError(order.returns[0].line, "a negative quantity (a return) is "
+                                                "imported with --history, against its delivered order",
+                                                order.number)])
+                continue
+            try:
+                data = OrderIn.model_validate(self._order_body(order))
+            except ValidationError as error:
+                problem = error.errors()[0]
+                where = ".".join(str(part) for part in problem["loc"])
+                summary.reject(order, [RowError(order.first_line, f"{where}: {problem['msg']}", order.number)])
+                continue
+            try:
+                with db.session.begin_nested():
+                    taken = take_order(data, actor=self.actor)
+            except OrderInputError as error:
+                field, messages = next(iter(error.errors.items()))
+                summary.reject(order, [RowError(order.first_line, f"{field}: {messages[0]}", order.number)])
+                continue
+            existing.add(order.number)
+            summary.orders += 1
+            summary.lines += len(order.lines)
+            summary.total += taken.total
+            summary.held += taken.status == "on_hold"
+            if len(summary.preview) < PREVIEW_ORDERS:
+                summary.preview.append({
+                    "number": order.number, "line": order.first_line, "date": taken.created_at.isoformat(sep=" "),
+                    "status": taken.status, "customer": taken.customer.name,
+                    "lines": [{"sku": line.sku, "quantity": line.quantity, "unit_price": str(line.unit_price)}
+                              for line in taken.lines],
+                    "total": str(taken.total), "hold_reasons": list(taken.hold_reasons),
+                })
+
+    def _order_body(self, order: FileOrder) -> dict:
+        fields = order.fields
+        email = fields.get("customer_email", "").strip()
+        country = fields.get("country", "")
+        address = {"city": fields.get("city") or None,
+                   "country": country if len(country) == 2 and country.isalpha() else None}
+        return {
+            "customer": {"name": HistoryImport._name(order) or WALK_IN, "email": email or None,
+                         "address": address if any(address.values()) else None},
+            "lines": [{"sku": line.sku, "quantity": line.quantity,
+                       **({"unit_price": line.unit_price.quantize(CENT)} if line.unit_price is not None else {})}
+                      for line in order.lines],
+            "channel": CHANNEL, "external_ref": order.number[:100],
+            "notes": f"Imported from {self.filename}, line {order.first_line}."[:5000],
+        }
