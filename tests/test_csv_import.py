@@ -13,6 +13,7 @@ from webapp.customers.models import Customer
 from webapp.extensions import db
 from webapp.imports.formats import parse_money, resolve_columns
 from webapp.imports.importing import import_orders
+from webapp.imports.models import ImportRun
 from webapp.orders.models import Order, OrderEvent, OrderLine
 
 SAMPLES = Path("/work/shared/samples")
@@ -58,7 +59,6 @@ def test_a_generated_file_imports_with_exact_counts_and_totals_and_twice_changes
     assert db.session.scalar(select(func.count(Order.id))) == expected["orders"]
     assert db.session.scalar(select(func.count(OrderLine.id))) == expected["lines"]
     assert db.session.scalar(select(func.sum(Order.total))) == expected["total"]
-    assert db.session.scalar(select(func.count(Customer.id))) == 300 or True  # some buyers may never appear
     assert db.session.scalar(select(func.count(Customer.id))) == len({r[8] for r in rows})
     assert db.session.scalar(select(func.count(Product.id))) == len({r[3] for r in rows})
     first = db.session.scalars(select(Order).where(Order.external_ref == "#1000")).one()
@@ -120,6 +120,9 @@ def test_bad_rows_are_reported_with_line_and_reason_and_good_rows_kept(app, runn
     assert "line 3: quantity 'two' is not a whole number" in result.output
     totals = dict(db.session.execute(select(Order.external_ref, Order.total)).all())
     assert totals == {"B1": Decimal("10.00"), "B8": Decimal("2469.00")}
+    run = db.session.scalars(select(ImportRun)).one()
+    assert (run.filename, run.summary["orders"], run.summary["skipped_rows"]) == ("bad.csv", 2, 7)
+    assert run.errors[0] == [3, "B2", "quantity 'two' is not a whole number"]
 
 
 def test_returns_go_against_their_original_order(app, tmp_path):
@@ -145,7 +148,7 @@ def test_dry_run_writes_nothing_and_previews_the_first_orders(app, runner, tmp_p
     before = counts()
     result = runner.invoke(args=["orders", "import", str(path), "--history", "--dry-run"])
     assert result.exit_code == 0, result.output
-    assert counts() == before
+    assert counts() == before and db.session.scalar(select(func.count(ImportRun.id))) == 0
     assert "Dry run, nothing written" in result.output and "#1000 (line 2)" in result.output
     assert f"Would import {expected['orders']} orders, {expected['lines']} lines, 1 skipped rows" in result.output
     assert f"line {len(rows) + 1}: quantity '1.5' is not a whole number" in result.output

@@ -1,5 +1,6 @@
 """`flask orders import FILE --format shopify|woocommerce|generic [--history] [--dry-run] [--map FIELD=COLUMN ...]`."""
 import csv
+import os
 import time
 
 import click
@@ -9,9 +10,11 @@ from webapp.background.dispatch import dispatch_pending
 from webapp.extensions import db
 from webapp.imports.formats import FORMATS, MappingError, parse_mapping_options
 from webapp.imports.importing import import_orders
-from webapp.imports.models import ColumnMapping
+from webapp.imports.models import ColumnMapping, ImportRun
+from webapp.timekeeping import utcnow
 
 SHOWN_ERRORS = 20
+KEPT_RUN_ERRORS = 1000  # the run's record keeps the first ones; --errors writes them all
 
 
 @click.group()
@@ -50,6 +53,13 @@ def import_command(file, fmt, history, dry_run, maps, preset, save_as, errors_pa
     elapsed = time.perf_counter() - started
     if not history and not dry_run:
         dispatch_pending()  # invoices and other work the live orders scheduled
+    if not dry_run:
+        db.session.add(ImportRun(
+            filename=os.path.basename(file), format=fmt, history=history, dry_run=False, mapping=columns,
+            state="done", summary={k: v for k, v in summary.as_dict().items() if k not in ("errors", "preview")},
+            errors=[[e.line, e.number, e.reason] for e in summary.errors[:KEPT_RUN_ERRORS]],
+            actor="cli", finished_at=utcnow()))
+        db.session.commit()
     if save_as and not dry_run:
         saved = db.session.scalar(select(ColumnMapping).where(ColumnMapping.name == save_as))
         if saved is None:
