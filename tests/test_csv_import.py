@@ -1,12 +1,15 @@
 """Importing order files: formats, encodings, bad rows, history mode, dry runs and importing twice."""
 import csv
+import io
 import random
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from rq.job import Job
 from sqlalchemy import func, select
 
+from tests.test_emails import run_jobs
 from tests.test_stock_ledger import assert_ledger_matches
 from webapp.catalog.models import Product, StockMovement
 from webapp.customers.models import Customer
@@ -15,6 +18,7 @@ from webapp.imports.formats import parse_money, resolve_columns
 from webapp.imports.importing import import_orders
 from webapp.imports.models import ImportRun
 from webapp.orders.models import Order, OrderEvent, OrderLine
+from worker import redis_connection
 
 SAMPLES = Path("/work/shared/samples")
 GENERIC_HEADER = ["Order Number", "Date", "Status", "SKU", "Product", "Qty", "Price", "Currency", "Email",
@@ -241,3 +245,51 @@ def test_live_mode_goes_through_the_audit_and_holds_unknown_skus(app, runner, ma
     again = runner.invoke(args=["orders", "import", str(path), "--format", "generic"])
     assert "Imported 0 orders" in again.output and "2 orders already imported" in again.output
     assert counts() == before
+
+
+HTMX = {"HX-Request": "true"}
+
+
+def upload(client, path: Path, **form):
+    data = {"format": "generic", "history": "1", **form}
+    with open(path, "rb") as handle:
+        data["file"] = (io.BytesIO(handle.read()), path.name)
+    return client.post("/imports", data=data, content_type="multipart/form-data")
+
+
+def test_the_import_page_runs_a_dry_run_on_the_worker_with_progress_preview_and_error_report(app, client, auth,
+                                                                                             tmp_path):
+    redis_connection().flushdb()
+    auth.login()
+    assert "Import orders" in client.get("/imports").get_data(as_text=True)
+    rows, expected = generated_rows(30)
+    rows.append(["#X", "2024-01-01", "", "MUG", "Mug", "lots", "1", "", "", "", "", ""])
+    path = write_csv(tmp_path / "web.csv", GENERIC_HEADER, rows)
+    response = upload(client, path, dry_run="1")
+    assert response.status_code == 303 and response.headers["Location"] == "/imports/1"
+    waiting = client.get("/imports/1", headers=HTMX).get_data(as_text=True)
+    assert f"0 of about {len(rows)} rows" in waiting and 'hx-trigger="load delay:1s"' in waiting
+    run_jobs()
+    assert Job.fetch("import-run-1", connection=redis_connection()).meta == {"done": len(rows)}
+    done = client.get("/imports/1", headers=HTMX).get_data(as_text=True)
+    assert "hx-trigger" not in done
+    assert f"Would import {expected['orders']} orders, {expected['lines']} lines;\n      1 skipped rows" in done
+    assert "#1000" in done and f"line {len(rows) + 1}: quantity &#39;lots&#39;" in done
+    report = client.get("/imports/1/errors.csv").get_data(as_text=True).splitlines()
+    assert report == ["line,order,reason", f"{len(rows) + 1},#X,quantity 'lots' is not a whole number"]
+    assert db.session.scalar(select(func.count(Order.id))) == 0
+
+
+def test_the_import_page_saves_a_mapping_preset_and_imports_for_real(app, client, auth, tmp_path):
+    redis_connection().flushdb()
+    auth.login()
+    path = write_csv(tmp_path / "odd.csv", ["Ref", "When", "Item code", "Units"], [["Z1", "2024-01-01", "MUG", "3"]])
+    upload(client, path, map_number="Ref", map_date="When", map_sku="Item code", map_quantity="Units",
+           save_as="Odd shop")
+    run_jobs()
+    assert db.session.scalars(select(Order)).one().external_ref == "Z1"
+    assert "Imported 1 orders, 1 lines" in client.get("/imports/1").get_data(as_text=True)
+    form = client.get("/imports?preset=Odd+shop", headers=HTMX).get_data(as_text=True)
+    assert 'value="Item code"' in form and "Odd shop" in form
+    refused = client.post("/imports", data={"format": "generic"}, follow_redirects=True)
+    assert "Choose a CSV file to import." in refused.get_data(as_text=True)

@@ -3,6 +3,8 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from webapp.imports import cli
+    from webapp.imports import cli, routes
+
+    app.register_blueprint(routes.bp)
 
     app.cli.add_command(cli.orders)
