@@ -9,6 +9,7 @@ import pytest
 from rq.job import Job
 from sqlalchemy import func, select
 
+from tests.conftest import order_body
 from tests.test_emails import run_jobs
 from tests.test_stock_ledger import assert_ledger_matches
 from webapp.catalog.models import Product, StockMovement
@@ -293,3 +294,14 @@ def test_the_import_page_saves_a_mapping_preset_and_imports_for_real(app, client
     assert 'value="Item code"' in form and "Odd shop" in form
     refused = client.post("/imports", data={"format": "generic"}, follow_redirects=True)
     assert "Choose a CSV file to import." in refused.get_data(as_text=True)
+
+
+def test_only_imports_are_unique_by_reference_the_api_may_repeat_one(app, api, make_product, tmp_path):
+    make_product("MUG-BLU", stock=10)
+    for key in ("k1", "k2"):
+        assert api.post("/orders", order_body(external_ref="PO-7"), key=key).status_code == 201
+    path = write_csv(tmp_path / "po.csv", GENERIC_HEADER,
+                     [["PO-7", "2024-01-01", "", "MUG-BLU", "Mug", 1, "14", "", "", "", "", ""]])
+    assert import_orders(path, "generic", history=True).orders == 1
+    assert import_orders(path, "generic", history=True).already_imported == 1
+    assert db.session.scalar(select(func.count(Order.id)).where(Order.external_ref == "PO-7")) == 3

@@ -1,4 +1,4 @@
-"""add import runs, column mapping presets and one order per channel reference
+"""add import runs, column mapping presets and one imported order per reference
 
 Revision ID: 5003c8c63b60
 Revises: 8d25219ca357
@@ -44,13 +44,15 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_imports'))
     )
     with op.batch_alter_table('orders', schema=None) as batch_op:
-        batch_op.create_index('uq_orders_channel_external_ref', ['channel', 'external_ref'], unique=True)
+        batch_op.create_index('uq_orders_import_external_ref', ['external_ref'], unique=True,
+                              sqlite_where=sa.text("channel = 'import'"),
+                              postgresql_where=sa.text("channel = 'import'"))
 
 
 
 def downgrade():
     with op.batch_alter_table('orders', schema=None) as batch_op:
-        batch_op.drop_index('uq_orders_channel_external_ref')
+        batch_op.drop_index('uq_orders_import_external_ref')
 
     op.drop_table('imports')
     op.drop_table('column_mappings')

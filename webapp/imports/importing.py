@@ -14,6 +14,7 @@ from pathlib import Path
 from flask import g
 from pydantic import ValidationError
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from webapp.catalog.models import Product
 from webapp.customers.models import Customer
@@ -440,6 +441,9 @@ class LiveImport:
             except OrderInputError as error:
                 field, messages = next(iter(error.errors.items()))
                 summary.reject(order, [RowError(order.first_line, f"{field}: {messages[0]}", order.number)])
+                continue
+            except IntegrityError:  # imported at the same moment by another run
+                summary.already_imported += 1
                 continue
             existing.add(order.number)
             summary.orders += 1
