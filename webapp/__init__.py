@@ -46,6 +46,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         feedback,
         forecasting,
         health,
+        imports,
         invoices,
         jobs,
         orders,
@@ -58,7 +59,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     # errors first: its request checks run before the sign-in gate.
     parts = (errors, auth, views, assets, catalog, customers, orders, board, settings, api, health, emails, invoices,
-             alerts, jobs, printing, analytics, forecasting, feedback, background, exports, webhooks, webhooks_out)
+             alerts, jobs, printing, analytics, forecasting, feedback, background, exports, webhooks, webhooks_out,
+             imports)
     for part in parts:
         part.init_app(app)
 

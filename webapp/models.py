@@ -8,6 +8,7 @@ from webapp.customers.models import Customer  # noqa: F401
 from webapp.emails.models import OutgoingEmail  # noqa: F401
 from webapp.feedback.models import OrderFeedback  # noqa: F401
 from webapp.forecasting.models import DemandForecast, SalesAnomaly  # noqa: F401
+from webapp.imports.models import ColumnMapping, ImportRun  # noqa: F401
 from webapp.invoices.models import DocumentSequence, Invoice  # noqa: F401
 from webapp.orders.models import Order, OrderEvent, OrderLine  # noqa: F401
 from webapp.printing.models import PrintRun  # noqa: F401

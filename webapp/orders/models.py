@@ -2,7 +2,7 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, func, select
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, func, select, text
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from webapp.customers.models import Customer
@@ -45,6 +45,10 @@ class Order(db.Model):
         # total, so a customer's history is summed from the index alone).
         Index("ix_orders_created_at", "created_at"),
         Index("ix_orders_customer_created", "customer_id", "created_at", "status", "total"),
+        # An imported order comes in once: importing the same file twice creates nothing new. Only for imports:
+        # other channels (the API) may legitimately repeat a reference.
+        Index("uq_orders_import_external_ref", "external_ref", unique=True,
+              sqlite_where=text("channel = 'import'"), postgresql_where=text("channel = 'import'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

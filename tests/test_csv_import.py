@@ -1,0 +1,307 @@
+"""Importing order files: formats, encodings, bad rows, history mode, dry runs and importing twice."""
+import csv
+import io
+import random
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from rq.job import Job
+from sqlalchemy import func, select
+
+from tests.conftest import order_body
+from tests.test_emails import run_jobs
+from tests.test_stock_ledger import assert_ledger_matches
+from webapp.catalog.models import Product, StockMovement
+from webapp.customers.models import Customer
+from webapp.extensions import db
+from webapp.imports.formats import parse_money, resolve_columns
+from webapp.imports.importing import import_orders
+from webapp.imports.models import ImportRun
+from webapp.orders.models import Order, OrderEvent, OrderLine
+from worker import redis_connection
+
+SAMPLES = Path("/work/shared/samples")
+GENERIC_HEADER = ["Order Number", "Date", "Status", "SKU", "Product", "Qty", "Price", "Currency", "Email",
+                  "Customer Name", "Country", "City"]
+
+
+def write_csv(path: Path, header: list[str], rows: list[list], *, encoding="utf-8", delimiter=",") -> Path:
+    with open(path, "w", newline="", encoding=encoding) as out:
+        writer = csv.writer(out, delimiter=delimiter)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def generated_rows(orders: int, seed: int = 3) -> tuple[list[list], dict]:
+    """Rows of ``orders`` orders (1-4 lines each) and the counts and total they should import as."""
+    rng = random.Random(seed)
+    rows, lines, total = [], 0, Decimal("0")
+    for n in range(orders):
+        customer = rng.randrange(300)
+        for _ in range(rng.randint(1, 4)):
+            quantity, price = rng.randint(1, 5), Decimal(rng.randint(100, 9999)) / 100
+            rows.append([f"#{1000 + n}", f"2025-{1 + n % 12:02d}-{1 + n % 28:02d} 10:{n % 60:02d}:00", "completed",
+                         f"SKU-{rng.randrange(40):03d}", "Thing", quantity, f"£{price:,.2f}", "GBP",
+                         f"buyer{customer}@example.com", f"Buyer {customer}", "GB", "Leeds"])
+            lines += 1
+            total += price * quantity
+    return rows, {"orders": orders, "lines": lines, "total": total}
+
+
+def counts() -> tuple[int, int, int, int, int]:
+    return tuple(db.session.scalar(select(func.count(model.id)))
+                 for model in (Order, OrderLine, OrderEvent, Customer, Product))
+
+
+def test_a_generated_file_imports_with_exact_counts_and_totals_and_twice_changes_nothing(app, runner, tmp_path):
+    rows, expected = generated_rows(1200)
+    path = write_csv(tmp_path / "orders.csv", GENERIC_HEADER, rows)
+    result = runner.invoke(args=["orders", "import", str(path), "--format", "generic", "--history"])
+    assert result.exit_code == 0, result.output
+    assert f"Imported {expected['orders']} orders, {expected['lines']} lines, 0 skipped rows" in result.output
+    assert db.session.scalar(select(func.count(Order.id))) == expected["orders"]
+    assert db.session.scalar(select(func.count(OrderLine.id))) == expected["lines"]
+    assert db.session.scalar(select(func.sum(Order.total))) == expected["total"]
+    assert db.session.scalar(select(func.count(Customer.id))) == len({r[8] for r in rows})
+    assert db.session.scalar(select(func.count(Product.id))) == len({r[3] for r in rows})
+    first = db.session.scalars(select(Order).where(Order.external_ref == "#1000")).one()
+    assert (first.channel, first.status, first.payment_status) == ("import", "delivered", "paid")
+    assert first.created_at.date().isoformat() == "2025-01-01"
+    assert [e.kind for e in first.events] == ["created", "status"]
+    before = counts()
+
+    again = runner.invoke(args=["orders", "import", str(path), "--format", "generic", "--history"])
+    assert again.exit_code == 0, again.output
+    assert f"Imported 0 orders, 0 lines, 0 skipped rows ({expected['lines']} rows read; " \
+           f"{expected['orders']} orders already imported" in again.output
+    assert counts() == before
+
+
+def test_history_mode_leaves_stock_untouched_and_the_ledger_consistent(app, make_product, tmp_path):
+    mug = make_product("MUG-BLU", stock=7)
+    movements = db.session.scalar(select(func.count(StockMovement.id)))
+    path = write_csv(tmp_path / "h.csv", GENERIC_HEADER, [
+        ["A1", "2024-03-01", "delivered", "MUG-BLU", "Mug", 3, "14.00", "GBP", "a@example.com", "Ann", "GB", "Bath"],
+        ["A2", "2024-03-02", "cancelled", "MUG-BLU", "Mug", 2, "14.00", "GBP", "", "", "", ""],
+        ["A3", "2024-03-03", "", "NEW-SKU", "New thing", 1, "5", "GBP", "", "Bob", "", ""],
+    ])
+    summary = import_orders(path, "generic", history=True)
+    assert (summary.orders, summary.lines, summary.products_created) == (3, 3, 1)
+    db.session.expire_all()
+    assert (db.session.get(Product, mug.id).on_hand, db.session.get(Product, mug.id).reserved) == (7, 0)
+    assert db.session.scalar(select(func.count(StockMovement.id))) == movements
+    assert_ledger_matches()
+    new = db.session.scalars(select(Product).where(Product.sku == "NEW-SKU")).one()
+    assert (new.name, new.unit_price, new.on_hand) == ("New thing", Decimal("5.00"), 0)
+    by_ref = {o.external_ref: o for o in db.session.scalars(select(Order))}
+    assert by_ref["A2"].status == "cancelled" and by_ref["A3"].status == "delivered"
+    assert by_ref["A2"].customer.name == "Walk-in customer" and by_ref["A3"].customer.name == "Bob"
+
+
+def test_bad_rows_are_reported_with_line_and_reason_and_good_rows_kept(app, runner, tmp_path):
+    path = write_csv(tmp_path / "bad.csv", GENERIC_HEADER, [
+        ["B1", "2024-01-01", "", "MUG", "Mug", 1, "10.00", "", "", "Cy", "", ""],  # line 2: good
+        ["B2", "2024-01-01", "", "MUG", "Mug", "two", "10.00", "", "", "Cy", "", ""],  # line 3: bad quantity
+        ["B2", "2024-01-01", "", "JUG", "Jug", 1, "10.00", "", "", "Cy", "", ""],  # line 4: skipped with B2
+        ["B3", "not a date", "", "MUG", "Mug", 1, "10.00", "", "", "Cy", "", ""],  # line 5: bad date
+        ["B4", "2024-01-02", "", "", "Mug", 1, "10.00", "", "", "Cy", "", ""],  # line 6: no SKU
+        ["B5", "2024-01-02", "", "MUG", "Mug", 1, "ten", "", "", "Cy", "", ""],  # line 7: bad price
+        ["B6", "2024-01-02", "", "MUG", "Mug", -1, "10.00", "", "", "Cy", "", ""],  # line 8: return, no original
+        ["B7", "2024-01-02", "processing", "MUG", "Mug", 1, "10.00", "", "", "Cy", "", ""],  # line 9: open
+        ["B8", "2024-01-03", "", "MUG", "Mug", 2, "1.234,50", "", "", "Cy", "", ""],  # line 10: good
+    ])
+    errors_csv = tmp_path / "errors.csv"
+    result = runner.invoke(args=["orders", "import", str(path), "--history", "--errors", str(errors_csv)])
+    assert result.exit_code == 0, result.output
+    assert "Imported 2 orders, 2 lines, 7 skipped rows" in result.output
+    with open(errors_csv, newline="") as errors:
+        reported = {int(row["line"]): row["reason"] for row in csv.DictReader(errors)}
+    assert sorted(reported) == [3, 4, 5, 6, 7, 8, 9]
+    assert "quantity 'two'" in reported[3] and "skipped with order B2" in reported[4]
+    assert "not a date" in reported[5] and reported[6] == "no SKU" and "'ten' is not a price" in reported[7]
+    assert "not found" in reported[8] and "still open" in reported[9]
+    assert "line 3: quantity 'two' is not a whole number" in result.output
+    totals = dict(db.session.execute(select(Order.external_ref, Order.total)).all())
+    assert totals == {"B1": Decimal("10.00"), "B8": Decimal("2469.00")}
+    run = db.session.scalars(select(ImportRun)).one()
+    assert (run.filename, run.summary["orders"], run.summary["skipped_rows"]) == ("bad.csv", 2, 7)
+    assert run.errors[0] == [3, "B2", "quantity 'two' is not a whole number"]
+
+
+def test_returns_go_against_their_original_order(app, tmp_path):
+    path = write_csv(tmp_path / "r.csv", GENERIC_HEADER, [
+        ["R1", "2024-01-01", "", "MUG", "Mug", 2, "10", "", "", "Cy", "", ""],
+        ["R2", "2024-01-01", "", "MUG", "Mug", 1, "10", "", "", "Cy", "", ""],
+        ["R1", "2024-01-09", "", "MUG", "Mug", -1, "10", "", "", "Cy", "", ""],
+    ])
+    summary = import_orders(path, "generic", history=True)
+    assert (summary.orders, summary.returns, summary.error_count) == (2, 1, 0)
+    r1 = db.session.scalars(select(Order).where(Order.external_ref == "R1")).one()
+    assert (r1.status, r1.payment_status) == ("returned", "partially_refunded")
+    assert "Returned 1 × MUG" in r1.events[-1].note
+    again = import_orders(path, "generic", history=True)
+    assert (again.orders, again.returns, again.already_imported) == (0, 0, 3)
+    assert_ledger_matches()
+
+
+def test_dry_run_writes_nothing_and_previews_the_first_orders(app, runner, tmp_path):
+    rows, expected = generated_rows(50)
+    rows.append(["#X", "2024-01-01", "", "MUG", "Mug", "1.5", "1", "", "", "", "", ""])
+    path = write_csv(tmp_path / "dry.csv", GENERIC_HEADER, rows)
+    before = counts()
+    result = runner.invoke(args=["orders", "import", str(path), "--history", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert counts() == before and db.session.scalar(select(func.count(ImportRun.id))) == 0
+    assert "Dry run, nothing written" in result.output and "#1000 (line 2)" in result.output
+    assert f"Would import {expected['orders']} orders, {expected['lines']} lines, 1 skipped rows" in result.output
+    assert f"line {len(rows) + 1}: quantity '1.5' is not a whole number" in result.output
+
+
+@pytest.mark.parametrize(("encoding", "delimiter"), [("latin-1", ";"), ("utf-8-sig", ","), ("utf-8", "\t")])
+def test_encodings_and_delimiters_are_detected(app, tmp_path, encoding, delimiter):
+    path = write_csv(tmp_path / "e.csv", GENERIC_HEADER, [
+        ["E1", "05/02/2024", "", "CAFÉ-1", "Café crème", 1, "3,50 EUR", "EUR", "", "Zoë Müller", "DE", "Köln"],
+        ["E1", "05/02/2024", "", "MUG", "Mug", 2, "1.000,00", "EUR", "", "", "", ""],
+    ], encoding=encoding, delimiter=delimiter)
+    summary = import_orders(path, "generic", history=True)
+    assert (summary.orders, summary.lines, summary.error_count) == (1, 2, 0), summary.errors
+    order = db.session.scalars(select(Order)).one()
+    assert order.customer.name == "Zoë Müller" and order.customer.city == "Köln"
+    assert order.currency == "EUR" and order.total == Decimal("2003.50")
+    assert {line.name for line in order.lines} == {"Café crème", "Mug"}
+    assert order.created_at.date().isoformat() in ("2024-02-04", "2024-02-05")
+
+
+def test_the_shopify_export_header_maps(app, tmp_path):
+    with open(SAMPLES / "shopify_orders_export_header.csv", encoding="utf-8-sig") as sample:
+        header = next(csv.reader(sample))
+    columns = resolve_columns(header, "shopify")
+    for field in ("number", "date", "status", "sku", "name", "quantity", "unit_price", "currency",
+                  "customer_email", "customer_name", "country", "city"):
+        assert field in columns
+    first = dict.fromkeys(header, "")
+    first.update({"Name": "#1001", "Email": "bob@example.com", "Fulfillment Status": "fulfilled", "Currency": "USD",
+                  "Created at": "2024-05-01 09:30:00 -0400", "Lineitem quantity": "2", "Lineitem name": "Mug",
+                  "Lineitem price": "12.00", "Lineitem sku": "MUG", "Billing Name": "Bob Norman",
+                  "Shipping City": "Ottawa", "Shipping Country": "CA"})
+    later = dict.fromkeys(header, "")  # Shopify leaves order-level columns blank on an order's later rows
+    later.update({"Name": "#1001", "Lineitem quantity": "1", "Lineitem name": "Jug", "Lineitem price": "30.00",
+                  "Lineitem sku": "JUG"})
+    cancelled = dict(first, **{"Name": "#1002", "Cancelled at": "2024-05-02 10:00:00 -0400"})
+    path = write_csv(tmp_path / "shopify.csv", header, [[row[h] for h in header] for row in (first, later, cancelled)])
+    summary = import_orders(path, "shopify", history=True)
+    assert (summary.orders, summary.lines, summary.error_count) == (2, 3, 0), summary.errors
+    order = db.session.scalars(select(Order).where(Order.external_ref == "#1001")).one()
+    assert (order.status, order.currency, order.total) == ("delivered", "USD", Decimal("54.00"))
+    assert (order.customer.email, order.customer.name, order.ship_country) == ("bob@example.com", "Bob Norman", "CA")
+    assert order.created_at.isoformat() == "2024-05-01T13:30:00"
+    assert db.session.scalars(select(Order).where(Order.external_ref == "#1002")).one().status == "cancelled"
+
+
+def test_map_options_name_columns_and_missing_ones_are_refused(app, runner, tmp_path):
+    path = write_csv(tmp_path / "odd.csv", ["Ref", "When", "Item code", "Units", "Each"],
+                     [["Z1", "2024-01-01", "MUG", "3", "2.50"]])
+    refused = runner.invoke(args=["orders", "import", str(path), "--history"])
+    assert refused.exit_code != 0 and "no column for number, sku, quantity" in refused.output
+    result = runner.invoke(args=["orders", "import", str(path), "--history", "--map", "number=Ref",
+                                 "--map", "date=When", "--map", "sku=Item code", "--map", "quantity=Units",
+                                 "--map", "unit_price=Each", "--save-mapping", "odd shop"])
+    assert result.exit_code == 0 and "Imported 1 orders, 1 lines" in result.output, result.output
+    path2 = write_csv(tmp_path / "odd2.csv", ["Ref", "When", "Item code", "Units", "Each"],
+                      [["Z2", "2024-01-02", "MUG", "1", "2.50"]])
+    again = runner.invoke(args=["orders", "import", str(path2), "--history", "--mapping", "odd shop"])
+    assert again.exit_code == 0 and "Imported 1 orders, 1 lines" in again.output, again.output
+
+
+@pytest.mark.parametrize(("text", "value"), [("£1,234.50", "1234.50"), ("1.234,50 €", "1234.50"), ("12,5", "12.5"),
+                                             ("USD 9.99", "9.99"), ("1,000", "1000"), ("3", "3")])
+def test_prices_with_symbols_and_separators_parse(text, value):
+    assert parse_money(text) == Decimal(value)
+
+
+def test_live_mode_goes_through_the_audit_and_holds_unknown_skus(app, runner, make_product, tmp_path):
+    make_product("MUG-BLU", price="14.00", stock=5)
+    path = write_csv(tmp_path / "live.csv", GENERIC_HEADER, [
+        ["L1", "", "", "MUG-BLU", "Mug", 2, "14.00", "", "ann@example.com", "Ann", "GB", "Bath"],
+        ["L2", "", "", "NOPE-1", "Mystery", 1, "3.00", "", "", "Bob", "", ""],
+        ["L3", "", "", "MUG-BLU", "Mug", -1, "14.00", "", "", "Cy", "", ""],
+        ["L4", "", "", "MUG-BLU", "Mug", 1, "14.00", "", "not an email", "Di", "", ""],
+    ])
+    result = runner.invoke(args=["orders", "import", str(path), "--format", "generic"])
+    assert result.exit_code == 0, result.output
+    assert "Imported 2 orders, 2 lines, 2 skipped rows" in result.output
+    assert "line 4: a negative quantity (a return) is imported with --history" in result.output
+    assert "line 5: customer.email" in result.output
+    orders = {o.external_ref: o for o in db.session.scalars(select(Order))}
+    assert orders["L1"].channel == "import" and orders["L1"].events[0].kind == "created"
+    held = sum(o.status == "on_hold" for o in orders.values())
+    assert f"{held} held for review" in result.output
+    assert orders["L2"].status == "on_hold" and "Unknown SKU NOPE-1" in orders["L2"].hold_reasons[0]
+    mug = db.session.scalars(select(Product).where(Product.sku == "MUG-BLU")).one()
+    assert mug.reserved == (2 if orders["L1"].status == "confirmed" else 0)
+    assert_ledger_matches()
+    before = counts()
+    again = runner.invoke(args=["orders", "import", str(path), "--format", "generic"])
+    assert "Imported 0 orders" in again.output and "2 orders already imported" in again.output
+    assert counts() == before
+
+
+HTMX = {"HX-Request": "true"}
+
+
+def upload(client, path: Path, **form):
+    data = {"format": "generic", "history": "1", **form}
+    with open(path, "rb") as handle:
+        data["file"] = (io.BytesIO(handle.read()), path.name)
+    return client.post("/imports", data=data, content_type="multipart/form-data")
+
+
+def test_the_import_page_runs_a_dry_run_on_the_worker_with_progress_preview_and_error_report(app, client, auth,
+                                                                                             tmp_path):
+    redis_connection().flushdb()
+    auth.login()
+    assert "Import orders" in client.get("/imports").get_data(as_text=True)
+    rows, expected = generated_rows(30)
+    rows.append(["#X", "2024-01-01", "", "MUG", "Mug", "lots", "1", "", "", "", "", ""])
+    path = write_csv(tmp_path / "web.csv", GENERIC_HEADER, rows)
+    response = upload(client, path, dry_run="1")
+    assert response.status_code == 303 and response.headers["Location"] == "/imports/1"
+    waiting = client.get("/imports/1", headers=HTMX).get_data(as_text=True)
+    assert f"0 of about {len(rows)} rows" in waiting and 'hx-trigger="load delay:1s"' in waiting
+    run_jobs()
+    assert Job.fetch("import-run-1", connection=redis_connection()).meta == {"done": len(rows)}
+    done = client.get("/imports/1", headers=HTMX).get_data(as_text=True)
+    assert "hx-trigger" not in done
+    assert f"Would import {expected['orders']} orders, {expected['lines']} lines;\n      1 skipped rows" in done
+    assert "#1000" in done and f"line {len(rows) + 1}: quantity &#39;lots&#39;" in done
+    report = client.get("/imports/1/errors.csv").get_data(as_text=True).splitlines()
+    assert report == ["line,order,reason", f"{len(rows) + 1},#X,quantity 'lots' is not a whole number"]
+    assert db.session.scalar(select(func.count(Order.id))) == 0
+
+
+def test_the_import_page_saves_a_mapping_preset_and_imports_for_real(app, client, auth, tmp_path):
+    redis_connection().flushdb()
+    auth.login()
+    path = write_csv(tmp_path / "odd.csv", ["Ref", "When", "Item code", "Units"], [["Z1", "2024-01-01", "MUG", "3"]])
+    upload(client, path, map_number="Ref", map_date="When", map_sku="Item code", map_quantity="Units",
+           save_as="Odd shop")
+    run_jobs()
+    assert db.session.scalars(select(Order)).one().external_ref == "Z1"
+    assert "Imported 1 orders, 1 lines" in client.get("/imports/1").get_data(as_text=True)
+    form = client.get("/imports?preset=Odd+shop", headers=HTMX).get_data(as_text=True)
+    assert 'value="Item code"' in form and "Odd shop" in form
+    refused = client.post("/imports", data={"format": "generic"}, follow_redirects=True)
+    assert "Choose a CSV file to import." in refused.get_data(as_text=True)
+
+
+def test_only_imports_are_unique_by_reference_the_api_may_repeat_one(app, api, make_product, tmp_path):
+    make_product("MUG-BLU", stock=10)
+    for key in ("k1", "k2"):
+        assert api.post("/orders", order_body(external_ref="PO-7"), key=key).status_code == 201
+    path = write_csv(tmp_path / "po.csv", GENERIC_HEADER,
+                     [["PO-7", "2024-01-01", "", "MUG-BLU", "Mug", 1, "14", "", "", "", "", ""]])
+    assert import_orders(path, "generic", history=True).orders == 1
+    assert import_orders(path, "generic", history=True).already_imported == 1
+    assert db.session.scalar(select(func.count(Order.id)).where(Order.external_ref == "PO-7")) == 3

@@ -1,0 +1,10 @@
+"""Importing orders from a shop's CSV file (Shopify, WooCommerce or any file with a column mapping)."""
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from webapp.imports import cli, routes
+
+    app.register_blueprint(routes.bp)
+
+    app.cli.add_command(cli.orders)

@@ -1,0 +1,87 @@
+"""`flask orders import FILE --format shopify|woocommerce|generic [--history] [--dry-run] [--map FIELD=COLUMN ...]`."""
+import csv
+import os
+import time
+
+import click
+from sqlalchemy import select
+
+from webapp.background.dispatch import dispatch_pending
+from webapp.extensions import db
+from webapp.imports.formats import FORMATS, MappingError, parse_mapping_options
+from webapp.imports.importing import import_orders
+from webapp.imports.models import ColumnMapping, ImportRun
+from webapp.timekeeping import utcnow
+
+SHOWN_ERRORS = 20
+KEPT_RUN_ERRORS = 1000  # the run's record keeps the first ones; --errors writes them all
+
+
+@click.group()
+def orders():
+    """Orders from files."""
+
+
+@orders.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="generic", show_default=True,
+              help="Whose export the file is; decides the usual column names.")
+@click.option("--history", is_flag=True,
+              help="Past orders: keep their dates and statuses, touch no stock, create unknown products.")
+@click.option("--dry-run", is_flag=True, help="Read and check everything, write nothing; show a preview.")
+@click.option("--map", "maps", multiple=True, metavar="FIELD=COLUMN",
+              help="Which column holds a field (repeatable), e.g. --map sku='Item code'.")
+@click.option("--mapping", "preset", help="A saved column mapping preset, by name (--map overrides it).")
+@click.option("--save-mapping", "save_as", help="Save the --format and --map given here as a preset of this name.")
+@click.option("--errors", "errors_path", type=click.Path(dir_okay=False, writable=True),
+              help="Write every skipped row (line, order, reason) to this CSV file.")
+def import_command(file, fmt, history, dry_run, maps, preset, save_as, errors_path):
+    """Import orders from a CSV file, one row per line item."""
+    try:
+        columns = {}
+        if preset:
+            saved = db.session.scalar(select(ColumnMapping).where(ColumnMapping.name == preset))
+            if saved is None:
+                raise click.ClickException(f"no saved mapping called '{preset}'")
+            columns.update(saved.columns)
+            fmt = saved.format if fmt == "generic" else fmt
+        columns.update(parse_mapping_options(maps))
+        started = time.perf_counter()
+        summary = import_orders(file, fmt, history=history, dry_run=dry_run, columns=columns)
+    except MappingError as error:
+        raise click.ClickException(str(error)) from None
+    elapsed = time.perf_counter() - started
+    if not history and not dry_run:
+        dispatch_pending()  # invoices and other work the live orders scheduled
+    if not dry_run:
+        db.session.add(ImportRun(
+            filename=os.path.basename(file), format=fmt, history=history, dry_run=False, mapping=columns,
+            state="done", summary={k: v for k, v in summary.as_dict().items() if k not in ("errors", "preview")},
+            errors=[[e.line, e.number, e.reason] for e in summary.errors[:KEPT_RUN_ERRORS]],
+            actor="cli", finished_at=utcnow()))
+        db.session.commit()
+    if save_as and not dry_run:
+        saved = db.session.scalar(select(ColumnMapping).where(ColumnMapping.name == save_as))
+        if saved is None:
+            saved = ColumnMapping(name=save_as)
+            db.session.add(saved)
+        saved.format, saved.columns = fmt, columns
+        db.session.commit()
+    if dry_run:
+        click.echo("Dry run, nothing written. First orders:")
+        for order in summary.preview:
+            items = ", ".join(f"{line['quantity']} × {line['sku']}" for line in order["lines"])
+            click.echo(f"  {order['number']} (line {order['line']}) {order['date']} {order['customer']}: "
+                       f"{items}; {order['status']}, total {order['total']}")
+    verb = "Would import" if dry_run else "Imported"
+    click.echo(f"{verb} {summary.describe()} in {elapsed:.1f} s.")
+    for error in summary.errors[:SHOWN_ERRORS]:
+        click.echo(f"  line {error.line}: {error.reason}")
+    if summary.error_count > SHOWN_ERRORS:
+        click.echo(f"  ... and {summary.error_count - SHOWN_ERRORS} more" +
+                   ("" if errors_path else "; --errors FILE writes them all"))
+    if errors_path:
+        with open(errors_path, "w", newline="", encoding="utf-8") as out:
+            writer = csv.writer(out)
+            writer.writerow(["line", "order", "reason"])
+            writer.writerows([e.line, e.number, e.reason] for e in summary.errors)

@@ -1,0 +1,78 @@
+"""Reading a shop's CSV file as a stream: its encoding and delimiter found, one row at a time.
+
+Memory stays flat in the file's size: the encoding check decodes the file chunk by chunk, and rows are read
+through csv.reader from the open file.
+"""
+import codecs
+import csv
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+CHUNK = 1 << 20
+DELIMITERS = ",;\t|"
+
+
+@dataclass
+class FileShape:
+    encoding: str
+    delimiter: str
+    header: list[str]
+
+
+def detect_encoding(path: Path) -> str:
+    """'utf-8-sig' with a byte-order mark, 'utf-8' when every byte decodes as such, else 'latin-1'."""
+    with open(path, "rb") as raw:
+        if raw.read(3) == codecs.BOM_UTF8:
+            return "utf-8-sig"
+        raw.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        try:
+            while chunk := raw.read(CHUNK):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "latin-1"  # every byte is a Latin-1 character, so this never fails
+    return "utf-8"
+
+
+def detect_delimiter(sample: str) -> str:
+    """The delimiter of the header line: csv.Sniffer when it is sure, else the most frequent candidate."""
+    first_line = sample.splitlines()[0] if sample else ""
+    try:
+        delimiter = csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
+        if delimiter in first_line:
+            return delimiter
+    except csv.Error:
+        pass
+    counts = {candidate: first_line.count(candidate) for candidate in DELIMITERS}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
+
+
+@contextmanager
+def read_rows(path: Path) -> Iterator[tuple[FileShape, Iterator[tuple[int, list[str]]]]]:
+    """The file's shape and an iterator of (line number, cells) for each data row; blank rows are skipped.
+
+    Line numbers count physical lines from 1 (the header), so a quoted field spanning lines keeps later
+    numbers true to what an editor shows.
+    """
+    path = Path(path)
+    encoding = detect_encoding(path)
+    with open(path, encoding=encoding, newline="") as text:
+        sample = text.read(64 * 1024)
+    delimiter = detect_delimiter(sample)
+    with open(path, encoding=encoding, newline="") as handle:
+        reader = csv.reader(handle, delimiter=delimiter)
+        header = next(reader, [])
+        shape = FileShape(encoding=encoding, delimiter=delimiter, header=[cell.strip() for cell in header])
+
+        def rows() -> Iterator[tuple[int, list[str]]]:
+            line = reader.line_num + 1
+            for cells in reader:
+                if any(cell.strip() for cell in cells):
+                    yield line, cells
+                line = reader.line_num + 1
+
+        yield shape, rows()

@@ -1,0 +1,93 @@
+"""Import runs started from the web page: the upload kept on disk, the work done by the worker."""
+import os
+import uuid
+
+from flask import current_app
+from werkzeug.datastructures import FileStorage
+
+from webapp.background.dispatch import schedule_job
+from webapp.extensions import db
+from webapp.imports.formats import FIELDS, FORMATS
+from webapp.imports.importing import KEPT_ERRORS, import_orders
+from webapp.imports.models import ColumnMapping, ImportRun
+from webapp.timekeeping import utcnow
+from worker import QUEUE_DEFAULT
+
+KEPT_RUN_ERRORS = 1000  # the run's record keeps the first ones
+
+
+class ImportRefused(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def upload_folder() -> str:
+    folder = os.path.join(current_app.instance_path, "imports")
+    os.makedirs(folder, exist_ok=True)
+    return folder
+
+
+def count_rows(path: str) -> int:
+    """Lines after the header, counted in binary chunks (a progress bar's total; quoted newlines overcount)."""
+    lines = 0
+    with open(path, "rb") as raw:
+        while chunk := raw.read(1 << 20):
+            lines += chunk.count(b"\n")
+    return max(lines - 1, 0)
+
+
+def start_import_run(upload: FileStorage | None, fmt: str, *, history: bool, dry_run: bool, columns: dict,
+                     save_as: str, actor: str) -> ImportRun:
+    """Keep the uploaded file, record the run and schedule its job (after the commit)."""
+    if upload is None or not upload.filename:
+        raise ImportRefused("Choose a CSV file to import.")
+    if fmt not in FORMATS:
+        raise ImportRefused(f"Choose a format: {', '.join(FORMATS)}.")
+    columns = {field: column.strip() for field, column in columns.items() if field in FIELDS and column.strip()}
+    path = os.path.join(upload_folder(), f"{uuid.uuid4().hex}.csv")
+    upload.save(path)
+    if save_as.strip():
+        preset = db.session.query(ColumnMapping).filter_by(name=save_as.strip()[:100]).one_or_none()
+        if preset is None:
+            preset = ColumnMapping(name=save_as.strip()[:100])
+            db.session.add(preset)
+        preset.format, preset.columns = fmt, columns
+    run = ImportRun(filename=os.path.basename(upload.filename)[:255], path=path, format=fmt, history=history,
+                    dry_run=dry_run, mapping=columns, state="waiting", actor=actor,
+                    summary={"total_rows": count_rows(path)})
+    db.session.add(run)
+    db.session.flush()
+    run.job_id = f"import-run-{run.id}"
+    schedule_job("worker.jobs.imports.run_import", run.id, job_id=run.job_id, queue=QUEUE_DEFAULT)
+    return run
+
+
+def run_import(run_id: int, report_progress=lambda done: None) -> None:
+    """Import the run's file; the run records the counts, a preview and the rows it could not take."""
+    run = db.session.get(ImportRun, run_id)
+    if run is None or run.state == "done":
+        return
+    total_rows = run.summary.get("total_rows", 0)
+    run.state = "running"
+    db.session.commit()
+    try:
+        summary = import_orders(run.path, run.format, history=run.history, dry_run=run.dry_run,
+                                columns=run.mapping, actor=run.actor or "import", filename=run.filename,
+                                progress=report_progress)
+    except ValueError as error:  # a missing column: the run says so
+        db.session.rollback()
+        run = db.session.get(ImportRun, run_id)
+        run.state, run.summary, run.finished_at = "failed", {"message": str(error)}, utcnow()
+        db.session.commit()
+        return
+    run = db.session.get(ImportRun, run_id)
+    data = summary.as_dict()
+    data.pop("errors")
+    data["total_rows"] = total_rows
+    run.summary = data
+    run.errors = [[e.line, e.number, e.reason] for e in summary.errors[:KEPT_ERRORS]]
+    run.state, run.finished_at = "done", utcnow()
+    db.session.commit()
+    if run.path and os.path.exists(run.path):
+        os.remove(run.path)
