@@ -37,6 +37,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         assets,
         auth,
         background,
+        backups,
         board,
         catalog,
         customers,
@@ -55,7 +56,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     # errors first: its request checks run before the sign-in gate.
     parts = (errors, auth, views, assets, catalog, customers, orders, board, settings, api, health, emails, invoices,
-             alerts, jobs, printing, analytics, forecasting, feedback, background)
+             alerts, jobs, printing, analytics, forecasting, feedback, background,
+             backups)
     for part in parts:
         part.init_app(app)
 

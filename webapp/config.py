@@ -50,6 +50,9 @@ def from_environment(instance_path: str) -> dict:
         "FEEDBACK_RATE_LIMIT": os.environ.get("FEEDBACK_RATE_LIMIT", "20 per minute"),
         "BOARD_CARDS_PER_COLUMN": int(os.environ.get("BOARD_CARDS_PER_COLUMN", "20")),
         "BOARD_POLL_SECONDS": int(os.environ.get("BOARD_POLL_SECONDS", "5")),
+        # Backups: where `flask backup` (and the nightly job) writes them, and how many newest files it keeps.
+        "BACKUP_DIR": os.environ.get("BACKUP_DIR", os.path.join(instance_path, "backups")),
+        "BACKUP_KEEP": int(os.environ.get("BACKUP_KEEP", "14")),
         "ASSETS_DIR": os.environ.get("ASSETS_DIR", os.path.join(PROJECT_ROOT, "node_modules")),
     }
 
