@@ -48,16 +48,17 @@ def create_app(test_config: dict | None = None) -> Flask:
         health,
         invoices,
         jobs,
+        logs,
+        metrics,
         orders,
         printing,
         settings,
         views,
     )
 
-    # errors first: its request checks run before the sign-in gate.
-    parts = (errors, auth, views, assets, catalog, customers, orders, board, settings, api, health, emails, invoices,
-             alerts, jobs, printing, analytics, forecasting, feedback, background,
-             backups)
+    # metrics first: its timer starts before any other request hook; errors' checks run before the sign-in gate.
+    parts = (metrics, logs, errors, auth, views, assets, catalog, customers, orders, board, settings, api, health,
+             emails, invoices, alerts, jobs, printing, analytics, forecasting, feedback, background, backups)
     for part in parts:
         part.init_app(app)
 
