@@ -9,7 +9,7 @@ import uuid
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, delete, func, select, text
 
 from tests.factories import new_order
 from webapp.backups import service
@@ -195,6 +195,12 @@ def test_a_failed_verification_is_recorded_and_shown(app, runner, client, auth, 
         return counts
 
     monkeypatch.setattr(service, "count_rows_in_copy", one_order_lost)
+    from worker.jobs.backups import BackupFailed, backup_database
+
+    with pytest.raises(BackupFailed, match="Verification failed"):  # the nightly job fails visibly
+        backup_database()
+    db.session.execute(delete(Backup))
+    db.session.commit()
     result = runner.invoke(args=["backup"])
     assert result.exit_code == 1
     assert "orders: 1 in the database, 0 in the copy" in result.output
