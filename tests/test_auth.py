@@ -10,9 +10,10 @@ from webapp.auth.models import User
 from webapp.auth.setup_token import issue_setup_token
 from webapp.extensions import db
 
-# /feedback/<token> checks its signed link instead of a session (tests/test_feedback.py).
+# /feedback/<token> checks its signed link instead of a session (tests/test_feedback.py); /metrics answers
+# localhost or its bearer token (tests/test_metrics_and_logs.py).
 PUBLIC = {"/healthz", "/login", "/setup", "/static/<path:filename>", "/vendor/<name>", "/api/v1/openapi.json",
-          "/feedback/<token>"}
+          "/feedback/<token>", "/metrics"}
 SAMPLE_ARGS = {"number": "SO-000001", "sku": "MUG-BLU", "customer_id": "1", "key": "confirmed", "email_id": "1",
                "job_id": "send-email-1", "run_id": "1"}
 
