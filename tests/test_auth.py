@@ -11,9 +11,10 @@ from webapp.auth.setup_token import issue_setup_token
 from webapp.extensions import db
 
 # /feedback/<token> checks its signed link instead of a session (tests/test_feedback.py); the webhooks in check
-# the platform's signature (tests/test_webhooks_in.py).
+# the platform's signature (tests/test_webhooks_in.py); /metrics answers localhost or its bearer token
+# (tests/test_metrics_and_logs.py).
 PUBLIC = {"/healthz", "/login", "/setup", "/static/<path:filename>", "/vendor/<name>", "/api/v1/openapi.json",
-          "/feedback/<token>", "/webhooks/shopify/orders-create", "/webhooks/woocommerce/order-created"}
+          "/feedback/<token>", "/webhooks/shopify/orders-create", "/webhooks/woocommerce/order-created", "/metrics"}
 SAMPLE_ARGS = {"number": "SO-000001", "sku": "MUG-BLU", "customer_id": "1", "key": "confirmed", "email_id": "1",
                "job_id": "send-email-1", "run_id": "1", "table": "orders",
                "webhook_id": "1", "delivery_id": "1"}

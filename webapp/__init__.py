@@ -37,6 +37,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         assets,
         auth,
         background,
+        backups,
         board,
         catalog,
         customers,
@@ -49,6 +50,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         imports,
         invoices,
         jobs,
+        logs,
+        metrics,
         orders,
         printing,
         settings,
@@ -57,10 +60,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         webhooks_out,
     )
 
-    # errors first: its request checks run before the sign-in gate.
-    parts = (errors, auth, views, assets, catalog, customers, orders, board, settings, api, health, emails, invoices,
-             alerts, jobs, printing, analytics, forecasting, feedback, background, exports, webhooks, webhooks_out,
-             imports)
+    # metrics first: its timer starts before any other request hook; errors' checks run before the sign-in gate.
+    parts = (metrics, logs, errors, auth, views, assets, catalog, customers, orders, board, settings, api, health,
+             emails, invoices, alerts, jobs, printing, analytics, forecasting, feedback, background, exports, webhooks,
+             webhooks_out, imports, backups)
     for part in parts:
         part.init_app(app)
 

@@ -52,6 +52,13 @@ def from_environment(instance_path: str) -> dict:
         "WEBHOOK_RATE_LIMIT": os.environ.get("WEBHOOK_RATE_LIMIT", "120 per minute"),
         "BOARD_CARDS_PER_COLUMN": int(os.environ.get("BOARD_CARDS_PER_COLUMN", "20")),
         "BOARD_POLL_SECONDS": int(os.environ.get("BOARD_POLL_SECONDS", "5")),
+        # Backups: where `flask backup` (and the nightly job) writes them, and how many newest files it keeps.
+        "BACKUP_DIR": os.environ.get("BACKUP_DIR", os.path.join(instance_path, "backups")),
+        "BACKUP_KEEP": int(os.environ.get("BACKUP_KEEP", "14")),
+        # /metrics answers localhost without this; anyone else needs `Authorization: Bearer <METRICS_TOKEN>`.
+        "METRICS_TOKEN": os.environ.get("METRICS_TOKEN") or None,
+        # "json": one JSON object per log line (web and worker), with the request or job id.
+        "LOG_FORMAT": os.environ.get("LOG_FORMAT", "text"),
         "ASSETS_DIR": os.environ.get("ASSETS_DIR", os.path.join(PROJECT_ROOT, "node_modules")),
     }
 

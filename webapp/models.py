@@ -3,6 +3,7 @@ from webapp.alerts.models import Alert  # noqa: F401
 from webapp.api.models import IdempotentRequest  # noqa: F401
 from webapp.auth.models import ApiToken, User  # noqa: F401
 from webapp.background.models import PendingJob  # noqa: F401
+from webapp.backups.models import Backup  # noqa: F401
 from webapp.catalog.models import Product, StockMovement  # noqa: F401
 from webapp.customers.models import Customer  # noqa: F401
 from webapp.emails.models import OutgoingEmail  # noqa: F401

@@ -19,7 +19,30 @@ def job_app():
     return _app
 
 
-class ShopWorker(Worker):
+class CountsJobOutcomes:
+    """Counts each job's outcome in Redis for /metrics: every worker, on any machine, adds to the same counters,
+    and a count made in the forked child that runs the job is not lost when the child exits."""
+
+    def handle_job_success(self, job, queue, *args, **kwargs):
+        result = super().handle_job_success(job, queue, *args, **kwargs)
+        self._count_outcome(job, "finished")
+        return result
+
+    def handle_job_failure(self, job, queue, *args, **kwargs):
+        result = super().handle_job_failure(job, queue, *args, **kwargs)
+        self._count_outcome(job, "failed")
+        return result
+
+    def _count_outcome(self, job, outcome: str) -> None:
+        from webapp.metrics import record_job_outcome
+
+        try:
+            record_job_outcome(self.connection, job.func_name, outcome)
+        except Exception:  # noqa: BLE001 - a lost count must never fail the job
+            self.log.warning("could not count the outcome of job %s", job.id)
+
+
+class ShopWorker(CountsJobOutcomes, Worker):
     """An RQ worker that builds the app and loads WeasyPrint and Prophet once in the parent, so the child forked
     for each job starts warm instead of loading them again (the Procfile runs `rq worker -w worker.app.ShopWorker`).
     """

@@ -1,5 +1,6 @@
 """Job logs that say which job wrote them: every record from our code carries the RQ job id."""
 import logging
+import os
 import sys
 
 from rq import get_current_job
@@ -14,13 +15,20 @@ class JobIdFilter(logging.Filter):
         return True
 
 
-def configure_job_logging(stream=None) -> logging.Handler:
-    """Send the webapp's and the jobs' log records, stamped with the job id, to ``stream`` (stderr)."""
+def configure_job_logging(stream=None, log_format: str | None = None) -> logging.Handler:
+    """Send the webapp's and the jobs' log records, stamped with the job id, to ``stream`` (stderr); as JSON
+    lines when LOG_FORMAT=json."""
+    from webapp.logs import JsonFormatter
+
     handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(logging.Formatter(FORMAT))
+    json_lines = (log_format or os.environ.get("LOG_FORMAT", "text")) == "json"
+    handler.setFormatter(JsonFormatter() if json_lines else logging.Formatter(FORMAT))
     handler.addFilter(JobIdFilter())
+    handler.solo_oms = "job"  # webapp/logs.py leaves it in place instead of adding its own
     for name in ("webapp", "worker"):
         logger = logging.getLogger(name)
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
+        if json_lines:
+            logger.propagate = False
     return handler

@@ -3,6 +3,7 @@ from rq import cron
 
 from worker import QUEUE_DEFAULT, QUEUE_EMAILS, QUEUE_FORECASTS
 from worker.jobs.alerts import daily_digest, scan_failed_jobs, scan_stock_and_deadlines
+from worker.jobs.backups import backup_database
 from worker.jobs.dispatch import dispatch_pending_jobs, prune_dispatched_jobs
 from worker.jobs.forecasts import forecast_every_product
 from worker.jobs.heartbeat import record_heartbeat
@@ -16,10 +17,13 @@ PERIODIC_JOBS = (
     (daily_digest, QUEUE_EMAILS, "0 * * * *"),  # hourly: sent once a day, from 06:00 shop time
     (prune_dispatched_jobs, QUEUE_DEFAULT, "30 3 * * *"),
     (forecast_every_product, QUEUE_FORECASTS, "15 2 * * *"),  # nightly, then one job per product
+    (backup_database, QUEUE_DEFAULT, "45 1 * * *"),  # nightly, before the forecasts write their results
 )
+# Jobs that may run longer than RQ's default three minutes.
+JOB_TIMEOUTS = {backup_database: 3600}
 
 for function, queue_name, every in PERIODIC_JOBS:
     if isinstance(every, str):
-        cron.register(function, queue_name=queue_name, cron=every)
+        cron.register(function, queue_name=queue_name, cron=every, job_timeout=JOB_TIMEOUTS.get(function))
     else:
-        cron.register(function, queue_name=queue_name, interval=every)
+        cron.register(function, queue_name=queue_name, interval=every, job_timeout=JOB_TIMEOUTS.get(function))

@@ -5,6 +5,7 @@ from sqlalchemy import func, select
 
 from webapp.alerts.models import Alert
 from webapp.analytics.anomalies import unusual
+from webapp.backups.service import latest_backup
 from webapp.catalog.models import Product
 from webapp.emails.outbox import queue_email
 from webapp.extensions import db
@@ -42,6 +43,7 @@ def digest_context() -> dict:
             select(Product).where(Product.active.is_(True),
                                   Product.on_hand - Product.reserved <= Product.reorder_point)
             .order_by(Product.on_hand - Product.reserved)).all(),
+        "backup": latest_backup(),
     }
 
 

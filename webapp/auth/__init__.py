@@ -9,7 +9,8 @@ from webapp.webhooks import PUBLIC_WEBHOOK_ENDPOINTS
 
 # Endpoints anyone may open. Everything else needs a session (pages) or a token (/api/v1).
 # feedback.give_feedback checks its own signed link instead (DESIGN.md §8: signed customer links).
-PUBLIC_ENDPOINTS = {"auth.login", "auth.setup", "health.healthz", "static", "assets.vendor", "feedback.give_feedback"}
+PUBLIC_ENDPOINTS = {"auth.login", "auth.setup", "health.healthz", "static", "assets.vendor", "feedback.give_feedback",
+                    "metrics.metrics"}  # /metrics checks its own: localhost or the METRICS_TOKEN
 
 
 def init_app(app: Flask) -> None:

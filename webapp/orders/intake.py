@@ -9,6 +9,7 @@ from webapp.customers.matching import match_or_create_customer
 from webapp.emails import order_messages
 from webapp.extensions import db
 from webapp.invoices.issuing import issue_invoice
+from webapp.metrics import count_order_when_committed
 from webapp.orders.audit import audit_order
 from webapp.orders.models import Order, OrderLine
 from webapp.orders.schemas import OrderIn
@@ -133,4 +134,5 @@ def take_order(data: OrderIn, *, actor: str, today: date | None = None) -> Order
         order_messages.order_confirmed(order)
         if settings.invoice_on == "confirmed":
             issue_invoice(order, actor=actor)
+    count_order_when_committed(db.session, order.channel)
     return order
