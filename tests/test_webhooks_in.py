@@ -373,3 +373,15 @@ def test_a_line_without_a_price_takes_the_catalogue_price(client, secrets, make_
     assert deliver(client, "woocommerce", payload).status_code == 201
     order = db.session.scalars(select(Order)).one()
     assert (order.lines[0].unit_price, order.status) == (Decimal("12.00"), "confirmed")
+
+
+def test_shopify_test_notification_is_answered_and_not_stored(client, secrets, ipods):
+    payload = {**shopify_sample(), "test": True}
+    answer = deliver(client, "shopify", payload)
+    assert answer.status_code == 200 and answer.json == {"test": True, "stored": False}
+    nothing_stored()
+    tampered = deliver(client, "shopify", payload, signature="bm90IGl0")
+    assert tampered.status_code == 401
+    odd = deliver(client, "shopify", {"order": 5})
+    assert odd.status_code == 422
+    nothing_stored()
