@@ -9,8 +9,9 @@ import re
 from decimal import Decimal
 
 from flask import g
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import insert, select
 
+from webapp.bulk import new_ids
 from webapp.catalog.models import Product, StockMovement
 from webapp.customers.models import Customer
 from webapp.demo_shop.feedback import demo_feedback
@@ -54,14 +55,14 @@ def seed_demo_shop(days: int = HISTORY_DAYS, seed: int = DEFAULT_SEED) -> dict:
     now = utcnow()
     history = ShopHistory(days=days, seed=seed, now=now, zone=shop_zone(), settings=settings).simulate()
 
-    product_ids = _new_ids(Product, len(history.products))
+    product_ids = new_ids(Product, len(history.products))
     _insert(Product, [{
         "id": product_ids[p.index], "sku": p.spec.sku, "name": p.spec.name, "unit_price": p.spec.price,
         "unit_cost": p.spec.cost, "on_hand": p.on_hand, "reserved": p.reserved, "reorder_point": p.reorder_point,
         "lead_time_days": p.spec.lead_time_days, "supplier_email": p.spec.supplier_email, "active": p.active,
         "created_at": p.created_at, "updated_at": now,
     } for p in history.products])
-    customer_ids = _new_ids(Customer, len(history.customers))
+    customer_ids = new_ids(Customer, len(history.customers))
     _insert(Customer, [{
         "id": customer_ids[c.index], "name": c.identity.name, "email": c.identity.email, "phone": c.identity.phone,
         "address_line1": c.identity.line1, "address_line2": c.identity.line2, "city": c.identity.city,
@@ -70,7 +71,7 @@ def seed_demo_shop(days: int = HISTORY_DAYS, seed: int = DEFAULT_SEED) -> dict:
     } for c in history.customers])
     feedback = demo_feedback(history.orders, seed, now)
     rated_at = {o.index: at for o, _, _, at in feedback}  # a rating is the order's latest event
-    order_ids = _new_ids(Order, len(history.orders))
+    order_ids = new_ids(Order, len(history.orders))
     # The number comes from the id, as in intake; notes and reasons that name another order need its number too.
     numbers = [order_number(order_id) for order_id in order_ids]
 
@@ -115,19 +116,6 @@ def seed_demo_shop(days: int = HISTORY_DAYS, seed: int = DEFAULT_SEED) -> dict:
     return {"products": len(history.products), "customers": len(history.customers),
             "orders": len(history.orders), "lines": sum(len(o.lines) for o in history.orders), "days": days,
             "ratings": len(feedback)}
-
-
-def _new_ids(model, count: int) -> list[int]:
-    """Ids for ``count`` new rows, given out as the database would: from the table's sequence on PostgreSQL (so
-    later inserts never collide), after the largest id on SQLite (the CLI's transaction began with BEGIN
-    IMMEDIATE and holds the write lock, see sqlite_locking)."""
-    table = model.__table__
-    if db.session.get_bind().dialect.name == "postgresql":
-        return sorted(db.session.scalars(
-            text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :count)"),
-            {"table": table.name, "count": count}))
-    first = db.session.scalar(select(func.coalesce(func.max(table.c.id), 0))) + 1
-    return list(range(first, first + count))
 
 
 def _insert(model, rows: list[dict]) -> None:

@@ -16,9 +16,9 @@ from pydantic import ValidationError
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from webapp.bulk import new_ids
 from webapp.catalog.models import Product
 from webapp.customers.models import Customer
-from webapp.demo_shop import _new_ids
 from webapp.extensions import db
 from webapp.imports.formats import PAYMENT_FOR_STATUS, resolve_columns
 from webapp.imports.grouping import FileOrder, RowError, group_orders
@@ -223,7 +223,7 @@ class HistoryImport:
                     unknown[line.sku] = (line.name, (line.unit_price or Decimal("0")).quantize(CENT))
         if not unknown:
             return
-        ids = _new_ids(Product, len(unknown))
+        ids = new_ids(Product, len(unknown))
         now = utcnow()
         _insert(Product, [{"id": product_id, "sku": sku, "name": name, "unit_price": price, "on_hand": 0,
                            "reserved": 0, "reorder_point": 0, "lead_time_days": 7, "active": True,
@@ -273,7 +273,7 @@ class HistoryImport:
                     "created_at": order.created_at,
                 }
         if new_rows:
-            ids = _new_ids(Customer, len(new_rows))
+            ids = new_ids(Customer, len(new_rows))
             for customer_id, (key, row) in zip(ids, new_rows.items(), strict=True):
                 row["id"] = customer_id
                 if key[0] == "email":
@@ -305,7 +305,7 @@ class HistoryImport:
         summary = self.summary
         self._product_ids(orders)
         customer_ids = self._customer_ids(orders)
-        order_ids = _new_ids(Order, len(orders))
+        order_ids = new_ids(Order, len(orders))
         order_rows, line_rows, event_rows = [], [], []
         created: dict[str, tuple[int, str, dict]] = {}
         for order, order_id, customer_id in zip(orders, order_ids, customer_ids, strict=True):
