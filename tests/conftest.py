@@ -121,6 +121,7 @@ def make_app(database_url, redis_server, server_errors):
             "RATELIMIT_ENABLED": False,
             "RATELIMIT_STORAGE_URI": "memory://",
             "SERVER_NAME": None,
+            "DISPATCH_MARK_SECONDS": 0,
         }
         config.update(overrides)
         app = create_app(config)

@@ -4,11 +4,13 @@ import os
 import subprocess
 import sys
 
+import pytest
 from rq import Queue
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from tests.factories import order_in_status
 from tests.test_emails import inbox, run_jobs  # noqa: F401
+from webapp.background import dispatch
 from webapp.background.dispatch import dispatch_pending
 from webapp.background.models import PendingJob
 from webapp.emails.models import OutgoingEmail
@@ -145,3 +147,24 @@ def test_an_email_stuck_in_sending_can_be_marked_failed_by_the_owner(app, make_p
     db.session.refresh(email)
     assert email.status == "failed" and "may or may not have gone out" in email.last_error
     assert "Only an email stuck" in client.post("/emails/1/give-up", follow_redirects=True).get_data(as_text=True)
+
+
+@pytest.mark.app_config(DISPATCH_MARK_SECONDS=3600)
+def test_a_busy_web_process_marks_its_jobs_later_and_the_periodic_dispatch_does_not_double_them(
+        app, make_product, auth, client):
+    redis_connection().flushdb()
+    make_product("MUG-BLU", stock=10)
+    auth.login()
+    dispatch.mark_enqueued_now()  # start the interval here: the next requests defer their marking
+    for name in ("Pat", "Sam"):
+        response = client.post("/orders/new", data={
+            "customer_name": name, "customer_email": f"{name.lower()}@example.com", "line1": "1 Road",
+            "city": "Leeds", "country": "GB", "line_sku": "MUG-BLU", "line_qty": "1"})
+        assert response.status_code == 303
+    emails = Queue("emails", connection=redis_connection())
+    assert emails.count == 2  # handed to RQ at once...
+    unmarked = db.session.scalars(select(PendingJob.job_id).where(PendingJob.enqueued_at.is_(None))).all()
+    assert sorted(unmarked) == ["send-email-1", "send-email-2"]  # ...marked later
+    assert dispatch_pending() == 2  # the periodic dispatch finds them on RQ and only marks them
+    assert emails.count == 2
+    assert db.session.scalar(select(func.count()).where(PendingJob.enqueued_at.is_(None))) == 0

@@ -50,6 +50,8 @@ def from_environment(instance_path: str) -> dict:
         "FEEDBACK_RATE_LIMIT": os.environ.get("FEEDBACK_RATE_LIMIT", "20 per minute"),
         # Per sending address: a shop's burst of orders passes, a flood of forged deliveries does not.
         "WEBHOOK_RATE_LIMIT": os.environ.get("WEBHOOK_RATE_LIMIT", "120 per minute"),
+        # A web process marks the jobs it handed to RQ at most this often (one write instead of one per request).
+        "DISPATCH_MARK_SECONDS": float(os.environ.get("DISPATCH_MARK_SECONDS", "2")),
         "BOARD_CARDS_PER_COLUMN": int(os.environ.get("BOARD_CARDS_PER_COLUMN", "20")),
         "BOARD_POLL_SECONDS": int(os.environ.get("BOARD_POLL_SECONDS", "5")),
         # Backups: where `flask backup` (and the nightly job) writes them, and how many newest files it keeps.

@@ -5,12 +5,16 @@ pysqlite starts transactions lazily and a read that later upgrades to a write fa
 Requests that may write therefore begin with BEGIN IMMEDIATE and wait their turn; read-only requests use a
 plain BEGIN so that the board and lists never queue behind writers (WAL lets them read meanwhile).
 """
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from flask import current_app, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 BUSY_TIMEOUT_MS = 30_000
+_reading_only: ContextVar[bool] = ContextVar("reading_only", default=False)
 
 
 def reads_only(view):
@@ -19,7 +23,19 @@ def reads_only(view):
     return view
 
 
+@contextmanager
+def reading_only():
+    """Transactions begun inside only read, even in a request that writes (its work after the commit, say)."""
+    token = _reading_only.set(True)
+    try:
+        yield
+    finally:
+        _reading_only.reset(token)
+
+
 def _request_reads_only() -> bool:
+    if _reading_only.get():
+        return True
     if not has_request_context():
         return False
     if request.method in READ_ONLY_METHODS:

@@ -2,7 +2,7 @@
 enqueued after the commit, and caught up later when Redis was away (nothing lost, nothing doubled)."""
 import logging
 
-from flask import Flask, g
+from flask import Flask, current_app, g
 
 from webapp.background.dispatch import dispatch_pending
 
@@ -22,6 +22,6 @@ def _dispatch_after_request(error):
     job_ids = g.pop("scheduled_job_ids", None)
     if error is None and job_ids:
         try:
-            dispatch_pending(job_ids)
+            dispatch_pending(job_ids, mark_within=current_app.config["DISPATCH_MARK_SECONDS"])
         except Exception:  # noqa: BLE001 - logged; the periodic dispatch retries
             log.exception("dispatching %d job(s) after the request failed", len(job_ids))

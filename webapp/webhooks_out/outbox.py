@@ -26,10 +26,16 @@ def signature(secret: str, body: bytes) -> str:
 
 
 def _subscribers(event: str) -> list[int]:
-    # Ids and events only (one small query): most shops have no webhook, and intake is the hot path.
-    rows = db.session.execute(select(Webhook.id, Webhook.events).where(Webhook.active.is_(True))
-                              .order_by(Webhook.id)).all()
-    return [row.id for row in rows if event in (row.events or [])]
+    # Ids and events only (one small query), looked up once per transaction: intake is the hot path, records two
+    # events per order, and most shops have no webhook.
+    transaction = db.session().get_transaction()
+    cached = db.session.info.get("webhook_subscribers")
+    if cached is None or cached[0] is not transaction:
+        rows = db.session.execute(select(Webhook.id, Webhook.events).where(Webhook.active.is_(True))
+                                  .order_by(Webhook.id)).all()
+        cached = (transaction, [(row.id, row.events or []) for row in rows])
+        db.session.info["webhook_subscribers"] = cached
+    return [webhook_id for webhook_id, events in cached[1] if event in events]
 
 
 def _json_default(value):
