@@ -215,3 +215,36 @@ def test_only_the_owner_manages_webhooks(client, auth, role):
     assert client.get("/settings/webhooks/deliveries").status_code == 403
     assert client.post("/settings/webhooks", data={"url": "https://example.com", "events": ["stock.low"]}
                        ).status_code == 403
+
+
+def test_a_send_cut_off_by_a_dying_worker_is_claimed_again_later_but_not_while_it_may_still_run(
+        owner, api, receiver):
+    from datetime import timedelta
+
+    from webapp.timekeeping import utcnow
+    from webapp.webhooks_out.outbox import deliver
+
+    add_webhook(owner, receiver.url, events=["order.created"])
+    api.post("/orders", order_body("MUG-BLU", 1), key="k1")
+    delivery = db.session.scalars(select(WebhookDelivery)).one()
+    # The worker claimed it and died before any outcome was written:
+    delivery.status, delivery.sending_since, delivery.attempts = "sending", utcnow(), 1
+    db.session.commit()
+    assert deliver(delivery.id).startswith("skipped")  # a send that may still be under way is left alone
+    assert "Send again" not in owner.get("/settings/webhooks/deliveries").get_data(as_text=True)
+
+    delivery = db.session.get(WebhookDelivery, delivery.id)
+    delivery.sending_since = utcnow() - timedelta(minutes=5)
+    db.session.commit()
+    assert "Send again" in owner.get("/settings/webhooks/deliveries").get_data(as_text=True)
+    assert deliver(delivery.id).startswith("delivered")
+    delivery = db.session.get(WebhookDelivery, delivery.id)
+    db.session.refresh(delivery)
+    assert (delivery.status, delivery.attempts) == ("delivered", 2)
+    assert len(receiver.requests) == 1
+
+
+def test_ids_too_large_for_the_database_are_404_not_errors(owner):
+    huge = 10**20
+    assert owner.post(f"/settings/webhooks/{huge}/delete").status_code == 404
+    assert owner.post(f"/settings/webhooks/deliveries/{huge}/send-again").status_code == 404

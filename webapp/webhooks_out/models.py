@@ -37,9 +37,20 @@ class WebhookDelivery(db.Model):
     body: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
     attempts: Mapped[int] = mapped_column(default=0)
+    # When the current attempt began: a worker killed mid-send leaves "sending", claimable again after a while.
+    sending_since: Mapped[datetime | None]
     response_code: Mapped[int | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     delivered_at: Mapped[datetime | None]
 
     webhook: Mapped[Webhook] = relationship()
+
+    @property
+    def can_send_again(self) -> bool:
+        """Failed for good, or cut off mid-send (see outbox.STUCK_AFTER)."""
+        from webapp.webhooks_out.outbox import STUCK_AFTER
+
+        return self.status == "failed" or (
+            self.status == "sending" and self.sending_since is not None
+            and self.sending_since < utcnow() - STUCK_AFTER)

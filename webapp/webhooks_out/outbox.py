@@ -5,10 +5,11 @@ import hmac
 import http.client
 import json
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 from urllib.parse import urlsplit
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 
 from webapp.background.dispatch import schedule_job
 from webapp.extensions import db
@@ -17,6 +18,8 @@ from webapp.webhooks_out.models import Webhook, WebhookDelivery
 from worker import QUEUE_DEFAULT
 
 TIMEOUT_SECONDS = 10
+# A send that began this long ago without an outcome was cut off (the worker died): it may be claimed again.
+STUCK_AFTER = timedelta(seconds=TIMEOUT_SECONDS * 6)
 USER_AGENT = "SoloOMS-Webhooks/1"
 
 
@@ -67,9 +70,10 @@ def emit(event: str, data: dict) -> list[WebhookDelivery]:
 
 
 def send_again(delivery: WebhookDelivery) -> bool:
-    """Send a failed delivery again (after its automatic retries ran out); False if it is no longer failed."""
+    """Send a failed delivery (after its automatic retries ran out), or one cut off mid-send, again; False if it is
+    no longer either."""
     requeued = db.session.execute(
-        update(WebhookDelivery).where(WebhookDelivery.id == delivery.id, WebhookDelivery.status == "failed")
+        update(WebhookDelivery).where(WebhookDelivery.id == delivery.id, stuck_or_failed())
         .values(status="queued")
     ).rowcount
     if not requeued:  # a second click, or it went through meanwhile
@@ -77,6 +81,12 @@ def send_again(delivery: WebhookDelivery) -> bool:
     schedule_job("worker.jobs.webhooks.deliver_webhook", delivery.id,
                  job_id=f"webhook-{delivery.id}-again-{delivery.attempts}", queue=QUEUE_DEFAULT)
     return True
+
+
+def stuck_or_failed():
+    """Deliveries the owner may send again: failed, or left "sending" by a worker that died."""
+    return or_(WebhookDelivery.status == "failed",
+               and_(WebhookDelivery.status == "sending", WebhookDelivery.sending_since < utcnow() - STUCK_AFTER))
 
 
 class DeliveryFailed(Exception):
@@ -101,10 +111,13 @@ def deliver(delivery_id: int, *, retries_left: int = 0) -> str:
     """Send one delivery. Claimed first, so a duplicate job does not send it twice at once; a delivery that is
     delivered already is not sent again. A failure is recorded and raised so that RQ tries again."""
     db.session.rollback()
+    now = utcnow()
     claimed = db.session.execute(
         update(WebhookDelivery)
-        .where(WebhookDelivery.id == delivery_id, WebhookDelivery.status.in_(("queued", "retrying", "failed")))
-        .values(status="sending", attempts=WebhookDelivery.attempts + 1)
+        .where(WebhookDelivery.id == delivery_id,
+               or_(WebhookDelivery.status.in_(("queued", "retrying", "failed")),
+                   and_(WebhookDelivery.status == "sending", WebhookDelivery.sending_since < now - STUCK_AFTER)))
+        .values(status="sending", sending_since=now, attempts=WebhookDelivery.attempts + 1)
     ).rowcount
     db.session.commit()
     if not claimed:

@@ -59,7 +59,7 @@ def add_webhook():
     return redirect(url_for("webhooks_out.list_webhooks"), 303)
 
 
-@bp.post("/<int:webhook_id>/delete")
+@bp.post("/<int(max=2147483647):webhook_id>/delete")
 def delete_webhook(webhook_id: int):
     """Remove an endpoint and its delivery log."""
     webhook = db.session.get(Webhook, webhook_id) or abort(404)
@@ -86,7 +86,7 @@ def deliveries():
                        statuses=DELIVERY_STATUSES, errors=errors)
 
 
-@bp.post("/deliveries/<int:delivery_id>/send-again")
+@bp.post("/deliveries/<int(max=2147483647):delivery_id>/send-again")
 def send_delivery_again(delivery_id: int):
     """Send a failed delivery again."""
     delivery = db.session.get(WebhookDelivery, delivery_id) or abort(404)
