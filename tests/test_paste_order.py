@@ -156,6 +156,15 @@ MESSAGES = [
     ("Five bud vases please, they're gifts. Regards, Pete Moss",
      {"VSE-BUD": 5},
      {"customer_name": "Pete Moss"}, None),
+    # Found in review (2026-12-01): compound number words, O'/Mc names, a street after "to" inside a sentence.
+    ("twenty-two blue mugs for Jane Doe, 12 High St, Leeds LS1 4AB", {"MUG-BLU": 22},
+     {"customer_name": "Jane Doe", "postcode": "LS1 4AB"}, 1),
+    ("Hi, 2 green mugs please. Thanks, Mark O'Neil", {"MUG-GRN": 2}, {"customer_name": "Mark O'Neil"}, None),
+    ("send 3 candles to 14 Queen Street, Bath BA1 1AA", {"CND-SOY": 3},
+     {"line1": "14 Queen Street", "city": "Bath", "postcode": "BA1 1AA", "country": "GB"}, None),
+    ("1 small bowl to 7 Rue de la Paix, 75002 Paris, France. Merci, Jean-Luc McKay", {"BWL-SML": 1},
+     {"customer_name": "Jean-Luc McKay", "line1": "7 Rue de la Paix", "postcode": "75002", "city": "Paris",
+      "country": "FR"}, None),
 ]
 
 

@@ -24,7 +24,13 @@ NUMBER_WORDS = {
     "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "dozen": 12,
     "a dozen": 12, "one dozen": 12, "half a dozen": 6, "half dozen": 6, "a couple of": 2, "a couple": 2,
     "couple of": 2, "a pair of": 2, "pair of": 2, "a few": 3, "single": 1, "another": 1,
+    "thirty": 30, "forty": 40, "fifty": 50,
 }
+# "twenty-two", "thirty five"
+NUMBER_WORDS.update({f"{tens}{joint}{unit}": NUMBER_WORDS[tens] + NUMBER_WORDS[unit]
+                     for tens in ("twenty", "thirty", "forty", "fifty")
+                     for unit in ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+                     for joint in ("-", " ")})
 _NUMBER_WORD = "|".join(sorted((re.escape(w) for w in NUMBER_WORDS), key=len, reverse=True))
 
 COUNTRIES = {
@@ -53,7 +59,8 @@ STREET = re.compile(
     rf"|^(?:rue|via|calle|rua|avenida)\b.*\d"
     rf"|^[\w'’-]*(?:straße|strasse|str\.|gracht|weg|laan|plein|gasse|allee|platz|vej|gatan)\s*\d+",
     re.I)
-NAME_WORD = r"[A-Z][a-zà-ÿ'’-]+"
+# "Jane", "O'Neil", "McDonald", "Jean-Luc", "Anne-marie"
+NAME_WORD = r"[A-Z](?:[a-zà-ÿ]+(?:['’-]?[A-Z][a-zà-ÿ]+|['’-][a-zà-ÿ]+)*|['’][A-Z][a-zà-ÿ]+)"
 FULL_NAME = rf"{NAME_WORD}(?:[ \t]+(?:(?:de|van|von|der|den|da|di|du|le|la)[ \t]+)?(?:{NAME_WORD}|[A-Z]\.?)){{0,2}}"
 NOT_NAMES = {"Christmas", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "Me",
              "Him", "Her", "My", "The", "A", "An", "Delivery", "Shipping", "Next", "Tomorrow", "Today", "Please",
@@ -185,12 +192,24 @@ def _take_country(segment: str) -> tuple[str | None, str]:
     return COUNTRIES[match.group(1).lower()], segment[:match.start(1)].strip(" ,")
 
 
+def _split_street_off(segment: str) -> list[str]:
+    """"send 3 candles to 14 Queen Street" -> the order part and the street, so the street is read as one."""
+    if STREET.search(segment.strip()):
+        return [segment]
+    for match in re.finditer(r"\b(?:to|at)\s+(?=(?:flat|apt|apartment|unit)?\s*\d)", segment, re.I):
+        street = segment[match.end():]
+        if STREET.search(street.strip()):
+            return [segment[:match.start()], street]
+    return [segment]
+
+
 def _read_address(segments: list[str]) -> tuple[dict[str, str], set[int]]:
     """Street with a number, town, postcode and country from the message's comma/line segments."""
     found: dict[str, str] = {}
     used: set[int] = set()
     segments[:] = [re.sub(r"^\s*(?:(?:shipping|delivery|postal)\s+)?address\s*:\s*", "", s, flags=re.I)
                    for s in segments]
+    segments[:] = [part for segment in segments for part in _split_street_off(segment)]
     street_at = next((i for i, s in enumerate(segments) if STREET.search(s.strip())), None)
     if street_at is not None:
         found["line1"] = segments[street_at].strip().rstrip(".")
