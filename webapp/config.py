@@ -1,5 +1,6 @@
 """Settings from the environment, with the embedded defaults that let one command run everything on a laptop."""
 import os
+from datetime import timedelta
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -21,6 +22,7 @@ def from_environment(instance_path: str) -> dict:
     elif database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    session_max_days = int(os.environ.get("SESSION_MAX_DAYS", "14"))
     return {
         "SECRET_KEY": os.environ.get("SECRET_KEY") or _instance_secret(instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url,
@@ -39,6 +41,10 @@ def from_environment(instance_path: str) -> dict:
         "SESSION_COOKIE_SECURE": _env_flag("SESSION_COOKIE_SECURE", False),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_DURATION": timedelta(days=session_max_days),
+    # A signed-in session ends after this long without use, and this long after signing in at the most.
+    "SESSION_IDLE_MINUTES": int(os.environ.get("SESSION_IDLE_MINUTES", "120")),
+    "SESSION_MAX_DAYS": session_max_days,
         "WTF_CSRF_TIME_LIMIT": None,
         # Counted in Redis so that every web process shares the limit; per process while Redis is down.
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", redis_url),
@@ -47,6 +53,9 @@ def from_environment(instance_path: str) -> dict:
         "TRUSTED_PROXY_COUNT": int(os.environ.get("TRUSTED_PROXY_COUNT", "0")),
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", str(2 * 1024 * 1024))),
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
+    # Per account, from any address, for the second step (authenticator or recovery code) and for the account
+    # pages that check a code: a 6-digit code must not be guessable by spreading attempts over many addresses.
+    "TWO_STEP_RATE_LIMIT": os.environ.get("TWO_STEP_RATE_LIMIT", "5 per minute;30 per hour"),
         "FEEDBACK_RATE_LIMIT": os.environ.get("FEEDBACK_RATE_LIMIT", "20 per minute"),
         # Per sending address: a shop's burst of orders passes, a flood of forged deliveries does not.
         "WEBHOOK_RATE_LIMIT": os.environ.get("WEBHOOK_RATE_LIMIT", "120 per minute"),

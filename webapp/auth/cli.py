@@ -4,8 +4,8 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from webapp.auth.forms import MIN_PASSWORD_LENGTH
 from webapp.auth.models import API_SCOPES, ROLES, ApiToken, User, role_allows
+from webapp.auth.passwords import password_problems
 from webapp.auth.setup_token import has_users, issue_setup_token
 from webapp.auth.tokens import create_api_token, revoke_api_token
 from webapp.extensions import db
@@ -26,8 +26,9 @@ def create_user(email: str, password: str, role: str):
         email = validate_email(email, check_deliverability=False).normalized.lower()
     except EmailNotValidError as error:
         raise click.BadParameter(str(error), param_hint="--email") from error
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise click.BadParameter(f"use at least {MIN_PASSWORD_LENGTH} characters", param_hint="--password")
+    problems = password_problems(password, email)
+    if problems:
+        raise click.BadParameter(" ".join(problems), param_hint="--password")
     if db.session.scalar(select(User.id).where(func.lower(User.email) == email)):
         raise click.ClickException(f"A user with email {email} already exists.")
     user = User(email=email, role=role)

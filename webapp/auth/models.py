@@ -43,6 +43,21 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16), default="owner")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Two-step sign-in: the authenticator's secret (pending until confirmed with a code), when it was switched on,
+    # and the last 30-second time step whose code was accepted, so that no code is accepted twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(32))
+    totp_enabled_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None]
+    # Part of every session's and remember cookie's user id: raising it signs the user out everywhere.
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
+
+    def get_id(self) -> str:
+        """The id Flask-Login keeps in the session and the remember cookie: user id and session generation."""
+        return f"{self.id}:{self.session_generation}"
+
+    @property
+    def two_step_enabled(self) -> bool:
+        return self.totp_enabled_at is not None
 
     def set_password(self, password: str) -> None:
         """Store an Argon2id hash of the password."""
@@ -57,6 +72,17 @@ class User(UserMixin, db.Model):
         if _hasher.check_needs_rehash(self.password_hash):
             self.set_password(password)
         return True
+
+
+class RecoveryCode(db.Model):
+    """A one-time code that stands in for the authenticator app; only its hash is kept."""
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[datetime | None]
 
 
 class ApiToken(db.Model):

@@ -1,4 +1,6 @@
-"""Sign in, sign out, and create the owner account on first run."""
+"""Sign in (password, then a code when two-step sign-in is on), sign out, and create the owner account."""
+import time
+
 from flask import (
     Blueprint,
     current_app,
@@ -6,14 +8,18 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
-from flask_login import current_user, login_user, logout_user
+from flask_limiter.util import get_remote_address
+from flask_login import current_user, logout_user
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
-from webapp.auth.forms import LoginForm, SetupForm
+from webapp.auth import two_step
+from webapp.auth.forms import CodeForm, LoginForm, SetupForm
 from webapp.auth.models import User, spend_password_check_time
+from webapp.auth.sessions import sign_in
 from webapp.auth.setup_token import (
     check_setup_token,
     has_users,
@@ -26,6 +32,10 @@ from webapp.sqlite_locking import reads_only
 from webapp.views import safe_next_url
 
 bp = Blueprint("auth", __name__)
+
+# Between the password and the code: who passed the password, and when. No session is granted until the code passes.
+PENDING = "two_step_pending"
+PENDING_SECONDS = 300
 
 
 def _safe_next(target: str | None) -> str:
@@ -58,12 +68,67 @@ def login():
             spend_password_check_time(form.password.data)
         elif user.check_password(form.password.data):
             _save_rehash()
-            login_user(user)
+            if user.two_step_enabled:
+                session[PENDING] = {"user": user.id, "generation": user.session_generation, "at": int(time.time())}
+                return redirect(url_for("auth.login_code", next=request.args.get("next")))
+            sign_in(user)
             return redirect(_safe_next(request.args.get("next")))
         flash("Email or password is wrong.", "error")
         return render_template("auth/login.html", form=form), 401
     status = 422 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form), status
+
+
+def _pending_user() -> User | None:
+    """The user who passed the password step in this browser in the last few minutes, if any."""
+    pending = session.get(PENDING)
+    if not isinstance(pending, dict) or time.time() - pending.get("at", 0) > PENDING_SECONDS:
+        return None
+    user = db.session.get(User, pending.get("user"))
+    if user is None or not user.two_step_enabled or user.session_generation != pending.get("generation"):
+        return None
+    return user
+
+
+def two_step_limit_key() -> str:
+    """Count code attempts per account, whatever address they come from."""
+    pending = session.get(PENDING)
+    if isinstance(pending, dict) and pending.get("user"):
+        return f"two-step-user:{pending['user']}"
+    if current_user.is_authenticated:
+        return f"two-step-user:{current_user.id}"
+    return get_remote_address()
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["TWO_STEP_RATE_LIMIT"], key_func=two_step_limit_key, methods=["POST"])
+def login_code():
+    """Second step of signing in: a code from the authenticator app, or a recovery code."""
+    user = _pending_user()
+    if user is None:
+        session.pop(PENDING, None)
+        flash("Sign in with your email and password first (the code step lasts 5 minutes).", "error")
+        return redirect(url_for("auth.login", next=request.args.get("next")))
+    form = CodeForm()
+    if not form.validate_on_submit():
+        status = 422 if request.method == "POST" else 200
+        return render_template("auth/login_code.html", form=form), status
+    outcome = two_step.check_code(user, form.code.data)
+    if outcome is two_step.CodeCheck.MALFORMED:
+        form.code.errors.append(outcome.value)
+        return render_template("auth/login_code.html", form=form), 422
+    if outcome is not two_step.CodeCheck.ACCEPTED:
+        db.session.rollback()
+        form.code.errors.append(outcome.value)
+        return render_template("auth/login_code.html", form=form), 401
+    db.session.commit()
+    session.pop(PENDING, None)
+    sign_in(user)
+    left = two_step.recovery_codes_left(user)
+    if left <= 3:
+        flash(f"You have {left} recovery codes left. Make new ones on the Two-step sign-in page.", "error")
+    return redirect(_safe_next(request.args.get("next")))
 
 
 @bp.route("/logout", methods=["POST"])
@@ -93,7 +158,7 @@ def setup():
         db.session.add(user)
         spend_setup_token()
         db.session.commit()
-        login_user(user)
+        sign_in(user)
         flash("Welcome! Your owner account is ready.", "success")
         return redirect(url_for("board.board"))
     status = 422 if request.method == "POST" else 200
