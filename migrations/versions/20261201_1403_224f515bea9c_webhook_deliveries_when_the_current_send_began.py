@@ -1,7 +1,7 @@
 """Webhook deliveries: when the current send began, so one cut off by a dying worker can be claimed again
 
 Revision ID: 224f515bea9c
-Revises: 01af0d41e1d0
+Revises: a57de9013211
 Create Date: 2026-12-01 14:03:22.767210
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '224f515bea9c'
-down_revision = '01af0d41e1d0'
+down_revision = 'a57de9013211'
 branch_labels = None
 depends_on = None
 
