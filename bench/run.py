@@ -96,8 +96,39 @@ def median_runs(runs: int, measure) -> dict:
     return {key: statistics.median(r[key] for r in results) for key in results[0]}
 
 
-def prepare_database(folder: str, orders: int) -> tuple[str, str]:
-    """A scratch shop: 50 products with deep stock, an owner, a token and ``orders`` historic orders."""
+def empty_database(url: str) -> None:
+    """Drop every table of a PostgreSQL bench database, so that the migrations build it afresh."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(sqlalchemy_url(url))
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def sqlalchemy_url(url: str) -> str:
+    """psycopg 3 for PostgreSQL URLs, as the app's config does."""
+    return url.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+def advance_sequences(tables: list[str]) -> None:
+    """After rows were written with their own ids, move PostgreSQL's id sequences past them."""
+    from sqlalchemy import text
+
+    from webapp.extensions import db
+
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    for table in tables:
+        db.session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                f"(SELECT coalesce(max(id), 1) FROM {table}))"))
+    db.session.commit()
+
+
+def prepare_database(folder: str, orders: int, url: str | None = None) -> tuple[str, str]:
+    """A scratch shop: 50 products with deep stock, an owner, a token and ``orders`` historic orders (in a
+    scratch SQLite file, or in the PostgreSQL database ``url``, emptied first)."""
     from sqlalchemy import insert
 
     from webapp import create_app
@@ -107,7 +138,9 @@ def prepare_database(folder: str, orders: int) -> tuple[str, str]:
     from webapp.models import Customer, Order, OrderLine, Product, StockMovement
     from webapp.timekeeping import utcnow
 
-    url = f"sqlite:///{folder}/bench.sqlite3"
+    if url:
+        empty_database(url)
+    url = sqlalchemy_url(url) if url else f"sqlite:///{folder}/bench.sqlite3"
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
     with app.app_context():
         from flask_migrate import upgrade
@@ -154,6 +187,7 @@ def prepare_database(folder: str, orders: int) -> tuple[str, str]:
             db.session.execute(insert(Order), batch_orders)
             db.session.execute(insert(OrderLine), batch_lines)
         db.session.commit()
+        advance_sequences(["products", "customers", "orders"])
     return url, token
 
 
@@ -190,6 +224,8 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--orders", type=int, default=100_000)
+    parser.add_argument("--database", help="a PostgreSQL URL to measure on instead of a scratch SQLite file "
+                                           "(its tables are dropped)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed: apt-get install wrk")
@@ -200,7 +236,8 @@ def main():
     redis = subprocess.Popen([shutil.which("redis-server"), "--port", str(redis_port), "--bind", "127.0.0.1",
                               "--save", "", "--appendonly", "no", "--dir", folder], stdout=subprocess.DEVNULL)
     print(f"Preparing a shop with {args.orders:,} orders in {folder} ...", flush=True)
-    url, token = prepare_database(folder, args.orders)
+    url, token = prepare_database(folder, args.orders, args.database)
+    engine_name = "PostgreSQL" if url.startswith("postgres") else "SQLite"
     env = {"DATABASE_URL": url, "SECRET_KEY": "bench", "RATELIMIT_ENABLED": "false",
            "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0"}
     rows = []
@@ -231,7 +268,7 @@ def main():
         redis.wait()
         shutil.rmtree(folder, ignore_errors=True)
 
-    print(f"\nSolo OMS benchmarks — {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, SQLite, gunicorn 2x4, "
+    print(f"\nSolo OMS benchmarks — {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, {engine_name}, gunicorn 2x4, "
           f"median of {args.runs} x {args.seconds}s\n")
     print(f"| {'what':<44} | {'req/s':>8} | {'vs hello':>8} | {'p50 ms':>7} | {'p95 ms':>7} | {'p99 ms':>7} | "
           f"{'errors':>6} | target")

@@ -15,6 +15,7 @@ from webapp.background.dispatch import dispatch_pending
 from webapp.background.models import PendingJob
 from webapp.emails.models import OutgoingEmail
 from webapp.extensions import db
+from webapp.invoices.issuing import issue_invoice
 from webapp.invoices.models import Invoice
 from worker import redis_connection
 from worker.jobs.emails import send_email
@@ -168,3 +169,32 @@ def test_a_busy_web_process_marks_its_jobs_later_and_the_periodic_dispatch_does_
     assert dispatch_pending() == 2  # the periodic dispatch finds them on RQ and only marks them
     assert emails.count == 2
     assert db.session.scalar(select(func.count()).where(PendingJob.enqueued_at.is_(None))) == 0
+
+
+def test_the_procfile_worker_renders_pdfs_in_its_own_process_one_after_another(
+        app, database_url, redis_server, make_product):
+    """PDFs are rendered in the worker itself (no fork per job): two in a row both come out, with the worker's pid,
+    and a render that fails only fails its own job."""
+    make_product("MUG-BLU", stock=10)
+    orders = [order_in_status("confirmed", quantity=1) for _ in range(2)]
+    invoices = [issue_invoice(order, actor="test") for order in orders]
+    db.session.flush()
+    invoice_ids = [invoice.id for invoice in invoices]
+    db.session.commit()  # and no transaction left open: on SQLite it would hold the write lock the worker needs
+    redis_connection().flushdb()
+    queue = Queue("documents", connection=redis_connection())
+    first = queue.enqueue("worker.jobs.invoices.render_invoice_pdf", invoice_ids[0])
+    broken = queue.enqueue("worker.jobs.invoices.render_invoice_pdf", invoice_ids[1], "an argument too many")
+    jobs = [first, queue.enqueue("worker.jobs.invoices.render_invoice_pdf", invoice_ids[1])]
+    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_server["url"], "SECRET_KEY": "test"}
+    result = subprocess.run(
+        [os.path.join(os.path.dirname(sys.executable), "rq"), "worker", "-w", "worker.app.ShopWorker", "--burst",
+         "--url", redis_server["url"], "documents"],
+        env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert [job.get_status(refresh=True) for job in jobs] == ["finished", "finished"]
+    assert broken.get_status(refresh=True) == "failed"
+    for invoice_id in invoice_ids:
+        assert db.session.get(Invoice, invoice_id).pdf.startswith(b"%PDF")
+    workers = {job.worker_name for job in jobs}
+    assert len(workers) == 1  # the same worker, which ran them itself

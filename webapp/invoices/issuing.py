@@ -108,6 +108,11 @@ def render_pdf(html: str) -> bytes:
     return HTML(string=html).write_pdf()
 
 
+def warm_up_weasyprint() -> None:
+    """Import WeasyPrint and render a tiny page, so its fonts are found and its styles parsed once per worker."""
+    render_pdf("<p>Solo OMS</p>")
+
+
 def render_invoice(invoice_id: int) -> str:
     """Render and store the PDF of a document (the worker's job); rendering twice changes nothing."""
     from webapp.emails import order_messages
