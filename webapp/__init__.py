@@ -54,6 +54,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         metrics,
         orders,
         printing,
+        security_headers,
         settings,
         views,
         webhooks,
@@ -61,9 +62,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
 
     # metrics first: its timer starts before any other request hook; errors' checks run before the sign-in gate.
-    parts = (metrics, logs, errors, auth, views, assets, catalog, customers, orders, board, settings, api, health,
-             emails, invoices, alerts, jobs, printing, analytics, forecasting, feedback, background, exports, webhooks,
-             webhooks_out, imports, backups)
+    parts = (metrics, logs, security_headers, errors, auth, views, assets, catalog, customers, orders, board,
+             settings, api, health, emails, invoices, alerts, jobs, printing, analytics, forecasting, feedback,
+             background, exports, webhooks, webhooks_out, imports, backups)
     for part in parts:
         part.init_app(app)
 

@@ -23,6 +23,10 @@ def from_environment(instance_path: str) -> dict:
         database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
     session_max_days = int(os.environ.get("SESSION_MAX_DAYS", "14"))
+    public_url = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
+    # A shop reached over HTTPS (production) sends its cookies only over HTTPS; the laptop default and the tests,
+    # on plain http://127.0.0.1, would otherwise never keep a session. SESSION_COOKIE_SECURE=0/1 decides outright.
+    secure_cookies = _env_flag("SESSION_COOKIE_SECURE", public_url.startswith("https://"))
     return {
         "SECRET_KEY": os.environ.get("SECRET_KEY") or _instance_secret(instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url,
@@ -35,16 +39,19 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_FROM": os.environ.get("MAIL_FROM", "orders@localhost"),
         "MAIL_DOMAIN": os.environ.get("MAIL_DOMAIN", "solo-oms.local"),
         # Where the shop's pages are reached from outside: links in emails.
-        "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"),
+        "PUBLIC_URL": public_url,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": _env_flag("SESSION_COOKIE_SECURE", False),
+        "SESSION_COOKIE_SECURE": secure_cookies,
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
-    "REMEMBER_COOKIE_DURATION": timedelta(days=session_max_days),
-    # A signed-in session ends after this long without use, and this long after signing in at the most.
-    "SESSION_IDLE_MINUTES": int(os.environ.get("SESSION_IDLE_MINUTES", "120")),
-    "SESSION_MAX_DAYS": session_max_days,
+        "REMEMBER_COOKIE_DURATION": timedelta(days=session_max_days),
+        # A signed-in session ends after this long without use, and this long after signing in at the most.
+        "SESSION_IDLE_MINUTES": int(os.environ.get("SESSION_IDLE_MINUTES", "120")),
+        "SESSION_MAX_DAYS": session_max_days,
+        "REMEMBER_COOKIE_SECURE": secure_cookies,
+        # Strict-Transport-Security on HTTPS responses (0: never send it).
+        "HSTS_SECONDS": int(os.environ.get("HSTS_SECONDS", str(365 * 24 * 3600))),
         "WTF_CSRF_TIME_LIMIT": None,
         # Counted in Redis so that every web process shares the limit; per process while Redis is down.
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", redis_url),

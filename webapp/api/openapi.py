@@ -288,9 +288,12 @@ def _json(model: type[BaseModel], description: str) -> dict:
 
 
 def _errors(*codes: int) -> dict:
-    words = {401: "missing or invalid token", 403: "token lacks the scope", 404: "not found",
-             409: "conflicts with the current state", 422: "invalid input; the fields are named"}
-    return {str(code): _json(Errors, words[code]) for code in codes}
+    words = {400: "malformed request, e.g. a NUL character in the address or query",
+             401: "missing or invalid token", 403: "token lacks the scope", 404: "not found",
+             409: "conflicts with the current state", 413: "request body too large",
+             422: "invalid input; the fields are named"}
+    # Any request can be malformed below the operation's own rules (refused before it runs).
+    return {str(code): _json(Errors, words[code]) for code in (400, *codes)}
 
 
 def _body(model: type[BaseModel]) -> dict:
@@ -325,7 +328,7 @@ def document() -> dict:
                          "requestBody": _body(OrderIn),
                          "responses": {"201": _json(OrderOut, "the order, audited"),
                                        "200": _json(OrderOut, "replay of an earlier request with the same key"),
-                                       **_errors(401, 403, 422)}},
+                                       **_errors(401, 403, 413, 422)}},
                 "get": {"summary": "List orders", "parameters": [status, QUERY, PAGE],
                         "responses": {"200": _json(OrderPage, "a page of orders"), **_errors(401, 403, 422)}},
             },
@@ -344,7 +347,7 @@ def document() -> dict:
                 "post": {"summary": "Change an order's status", "parameters": [number, IDEMPOTENCY],
                          "requestBody": _body(TransitionIn),
                          "responses": {"200": _json(OrderOut, "the order after the change"),
-                                       **_errors(401, 403, 404, 409, 422)}},
+                                       **_errors(401, 403, 404, 409, 413, 422)}},
             },
             "/analytics/summary": {
                 "get": {"summary": "Key figures for the days from..to (shop time, inclusive)",
@@ -358,7 +361,7 @@ def document() -> dict:
                 "post": {"summary": "Add a product", "parameters": [IDEMPOTENCY], "requestBody": _body(ProductIn),
                          "responses": {"201": _json(ProductOut, "the product"),
                                        "200": _json(ProductOut, "replay of an earlier request with the same key"),
-                                       **_errors(401, 403, 409, 422)}},
+                                       **_errors(401, 403, 409, 413, 422)}},
                 "get": {"summary": "List products", "parameters": [QUERY, PAGE],
                         "responses": {"200": _json(ProductPage, "a page of products"), **_errors(401, 403, 422)}},
             },
@@ -375,7 +378,7 @@ def document() -> dict:
                 "post": {"summary": "Receive or adjust stock", "parameters": [sku, IDEMPOTENCY],
                          "requestBody": _body(StockChangeIn),
                          "responses": {"200": _json(ProductOut, "the product after the change"),
-                                       **_errors(401, 403, 404, 409, 422)}},
+                                       **_errors(401, 403, 404, 409, 413, 422)}},
             },
         },
     }

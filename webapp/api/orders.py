@@ -64,7 +64,7 @@ def create_order():
 @requires_scope("orders:read")
 def list_orders():
     """Orders, newest first, filtered by ``status`` and ``q`` (number, customer, SKU); 50 a page."""
-    status = request.args.get("status") or None
+    status = request.args.get("status")
     if status is not None and status not in STATUSES:
         raise BadInput({"status": [f"must be one of: {', '.join(STATUSES)}"]})
     page = page_number()

@@ -29,7 +29,9 @@ def json_body(model: type[BaseModel]):
 
 
 def page_number() -> int:
-    page = whole_number(request.args.get("page"), default=1, maximum=100_000)
+    raw = request.args.get("page")
+    # Unlike a web form, an API client that sends ``page=`` means something it did not say: refuse it.
+    page = None if raw == "" else whole_number(raw, default=1, maximum=100_000)
     if not page:
         raise BadInput({"page": ["must be a whole number from 1 to 100000"]})
     return page
