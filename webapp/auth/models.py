@@ -6,6 +6,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
@@ -43,6 +44,14 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16), default="owner")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Switched off by the owner: cannot sign in, their sessions end and their API tokens stop working.
+    active: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
+    last_sign_in_at: Mapped[datetime | None]
+
+    @property
+    def is_active(self) -> bool:
+        """Flask-Login refuses to sign in an inactive user."""
+        return self.active
 
     def set_password(self, password: str) -> None:
         """Store an Argon2id hash of the password."""
