@@ -28,7 +28,8 @@ def _known_scopes(form, field) -> None:
 
 class AddPersonForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired("Give an email address."),
-                                            Email("This is not an email address."), Length(max=254)])
+                                            Email("This is not an email address."), Length(max=254)],
+                        filters=[lambda value: value.strip() if value else value])  # pasted with spaces
     role = _role_field()
     password = PasswordField("Initial password (tell them; they sign in with it)", validators=PASSWORD_RULES)
 
