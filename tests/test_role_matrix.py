@@ -236,3 +236,11 @@ def test_an_unclassified_page_is_open_to_the_owner_alone(make_app, make_user):
     owner.post("/login", data={"email": "boss@example.com", "password": PASSWORD})
     assert staff.get("/forgotten").status_code == 403
     assert owner.get("/forgotten").status_code == 200
+
+
+def test_the_api_document_names_the_scope_of_every_call(client):
+    document = client.get("/api/v1/openapi.json").json
+    for (endpoint, method), scope in API.items():
+        rule = next(rule for rule in client.application.url_map.iter_rules() if rule.endpoint == endpoint)
+        path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule.removeprefix("/api/v1"))
+        assert document["paths"][path][method.lower()]["description"] == f"Needs a token with the {scope} scope."
