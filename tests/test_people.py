@@ -178,6 +178,8 @@ def test_pages_hide_what_the_role_cannot_open(signed_in):
         assert f'href="{hidden}"' not in nav, hidden
     for shown in ("/orders", "/dashboard", "/customers", "/exports", "/tokens"):
         assert f'href="{shown}"' in nav, shown
+    assert 'href="/orders/new"' not in client.get("/orders").get_data(as_text=True)
+    assert 'href="/products/new"' not in client.get("/products").get_data(as_text=True)
 
 
 def test_a_refusal_is_a_friendly_page_or_an_htmx_message(signed_in):
