@@ -18,7 +18,7 @@ PUBLIC = {"/healthz", "/login", "/login/code", "/setup", "/static/<path:filename
           "/webhooks/woocommerce/order-created", "/metrics"}
 SAMPLE_ARGS = {"number": "SO-000001", "sku": "MUG-BLU", "customer_id": "1", "key": "confirmed", "email_id": "1",
                "job_id": "send-email-1", "run_id": "1", "table": "orders",
-               "webhook_id": "1", "delivery_id": "1"}
+               "webhook_id": "1", "delivery_id": "1", "user_id": "1", "token_id": "1"}
 
 
 def _routes():

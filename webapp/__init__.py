@@ -53,6 +53,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         logs,
         metrics,
         orders,
+        people,
         printing,
         security_headers,
         settings,
@@ -64,7 +65,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     # metrics first: its timer starts before any other request hook; errors' checks run before the sign-in gate.
     parts = (metrics, logs, security_headers, errors, auth, views, assets, catalog, customers, orders, board,
              settings, api, health, emails, invoices, alerts, jobs, printing, analytics, forecasting, feedback,
-             background, exports, webhooks, webhooks_out, imports, backups)
+             background, exports, webhooks, webhooks_out, imports, backups, people)
     for part in parts:
         part.init_app(app)
 

@@ -1,7 +1,5 @@
 """The JSON API under /api/v1: Bearer tokens, JSON errors ``{"errors": {field: [messages]}}``."""
-from functools import wraps
-
-from flask import Blueprint, Flask, g, jsonify, request
+from flask import Blueprint, Flask, current_app, g, jsonify, request
 
 from webapp.auth.tokens import find_api_token
 from webapp.extensions import csrf, db
@@ -23,7 +21,7 @@ def error_response(status: int, errors: dict[str, list[str]], headers: dict | No
 
 @bp.before_request
 def authenticate():
-    """Every API call needs ``Authorization: Bearer <token>``."""
+    """Every API call needs ``Authorization: Bearer <token>`` carrying the scope its endpoint asks for."""
     if request.endpoint in PUBLIC_API_ENDPOINTS:
         return None
     scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
@@ -33,18 +31,19 @@ def authenticate():
         return error_response(401, {"authorization": ["a valid Bearer token is required"]},
                               {"WWW-Authenticate": 'Bearer realm="solo-oms"'})
     g.api_token = token
+    scope = getattr(current_app.view_functions[request.endpoint], "required_scope", None)
+    if scope is None:  # checked here rather than in each view, so an endpoint without a scope is closed to all
+        return error_response(403, {"authorization": ["this endpoint declares no scope, so no token may call it"]})
+    if not token.allows(scope):
+        return error_response(403, {"authorization": [f"this token lacks the {scope} scope"]})
     return None
 
 
 def requires_scope(scope: str):
-    """Refuse the call (403) unless the token carries ``scope``."""
+    """Declare the scope a token needs to call this endpoint; ``authenticate`` checks it before the view runs."""
     def decorator(view):
-        @wraps(view)
-        def wrapper(*args, **kwargs):
-            if not g.api_token.allows(scope):
-                return error_response(403, {"authorization": [f"this token lacks the {scope} scope"]})
-            return view(*args, **kwargs)
-        return wrapper
+        view.required_scope = scope
+        return view
     return decorator
 
 

@@ -2,16 +2,11 @@
 from flask import Flask, redirect, request, url_for
 from flask_login import current_user
 
+from webapp.auth.access import PUBLIC_ENDPOINTS, can_open, needs_session, refuse_unless_allowed
 from webapp.auth.models import User
 from webapp.extensions import db, login_manager
-from webapp.sqlite_locking import READ_ONLY_METHODS
-from webapp.webhooks import PUBLIC_WEBHOOK_ENDPOINTS
 
-# Endpoints anyone may open. Everything else needs a session (pages) or a token (/api/v1).
-# feedback.give_feedback checks its own signed link instead (DESIGN.md §8: signed customer links);
-# /metrics checks its own: localhost or the METRICS_TOKEN. auth.login_code grants nothing without a passed password.
-PUBLIC_ENDPOINTS = {"auth.login", "auth.login_code", "auth.setup", "health.healthz", "static", "assets.vendor",
-                    "feedback.give_feedback", "metrics.metrics"}
+__all__ = ["PUBLIC_ENDPOINTS", "init_app"]
 
 
 def init_app(app: Flask) -> None:
@@ -27,30 +22,30 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = "basic"
     sessions.init_app(app)  # expired sessions end before the gate below looks at them
     app.before_request(require_sign_in)
+    app.jinja_env.globals.update(can_open=can_open)
 
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    """The user of a session or remember cookie, unless they have since signed out everywhere ("id:generation")."""
+    """The user of a session or remember cookie, unless they have since signed out everywhere ("id:generation")
+    or been switched off by the owner."""
     user_key, _, generation = user_id.partition(":")
     if not (user_key.isdigit() and generation.isdigit()):
         return None
     user = db.session.get(User, int(user_key))
-    return user if user is not None and user.session_generation == int(generation) else None
+    if user is None or not user.active or user.session_generation != int(generation):
+        return None
+    return user
 
 
 def require_sign_in():
-    """Send anyone without a session to the sign-in page (HTMX requests get HX-Redirect)."""
-    if (request.endpoint is None or request.endpoint in PUBLIC_ENDPOINTS or request.blueprint == "api"
-            or request.endpoint in PUBLIC_WEBHOOK_ENDPOINTS):
+    """Send anyone without a session to the sign-in page (HTMX requests get HX-Redirect), and refuse what their
+    role may not do (webapp.auth.access holds the table)."""
+    if request.endpoint is None or not needs_session(request.endpoint):
         return None
     if not current_user.is_authenticated:
         target = url_for("auth.login", next=request.full_path.rstrip("?"))
         if request.htmx:
             return "", 401, {"HX-Redirect": target}
         return redirect(target)
-    # A viewer changes nothing in the shop, but may still sign out and look after their own account.
-    if current_user.role == "viewer" and request.method not in READ_ONLY_METHODS \
-            and request.blueprint not in ("auth", "account"):
-        return "Your account can look but not change anything.", 403
-    return None
+    return refuse_unless_allowed()

@@ -6,6 +6,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
@@ -54,6 +55,15 @@ class User(UserMixin, db.Model):
     def get_id(self) -> str:
         """The id Flask-Login keeps in the session and the remember cookie: user id and session generation."""
         return f"{self.id}:{self.session_generation}"
+
+    # Switched off by the owner: cannot sign in, their sessions end and their API tokens stop working.
+    active: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
+    last_sign_in_at: Mapped[datetime | None]
+
+    @property
+    def is_active(self) -> bool:
+        """Flask-Login refuses to sign in an inactive user."""
+        return self.active
 
     @property
     def two_step_enabled(self) -> bool:

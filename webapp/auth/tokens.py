@@ -4,7 +4,7 @@ import secrets
 from flask import has_request_context, request
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager
 
 from webapp.auth.models import API_SCOPES, ApiToken, User, role_allows
 from webapp.extensions import db
@@ -29,10 +29,11 @@ def create_api_token(user: User, scopes: list[str]) -> str:
 
 
 def find_api_token(secret: str) -> ApiToken | None:
-    """The live token for this secret, with its user."""
+    """The live token for this secret, with its user; a switched-off user's tokens do nothing."""
     token = db.session.scalars(
-        select(ApiToken).where(ApiToken.token_hash == ApiToken.hash_secret(secret), ApiToken.revoked_at.is_(None))
-        .options(joinedload(ApiToken.user))
+        select(ApiToken).join(ApiToken.user)
+        .where(ApiToken.token_hash == ApiToken.hash_secret(secret), ApiToken.revoked_at.is_(None), User.active)
+        .options(contains_eager(ApiToken.user))
     ).first()
     if token is not None:
         _note_use(token)

@@ -1,4 +1,5 @@
-"""Exports (owner only): the shop's records for a date range as CSV, and the accountant's invoice summary."""
+"""Exports (the owner, and the accountant with a viewer account): the shop's records for a date range as CSV,
+and the accountant's invoice summary."""
 from flask import Flask
 
 

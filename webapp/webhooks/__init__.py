@@ -3,9 +3,6 @@ from flask import Flask
 
 from webapp.extensions import csrf
 
-# Endpoints the sign-in gate lets through: they check the platform's signature instead.
-PUBLIC_WEBHOOK_ENDPOINTS = {"webhooks.shopify_order_created", "webhooks.woocommerce_order_created"}
-
 
 def init_app(app: Flask) -> None:
     from webapp.webhooks import routes
