@@ -1,0 +1,254 @@
+"""Faults, for real: RQ workers killed with SIGKILL mid-job, the Redis server stopped under load, the gunicorn
+serving the shop killed and started again. What the owner would notice is checked: one PDF, one email in the
+SMTP server's inbox, one forecast, every order taken once."""
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
+from rq.scheduler import RQScheduler
+from sqlalchemy import func, select
+
+from tests.conftest import free_port
+from tests.factories import order_in_status
+from tests.test_emails import Inbox
+from webapp.background.dispatch import dispatch_pending
+from webapp.emails.models import OutgoingEmail
+from webapp.extensions import db
+from webapp.forecasting.models import DemandForecast
+from webapp.invoices.models import Invoice
+from webapp.jobs.registry import retry_abandoned_jobs
+from worker import QUEUES, redis_connection
+from worker.app import FAULT_TEST_STALL_DIR
+from worker.jobs.emails import send_email
+
+pytestmark = pytest.mark.faults
+BIN = Path(sys.executable).parent
+
+
+def wait_until(check, timeout: float, what: str, every: float = 0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"gave up after {timeout:.0f} s waiting for {what}")
+
+
+def read(statement):
+    """One value from the database, the transaction ended at once (outside a request, a transaction on SQLite
+    holds the write lock: polling inside one would starve the worker under test)."""
+    db.session.rollback()
+    try:
+        return db.session.scalar(statement)
+    finally:
+        db.session.rollback()
+
+
+def _children(pid: int) -> list[tuple[int, int]]:
+    """(pid, process group) of the live children of ``pid``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and fields[0] != "Z":
+                found.append((int(entry.name), int(fields[2])))
+    return found
+
+
+class RQWorkerProcess:
+    """`rq worker` started the way the Procfile starts it, in its own session."""
+
+    def __init__(self, env: dict, log: Path):
+        with log.open("ab") as output:
+            self.process = subprocess.Popen(
+                [str(BIN / "rq"), "worker", "-w", "worker.app.ShopWorker", "--url", env["REDIS_URL"],
+                 "--with-scheduler", *QUEUES], env=env, stdout=output, stderr=subprocess.STDOUT,
+                start_new_session=True)
+
+    def work_horse(self) -> int | None:
+        """The child forked for the running job: RQ puts it in a process group of its own."""
+        return next((pid for pid, group in _children(self.process.pid) if pid == group), None)
+
+    def kill(self) -> None:
+        """SIGKILL the worker, its scheduler and its work horse at once, as a lost machine would."""
+        horse = self.work_horse()
+        os.killpg(self.process.pid, signal.SIGKILL)
+        if horse:
+            os.kill(horse, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.kill()
+
+
+@pytest.fixture
+def rq_workers(app, database_url, redis_server, tmp_path):
+    """Start real RQ worker processes on the test database and Redis; all are killed after the test."""
+    started = []
+    stall_dir = tmp_path / "stall"
+    stall_dir.mkdir()
+    outbox = tmp_path / "outbox"
+
+    def start(**env) -> RQWorkerProcess:
+        environment = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_server["url"],
+                       "SECRET_KEY": "test", "OUTBOX_DIR": str(outbox), FAULT_TEST_STALL_DIR: str(stall_dir), **env}
+        environment.pop("SMTP_URL", None) if "SMTP_URL" not in env else None
+        worker = RQWorkerProcess(environment, tmp_path / "worker.log")
+        started.append(worker)
+        return worker
+
+    start.stall_dir = stall_dir
+    start.outbox = outbox
+    start.log = tmp_path / "worker.log"
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+def arm_stall(rq_workers, job_id: str) -> Path:
+    """Make the first run of ``job_id`` wait inside the job (see worker.app); returns the file naming its pid."""
+    (rq_workers.stall_dir / f"{job_id}.stall").touch()
+    return rq_workers.stall_dir / f"{job_id}.stalled"
+
+
+def stalled_pid(marker: Path) -> int:
+    return int(wait_until(lambda: marker.exists() and marker.read_text(), 60, f"the job to start ({marker.name})"))
+
+
+def forget_dead_scheduler_locks() -> None:
+    """A killed worker's scheduler lock lapses after 61 s; the test drops it rather than wait."""
+    redis_connection().delete(*[RQScheduler.get_locking_key(name) for name in QUEUES])
+
+
+def job_status(job_id: str) -> str | None:
+    try:
+        return Job.fetch(job_id, connection=redis_connection()).get_status(refresh=True)
+    except NoSuchJobError:
+        return None
+
+
+def test_a_pdf_job_whose_work_horse_is_killed_is_retried_and_makes_one_pdf(app, make_product, rq_workers, api):
+    redis_connection().flushdb()
+    make_product("MUG-BLU", stock=10)
+    number = order_in_status("shipped", quantity=1).number
+    invoice_id = db.session.scalars(select(Invoice.id)).one()
+    marker = arm_stall(rq_workers, f"invoice-pdf-{invoice_id}")
+    db.session.commit()
+    dispatch_pending()
+    worker = rq_workers()
+    os.kill(stalled_pid(marker), signal.SIGKILL)  # the OOM killer takes the child making the PDF
+
+    # RQ's worker sees its child die, and retries the job after the first backoff (10 s).
+    wait_until(lambda: read(select(Invoice.pdf_rendered_at).where(Invoice.id == invoice_id)), 40, "the retried PDF")
+    assert worker.process.poll() is None
+    wait_until(lambda: job_status(f"invoice-pdf-{invoice_id}") == "finished", 10, "the job to finish")
+    assert "Work-horse terminated unexpectedly" in rq_workers.log.read_text()
+
+    response = api.get(f"/orders/{number}/invoice.pdf")
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    assert db.session.scalar(select(func.count(Invoice.id))) == 1
+    # The email carrying it is queued once, and goes out once.
+    assert db.session.scalar(select(func.count(OutgoingEmail.id)).where(OutgoingEmail.attachment_invoice_id
+                                                                        == invoice_id)) == 1
+    wait_until(lambda: len([p for p in rq_workers.outbox.glob("*.eml")
+                            if b"invoice" in p.read_bytes().lower()]) == 1, 20, "the invoice email")
+
+
+class StallingInbox(Inbox):
+    """An SMTP server that stalls on the first message's recipient (a slow server, greylisting), before DATA."""
+
+    def __init__(self):
+        super().__init__()
+        self.stalled = threading.Event()
+        self.released = False
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if not self.stalled.is_set():
+            self.stalled.set()
+            for _ in range(600):
+                if self.released:
+                    break
+                await asyncio.sleep(0.1)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+@pytest.fixture
+def stalling_inbox():
+    handler = StallingInbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    handler.url = f"smtp://127.0.0.1:{controller.port}?starttls=false"
+    yield handler
+    handler.released = True
+    controller.stop()
+
+
+def test_an_email_job_whose_worker_is_killed_mid_send_is_sent_once_by_a_new_worker(app, make_product, rq_workers,
+                                                                                   stalling_inbox):
+    redis_connection().flushdb()
+    make_product("MUG-BLU", stock=10)
+    order_in_status("confirmed", quantity=1)  # the confirmation email to the customer
+    email_id, customer = db.session.execute(select(OutgoingEmail.id, OutgoingEmail.to_address)).one()
+    db.session.commit()
+    dispatch_pending()
+    first = rq_workers(SMTP_URL=stalling_inbox.url)
+    assert stalling_inbox.stalled.wait(60), "the worker never reached the SMTP server"
+    first.kill()
+    assert read(select(OutgoingEmail.status).where(OutgoingEmail.id == email_id)) == "sending"
+
+    # The periodic dispatch lets RQ hand on the dead worker's job once its heartbeat lapsed (90 s: simulated).
+    retry_abandoned_jobs(as_of=time.time() + 120)
+    forget_dead_scheduler_locks()
+    rq_workers(SMTP_URL=stalling_inbox.url)
+    messages = stalling_inbox.wait_for(1, timeout=40)
+    assert [m["to"] for m in messages] == [[customer]]
+    wait_until(lambda: job_status(f"send-email-{email_id}") == "finished", 10, "the job to finish")
+    db.session.rollback()
+    email = db.session.get(OutgoingEmail, email_id)
+    assert (email.status, email.attempts) == ("sent", 2)
+    # Nothing sends it again: not another dispatch, not a duplicate job.
+    assert dispatch_pending() == 0
+    with app.app_context():
+        assert send_email(email_id) == "skipped: already sent or being sent"
+    time.sleep(0.5)
+    assert len(stalling_inbox.messages) == 1
+
+
+def test_a_forecast_job_whose_worker_is_killed_is_retried_by_a_new_worker_and_stored_once(
+        app, make_product, rq_workers, auth, client):
+    redis_connection().flushdb()
+    product_id = make_product("MUG-BLU", stock=10).id
+    auth.login()
+    response = client.post("/products/MUG-BLU/forecast")  # the product page's "Forecast now"
+    assert response.status_code == 303
+    job_id = response.headers["Location"].split("job=")[1]
+    marker = arm_stall(rq_workers, job_id)
+    dispatch_pending()
+    first = rq_workers()
+    stalled_pid(marker)
+    first.kill()
+
+    retry_abandoned_jobs(as_of=time.time() + 120)
+    forget_dead_scheduler_locks()
+    rq_workers()
+    wait_until(lambda: job_status(job_id) == "finished", 45, "the retried forecast")
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(DemandForecast.id))
+                             .where(DemandForecast.product_id == product_id)) == 1
+    page = client.get("/products/MUG-BLU/forecast").get_data(as_text=True)
+    assert "No sales yet" in page
