@@ -2,16 +2,22 @@
 serving the shop killed and started again. What the owner would notice is checked: one PDF, one email in the
 SMTP server's inbox, one forecast, every order taken once."""
 import asyncio
+import json
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from redis import Redis
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from rq.scheduler import RQScheduler
@@ -19,7 +25,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import free_port
 from tests.factories import order_in_status
-from tests.test_emails import Inbox
+from tests.test_emails import Inbox, inbox, own_redis, run_jobs  # noqa: F401 - fixtures
 from webapp.background.dispatch import dispatch_pending
 from webapp.emails.models import OutgoingEmail
 from webapp.extensions import db
@@ -252,3 +258,96 @@ def test_a_forecast_job_whose_worker_is_killed_is_retried_by_a_new_worker_and_st
                              .where(DemandForecast.product_id == product_id)) == 1
     page = client.get("/products/MUG-BLU/forecast").get_data(as_text=True)
     assert "No sales yet" in page
+
+
+def _http(opener, url: str, data: bytes | None = None, headers: dict | None = None) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, data=data, headers=headers or {}, method="POST" if data else "GET")
+    try:
+        with opener.open(request, timeout=60) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+class NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def test_orders_keep_coming_in_while_redis_is_stopped_and_their_emails_go_out_once_it_is_back(
+        app, make_user, make_product, live_server, inbox, own_redis, tmp_path):  # noqa: F811
+    from tests.conftest import PASSWORD, order_body
+    from webapp.auth.tokens import create_api_token
+    from webapp.orders.models import Order
+
+    app.config.update(SMTP_URL=inbox.url, REDIS_URL=own_redis["url"], OUTBOX_DIR=str(tmp_path / "outbox"))
+    make_product("MUG-BLU", stock=1000)
+    make_user(email="owner@example.com")
+    token = create_api_token(make_user(email="shop@example.com"), ["orders:write"])
+    db.session.commit()
+    server = live_server(app)
+    per_client, api_clients, form_clients = 12, 3, 2
+    taken = []  # (client, i) of every order accepted
+    answers = []
+    lock = threading.Lock()
+    redis_stopped = threading.Event()
+
+    def note(status, who):
+        with lock:
+            answers.append(status)
+            if status in (201, 303):
+                taken.append(who)
+            if len(answers) == (api_clients + form_clients) * per_client // 3 and not redis_stopped.is_set():
+                own_redis["process"].terminate()  # a third of the way in
+                own_redis["process"].wait(timeout=10)
+                redis_stopped.set()
+
+    def api_client(n):
+        opener = urllib.request.build_opener()
+        for i in range(per_client):
+            body = order_body("MUG-BLU", 1, customer={"name": f"Api {n}-{i}", "email": f"api{n}-{i}@example.com",
+                                                      "address": {"line1": "1 Road", "city": "Leeds", "country": "GB"}})
+            status, _ = _http(opener, server.url + "/api/v1/orders", json.dumps(body).encode(),
+                              {"Authorization": f"Bearer {token}", "Content-Type": "application/json",
+                               "Idempotency-Key": f"api-{n}-{i}"})
+            note(status, f"api{n}-{i}")
+
+    def form_client(n):
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(), NoRedirects())
+        status, _ = _http(opener, server.url + "/login",
+                          urllib.parse.urlencode({"email": "owner@example.com", "password": PASSWORD}).encode())
+        assert status == 302
+        for i in range(per_client):
+            form = {"customer_name": f"Form {n}-{i}", "customer_email": f"form{n}-{i}@example.com",
+                    "line1": "1 Road", "city": "Leeds", "country": "GB", "line_sku": "MUG-BLU", "line_qty": "1"}
+            status, _ = _http(opener, server.url + "/orders/new", urllib.parse.urlencode(form).encode())
+            note(status, f"form{n}-{i}")
+        status, page = _http(opener, server.url + "/board")  # the board still shows while Redis is away
+        assert status == 200 and b"SO-0000" in page
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=api_clients + form_clients) as pool:
+        futures = [pool.submit(api_client, n) for n in range(api_clients)]
+        futures += [pool.submit(form_client, n) for n in range(form_clients)]
+        for future in futures:
+            future.result()
+    took = time.monotonic() - started
+    total = (api_clients + form_clients) * per_client
+    assert redis_stopped.is_set()
+    assert sorted(set(answers)) in ([201, 303], [201], [303]) and len(taken) == total, sorted(set(answers))
+    assert read(select(func.count(Order.id))) == total
+    assert took < 30, f"intake slowed to {took:.1f} s for {total} orders while Redis was down"
+
+    own_redis["process"] = own_redis["start"]()  # Redis is back, empty (no persistence, as after a crash)
+    from worker.jobs.dispatch import dispatch_pending_jobs
+
+    dispatch_pending_jobs()  # the periodic catch-up (cron runs it every minute)
+    run_jobs(Redis.from_url(own_redis["url"]))
+    messages = inbox.wait_for(total, timeout=20)
+    time.sleep(0.3)
+    recipients = sorted(m["to"][0] for m in messages)
+    assert recipients == sorted(f"{who}@example.com" for who in taken)  # every customer told, once
+    dispatch_pending_jobs()  # a second catch-up changes nothing
+    run_jobs(Redis.from_url(own_redis["url"]))
+    time.sleep(0.3)
+    assert len(inbox.messages) == total
