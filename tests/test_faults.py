@@ -2,6 +2,7 @@
 serving the shop killed and started again. What the owner would notice is checked: one PDF, one email in the
 SMTP server's inbox, one forecast, every order taken once."""
 import asyncio
+import http.client
 import json
 import os
 import signal
@@ -351,3 +352,121 @@ def test_orders_keep_coming_in_while_redis_is_stopped_and_their_emails_go_out_on
     run_jobs(Redis.from_url(own_redis["url"]))
     time.sleep(0.3)
     assert len(inbox.messages) == total
+
+
+class Gunicorn:
+    """The web process as the Procfile runs it (gunicorn.conf.py included), in its own session."""
+
+    def __init__(self, env: dict, port: int, log: Path):
+        self.env, self.port, self.log = env, port, log
+        self.url = f"http://127.0.0.1:{port}"
+        self.process = None
+
+    def start(self) -> None:
+        with self.log.open("ab") as output:
+            self.process = subprocess.Popen(
+                [str(BIN / "gunicorn"), "--workers", "2", "--threads", "4", "--bind", f"127.0.0.1:{self.port}",
+                 "--access-logfile", "-", "wsgi:app"],
+                cwd=Path(__file__).parent.parent, env=self.env, stdout=output, stderr=subprocess.STDOUT,
+                start_new_session=True)
+        wait_until(self._answers, 60, "gunicorn to answer", every=0.2)
+
+    def _answers(self) -> bool:
+        assert self.process.poll() is None, self.log.read_text()[-3000:]
+        try:
+            with urllib.request.urlopen(self.url + "/login", timeout=5) as response:
+                return response.status == 200
+        except OSError:
+            return False
+
+    def stop(self, sig=signal.SIGKILL) -> None:
+        """Signal the master; SIGKILL takes its workers down with it, as a crash of the whole web process would."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        if sig == signal.SIGKILL:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        else:
+            self.process.send_signal(sig)
+        self.process.wait(timeout=40)
+
+
+@pytest.fixture
+def gunicorn(app, database_url, redis_server, tmp_path):
+    server = Gunicorn({**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_server["url"],
+                       "SECRET_KEY": "test", "OUTBOX_DIR": str(tmp_path / "outbox"),
+                       "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics")}, free_port(), tmp_path / "web.log")
+    yield server
+    server.stop()
+
+
+@pytest.mark.parametrize("how", ["SIGKILL", "SIGHUP"])  # SIGTERM (graceful stop) passes too; left out for time
+def test_orders_sent_while_the_web_process_restarts_are_each_stored_once(app, make_user, make_product, gunicorn,
+                                                                         how):
+    from tests.conftest import order_body
+    from tests.test_stock_ledger import assert_ledger_matches
+    from webapp.api.models import IdempotentRequest
+    from webapp.auth.tokens import create_api_token
+    from webapp.catalog.models import Product
+    from webapp.orders.models import Order
+
+    make_product("MUG-BLU", stock=1000)
+    token = create_api_token(make_user(email="shop@example.com"), ["orders:write"])
+    db.session.commit()
+    gunicorn.start()
+    clients, per_client = 6, 10
+    total = clients * per_client
+    answered = []
+    retried = []
+    lock = threading.Lock()
+    restart_now = threading.Event()
+
+    def client(n):
+        opener = urllib.request.build_opener()
+        for i in range(per_client):
+            key = f"till-{n}-{i}"
+            body = json.dumps(order_body("MUG-BLU", 1, customer={
+                "name": f"Buyer {n}-{i}", "email": f"buyer{n}-{i}@example.com",
+                "address": {"line1": "1 Road", "city": "Leeds", "country": "GB"}})).encode()
+            deadline = time.monotonic() + 60
+            while True:  # a till that retries with the same key until it gets an answer
+                try:
+                    status, reply = _http(opener, gunicorn.url + "/api/v1/orders", body, {
+                        "Authorization": f"Bearer {token}", "Content-Type": "application/json",
+                        "Idempotency-Key": key})
+                    if status < 500:
+                        break
+                except (OSError, http.client.HTTPException):
+                    pass
+                with lock:
+                    retried.append(key)
+                assert time.monotonic() < deadline, f"{key} got no answer"
+                time.sleep(0.1)
+            with lock:
+                answered.append((key, status, json.loads(reply).get("number")))
+                if len(answered) == total // 3:
+                    restart_now.set()
+
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        futures = [pool.submit(client, n) for n in range(clients)]
+        assert restart_now.wait(60)
+        if how == "SIGHUP":
+            gunicorn.process.send_signal(signal.SIGHUP)  # graceful reload: new workers, same master
+        else:
+            gunicorn.stop(getattr(signal, how))
+            gunicorn.start()
+        for future in futures:
+            future.result()
+
+    if how != "SIGHUP":
+        assert retried, "no request met the restart: the test did not test it"
+    assert {status for _, status, _ in answered} <= {200, 201}, answered
+    numbers = {key: number for key, _, number in answered}
+    assert len(numbers) == total and len(set(numbers.values())) == total  # one order per key, no two keys alike
+    db.session.rollback()
+    stored = set(db.session.scalars(select(Order.number)).all())
+    assert stored == set(numbers.values())
+    assert db.session.scalar(select(func.count(IdempotentRequest.id))) == total
+    product = db.session.scalars(select(Product)).one()
+    assert (product.on_hand, product.reserved) == (1000, total)
+    assert_ledger_matches()
+    db.session.rollback()
