@@ -113,7 +113,8 @@ def rq_workers(app, database_url, redis_server, tmp_path):
     def start(**env) -> RQWorkerProcess:
         environment = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_server["url"],
                        "SECRET_KEY": "test", "OUTBOX_DIR": str(outbox), FAULT_TEST_STALL_DIR: str(stall_dir), **env}
-        environment.pop("SMTP_URL", None) if "SMTP_URL" not in env else None
+        if "SMTP_URL" not in env:  # emails as .eml files in the outbox folder
+            environment.pop("SMTP_URL", None)
         worker = RQWorkerProcess(environment, tmp_path / "worker.log")
         started.append(worker)
         return worker
