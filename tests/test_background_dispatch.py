@@ -3,6 +3,7 @@ process started the way the Procfile starts it."""
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 from rq import Queue
@@ -198,3 +199,47 @@ def test_the_procfile_worker_renders_pdfs_in_its_own_process_one_after_another(
         assert db.session.get(Invoice, invoice_id).pdf.startswith(b"%PDF")
     workers = {job.worker_name for job in jobs}
     assert len(workers) == 1  # the same worker, which ran them itself
+
+
+def test_jobs_redis_lost_are_handed_over_again_and_run_once(app, make_product, inbox):  # noqa: F811
+    from webapp.background.dispatch import redispatch_lost_jobs
+
+    redis_connection().flushdb()
+    app.config["SMTP_URL"] = inbox.url
+    make_product("MUG-BLU", stock=10)
+    order_in_status("confirmed", quantity=1)
+    order_in_status("confirmed", quantity=1)
+    assert dispatch_pending() == 2
+    run_jobs()  # the first email is sent ...
+    order_in_status("confirmed", quantity=1)
+    assert dispatch_pending() == 1
+    redis_connection().flushdb()  # ... then Redis restarts empty, losing the third one's job
+    assert redispatch_lost_jobs() == 3
+    assert dispatch_pending() == 3
+    run_jobs()
+    assert redispatch_lost_jobs() == 0
+    time.sleep(0.3)
+    customers = sorted(db.session.scalars(select(OutgoingEmail.to_address)))
+    assert len(customers) == 3 and sorted(m["to"][0] for m in inbox.wait_for(3)) == customers
+
+
+@pytest.mark.parametrize("handover_began, sent", [(False, True), (True, False)])
+def test_an_email_left_by_a_dead_sender_is_taken_over_only_if_it_had_not_begun_sending(app, make_product, inbox,  # noqa: F811
+                                                                                      handover_began, sent):
+    from webapp.emails.outbox import send_outgoing_email
+    from webapp.timekeeping import utcnow
+
+    redis_connection().flushdb()
+    app.config["SMTP_URL"] = inbox.url
+    make_product("MUG-BLU", stock=10)
+    order_in_status("confirmed", quantity=1)
+    # A worker claimed it, then died (its execution is not running in RQ).
+    db.session.execute(update(OutgoingEmail).values(status="sending", attempts=1, claimed_by="send-email-1:dead",
+                                                    handover_started_at=utcnow() if handover_began else None))
+    db.session.commit()
+    outcome = send_outgoing_email(1, sender="send-email-1:retry")
+    assert outcome == ("sent" if sent else "skipped: already sent or being sent")
+    time.sleep(0.3)
+    assert len(inbox.messages) == (1 if sent else 0)
+    # A direct call (no RQ execution) never takes over.
+    assert send_outgoing_email(1) == "skipped: already sent or being sent"

@@ -34,6 +34,24 @@ def redis_connection() -> Redis:
     return _connections[url]
 
 
+def execution_is_running(execution_key: str) -> bool:
+    """Whether RQ still counts an execution ("<job id>:<execution id>") as running: listed in its queue's
+    started registry with a heartbeat that has not lapsed. One whose worker was killed drops out when RQ's
+    cleanup hands its job on for a retry, or when its heartbeat expires."""
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
+    from rq.registry import StartedJobRegistry
+
+    connection = redis_connection()
+    job_id = execution_key.rsplit(":", 1)[0]
+    try:
+        job = Job.fetch(job_id, connection=connection)
+    except NoSuchJobError:
+        return False
+    expires = connection.zscore(StartedJobRegistry(job.origin, connection=connection).key, execution_key)
+    return expires is not None and expires > time.time()
+
+
 def worker_heartbeat_age() -> float | None:
     """Seconds since a worker last ran the heartbeat job, or None if never."""
     value = redis_connection().get(HEARTBEAT_KEY)

@@ -1,12 +1,17 @@
 """The Flask app that jobs run in: built once per worker process (never at import), before it forks for jobs."""
+import os
+import time
 from contextlib import contextmanager
 
 from flask import has_app_context
-from rq import SimpleWorker, Worker
+from rq import SimpleWorker, Worker, get_current_job
 
 from worker import QUEUE_DOCUMENTS
 
 _app = None
+_running_execution: str | None = None
+# Fault tests only: a folder where `<job id>.stall` makes that job's first run wait to be killed (see below).
+FAULT_TEST_STALL_DIR = "SOLO_OMS_FAULT_TEST_STALL_DIR"
 
 
 def job_app():
@@ -84,6 +89,35 @@ class ShopWorker(CountsJobOutcomes, Worker):
 
         return super().work(*args, **kwargs)
 
+    def perform_job(self, job, queue, execution):
+        global _running_execution
+        _running_execution = execution.composite_key if execution is not None else None
+        return super().perform_job(job, queue, execution)
+
+
+def running_execution() -> str | None:
+    """"<job id>:<execution id>" of the RQ execution this process is running (the forked child of a ShopWorker),
+    else None. A job that claims a row records it, so that a later run can tell whether the claimer is dead."""
+    return _running_execution
+
+
+def _stall_first_run_for_fault_tests() -> None:
+    """Inert unless SOLO_OMS_FAULT_TEST_STALL_DIR is set, which only the fault tests do: a job whose id the test
+    armed (an empty `<job id>.stall` file there) waits on its first run, so the test can kill the worker mid-job.
+    The file is renamed to `<job id>.stalled` holding this process's id, so the retry runs normally."""
+    folder = os.environ.get(FAULT_TEST_STALL_DIR)
+    job = get_current_job() if folder else None
+    if job is None:
+        return
+    armed = os.path.join(folder, f"{job.id}.stall")
+    try:
+        os.rename(armed, os.path.join(folder, f"{job.id}.stalled"))
+    except FileNotFoundError:
+        return
+    with open(os.path.join(folder, f"{job.id}.stalled"), "w") as handle:
+        handle.write(str(os.getpid()))
+    time.sleep(300)
+
 
 @contextmanager
 def job_context():
@@ -95,6 +129,7 @@ def job_context():
     with job_app().app_context():
         from webapp.extensions import db
 
+        _stall_first_run_for_fault_tests()
         try:
             yield
         finally:

@@ -2,22 +2,29 @@
 import logging
 import threading
 import time
+from datetime import timedelta
 
 from flask import g, has_request_context
 from redis.exceptions import RedisError
 from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError
+from rq.job import Job
 from sqlalchemy import select, update
 
 from webapp.background.models import PendingJob
 from webapp.extensions import db
 from webapp.sqlite_locking import reading_only
 from webapp.timekeeping import utcnow
-from worker import QUEUES, redis_connection
+from worker import QUEUE_DOCUMENTS, QUEUES, redis_connection
 
 log = logging.getLogger(__name__)
 # Retries with backoff for every job: a passing SMTP or network fault heals by itself.
+# A PDF renders in the worker itself (see worker.app.ShopWorker), which sends no heartbeat meanwhile: a short
+# timeout keeps the heartbeat's lapse, after which a dead worker's job is retried, short too. Others: RQ's 180 s.
+JOB_TIMEOUTS = {QUEUE_DOCUMENTS: 60}
 RETRY = Retry(max=4, interval=[10, 60, 300, 900])
+# How long RQ keeps a finished job: a job handed over more recently that Redis no longer has was lost.
+RESULT_TTL = 86400
 
 
 def schedule_job(function: str, *args, job_id: str, queue: str) -> None:
@@ -58,7 +65,7 @@ def dispatch_pending(job_ids: list[str] | None = None, limit: int = 500, *, mark
             try:
                 Queue(row.queue, connection=connection).enqueue_call(
                     row.function, args=tuple(row.args), job_id=row.job_id, retry=RETRY, unique=True,
-                    result_ttl=86400, failure_ttl=30 * 86400,
+                    result_ttl=RESULT_TTL, failure_ttl=30 * 86400, timeout=JOB_TIMEOUTS.get(row.queue),
                 )
             except DuplicateJobError:
                 pass  # already on RQ
@@ -98,6 +105,35 @@ def _mark_enqueued(row_ids: list[int], *, within: float) -> None:
         with _unmarked_lock:
             _unmarked.extend(marking)  # try again next time; the periodic dispatch would mark them too
         raise
+
+
+def redispatch_lost_jobs(batch: int = 1000) -> int:
+    """Mark waiting again the jobs handed to RQ in the last day that Redis no longer has (it restarted without
+    saving them, or lost them in a failover), so the next dispatch hands them over again; returns how many.
+
+    RQ keeps every job it was given until a day after it finished (a month if it failed), so a missing one never
+    ran to the end. Running a job again is safe: each checks what is already done (an email sent, a PDF made).
+    """
+    db.session.rollback()
+    rows = db.session.execute(
+        select(PendingJob.id, PendingJob.job_id)
+        .where(PendingJob.enqueued_at >= utcnow() - timedelta(seconds=RESULT_TTL - 60))
+    ).all()
+    db.session.rollback()
+    connection = redis_connection()
+    lost = []
+    for start in range(0, len(rows), batch):
+        chunk = rows[start:start + batch]
+        with connection.pipeline(transaction=False) as pipeline:
+            for row in chunk:
+                pipeline.exists(Job.key_for(row.job_id))
+            present = pipeline.execute()
+        lost += [row.id for row, there in zip(chunk, present, strict=True) if not there]
+    if lost:
+        log.warning("%d job(s) handed to RQ are no longer in Redis; handing them over again", len(lost))
+        db.session.execute(update(PendingJob).where(PendingJob.id.in_(lost)).values(enqueued_at=None))
+        db.session.commit()
+    return len(lost)
 
 
 def prune_dispatched(days: int = 7) -> int:

@@ -25,6 +25,10 @@ class OutgoingEmail(db.Model):
     attachment_invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"))
     status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
     attempts: Mapped[int] = mapped_column(default=0)
+    # The RQ execution ("<job id>:<execution id>") sending it: another may take over once RQ counts it dead.
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    # Set just before the message body goes to the SMTP server: from here a dead sender may have sent it.
+    handover_started_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]

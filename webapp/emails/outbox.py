@@ -51,6 +51,32 @@ def retry_email(email: OutgoingEmail) -> bool:
     return True
 
 
+def _take_over_from_a_dead_sender(email_id: int, sender: str | None) -> int:
+    """Claim a message left in "sending" by an RQ execution that died before the hand-over began; 1 if taken."""
+    from worker import execution_is_running
+
+    stuck = db.session.execute(
+        select(OutgoingEmail.claimed_by)
+        .where(OutgoingEmail.id == email_id, OutgoingEmail.status == "sending",
+               OutgoingEmail.handover_started_at.is_(None), OutgoingEmail.claimed_by.is_not(None))
+    ).scalar()
+    if sender is None or stuck is None or stuck == sender or execution_is_running(stuck):
+        return 0
+    return db.session.execute(  # only if nobody else took it over meanwhile
+        update(OutgoingEmail)
+        .where(OutgoingEmail.id == email_id, OutgoingEmail.status == "sending", OutgoingEmail.claimed_by == stuck,
+               OutgoingEmail.handover_started_at.is_(None))
+        .values(claimed_by=sender, attempts=OutgoingEmail.attempts + 1)
+    ).rowcount
+
+
+def _handing_over(email_id: int) -> None:
+    """From here on, a sender that dies may have delivered the message: it is not taken over automatically."""
+    db.session.execute(update(OutgoingEmail).where(OutgoingEmail.id == email_id)
+                       .values(handover_started_at=utcnow()))
+    db.session.commit()
+
+
 def build_message(email: OutgoingEmail) -> EmailMessage:
     shop = current_settings()
     message = EmailMessage()
@@ -70,25 +96,30 @@ def build_message(email: OutgoingEmail) -> EmailMessage:
     return message
 
 
-def send_outgoing_email(email_id: int) -> str:
+def send_outgoing_email(email_id: int, *, sender: str | None = None) -> str:
     """Deliver one outbox message: claimed first, so running this twice (a retry, a duplicate job) sends once.
 
-    A message claimed by a worker that died mid-send stays "sending" and shows on the emails page, rather than
-    risking a second copy.
+    ``sender`` is the RQ execution running this ("<job id>:<execution id>"), recorded with the claim. A message
+    claimed by a worker that was killed before it began handing the message to the SMTP server is taken over by
+    the job's retry once RQ counts that execution dead. One killed after that point may have gone out: it stays
+    "sending" and shows on the emails page for the owner to decide, rather than risking a second copy.
     """
     db.session.rollback()
     claimed = db.session.execute(
         update(OutgoingEmail)
         .where(OutgoingEmail.id == email_id, OutgoingEmail.status.in_(("queued", "failed")))
-        .values(status="sending", attempts=OutgoingEmail.attempts + 1)
+        .values(status="sending", attempts=OutgoingEmail.attempts + 1, claimed_by=sender, handover_started_at=None)
     ).rowcount
     db.session.commit()
+    if not claimed:
+        claimed = _take_over_from_a_dead_sender(email_id, sender)
+        db.session.commit()
     if not claimed:
         return "skipped: already sent or being sent"
     email = db.session.get(OutgoingEmail, email_id)
     try:
         deliver(build_message(email), smtp_url=current_app.config["SMTP_URL"],
-                outbox_dir=current_app.config["OUTBOX_DIR"])
+                outbox_dir=current_app.config["OUTBOX_DIR"], before_handover=lambda: _handing_over(email_id))
     except Exception as error:  # any failure before the hand-off: never leave the message stuck in "sending"
         db.session.rollback()
         email = db.session.get(OutgoingEmail, email_id)

@@ -5,6 +5,7 @@ from datetime import datetime
 from rq import Queue
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job
+from rq.registry import StartedJobRegistry
 
 from worker import QUEUES, redis_connection
 
@@ -76,3 +77,15 @@ def retry_failed_job(job_id: str) -> bool:
     except InvalidJobOperation:  # not (or no longer) failed: a second click, say
         return False
     return True
+
+
+def retry_abandoned_jobs(as_of: float | None = None) -> None:
+    """Let RQ hand on the jobs of workers that died mid-job (killed, out of memory, machine lost): once a job's
+    heartbeat has lapsed (about 90 seconds), RQ retries it if it has retries left, else marks it failed.
+
+    A worker does this itself only every ten minutes; the periodic dispatch calls it every minute.
+    ``as_of`` (a Unix time) is for tests that cannot wait for a heartbeat to lapse.
+    """
+    connection = redis_connection()
+    for name in QUEUES:
+        StartedJobRegistry(name, connection=connection).cleanup(timestamp=as_of)

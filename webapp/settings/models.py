@@ -2,6 +2,7 @@
 from decimal import Decimal
 
 from sqlalchemy import LargeBinary, Numeric, String, Text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, deferred, mapped_column
 
 from webapp.extensions import db
@@ -58,7 +59,10 @@ def current_settings() -> ShopSettings:
     """The settings row, created with defaults on first use."""
     settings = db.session.get(ShopSettings, 1)
     if settings is None:
-        settings = ShopSettings(id=1)
-        db.session.add(settings)
-        db.session.flush()
+        try:
+            with db.session.begin_nested():  # concurrent first requests each try to create it
+                settings = ShopSettings(id=1)
+                db.session.add(settings)
+        except IntegrityError:
+            settings = db.session.get(ShopSettings, 1)
     return settings

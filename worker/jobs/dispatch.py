@@ -1,12 +1,16 @@
-"""Hand waiting work to RQ: the catch-up after Redis was away."""
+"""Hand waiting work to RQ: the catch-up after Redis was away or lost its jobs, or a worker died mid-job."""
 from worker.app import job_context
 
 
 def dispatch_pending_jobs() -> int:
-    """Enqueue every job still waiting in the database; returns how many were enqueued."""
-    from webapp.background.dispatch import dispatch_pending
+    """Enqueue every job still waiting in the database (and those Redis lost), and retry the jobs of workers
+    that died mid-job; returns how many were enqueued from the database."""
+    from webapp.background.dispatch import dispatch_pending, redispatch_lost_jobs
+    from webapp.jobs.registry import retry_abandoned_jobs
 
+    retry_abandoned_jobs()
     with job_context():
+        redispatch_lost_jobs()
         return dispatch_pending()
 
 

@@ -1,5 +1,5 @@
 """Email delivery jobs."""
-from worker.app import job_context
+from worker.app import job_context, running_execution
 
 
 def send_email(email_id: int) -> str:
@@ -7,4 +7,4 @@ def send_email(email_id: int) -> str:
     from webapp.emails.outbox import send_outgoing_email
 
     with job_context():
-        return send_outgoing_email(email_id)
+        return send_outgoing_email(email_id, sender=running_execution())
