@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test screenshots bench bench-forecasts bench-dashboard install install-test assets system-packages system-packages-test migrate seed clean
+.PHONY: run test screenshots bench bench-web bench-invoices bench-forecasts bench-dashboard install install-test assets system-packages system-packages-test migrate seed clean
 
 run: install
 	@scripts/run_local.sh
@@ -20,7 +20,14 @@ screenshots: install-test system-packages-test
 
 bench: install-test
 	@command -v wrk >/dev/null || scripts/apt_install.sh wrk
+	$(BIN)/python bench/all.py
+
+bench-web: install-test
+	@command -v wrk >/dev/null || scripts/apt_install.sh wrk
 	$(BIN)/python bench/run.py
+
+bench-invoices: install-test
+	$(BIN)/python bench/invoices.py
 
 bench-dashboard: install-test
 	@command -v wrk >/dev/null || scripts/apt_install.sh wrk

@@ -23,6 +23,7 @@ sys.path.insert(0, ROOT)
 
 from bench.forecasts import run_workers  # noqa: E402
 from bench.run import advance_sequences, empty_database, free_port, sqlalchemy_url  # noqa: E402
+from bench.summary import record  # noqa: E402
 
 PDF_QUEUE = "documents"
 
@@ -171,8 +172,13 @@ def main():
               f"{args.invoices / yardstick:>7.1f} | {1:>7.2f} |")
         print(f"| {'invoice PDFs rendered and stored':<46} | {seconds:>8.1f} | {args.invoices / seconds:>7.1f} | "
               f"{yardstick / seconds:>7.2f} | >= 15/s")
-        print(f"\nRQ worker RSS: parent peak {max(p for p, _ in peaks):.0f} MB, job process peak "
-              f"{max(c for _, c in peaks):.0f} MB (target <= 400 MB)")
+        parent, child = max(p for p, _ in peaks), max(c for _, c in peaks)
+        print(f"\nRQ worker RSS: parent peak {parent:.0f} MB, job process peak {child:.0f} MB (target <= 400 MB)")
+        rate = args.invoices / seconds
+        record("PDF invoices, 2 workers", f"{rate:.1f} PDFs/s", f"{yardstick / seconds:.2f} of bare WeasyPrint "
+               f"({args.invoices / yardstick:.1f}/s)", ">= 15/s", rate >= 15, engine_name)
+        record("RQ worker memory (rendering PDFs)", f"{max(parent, child):.0f} MB RSS", "", "<= 400 MB",
+               max(parent, child) <= 400, engine_name)
     finally:
         redis.terminate()
         redis.wait()

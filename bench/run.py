@@ -27,6 +27,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VENV_BIN = os.path.join(ROOT, ".venv", "bin")
 sys.path.insert(0, ROOT)
 
+from bench.summary import record  # noqa: E402
 
 BENCH_AGENT = "solo-oms-bench"
 
@@ -277,6 +278,15 @@ def main():
         print(f"| {name:<44} | {result['rps']:>8.0f} | {result['rps'] / base['rps']:>8.2f} | {result['p50']:>7.2f} | "
               f"{result['p95']:>7.2f} | {result['p99']:>7.2f} | {result['errors']:>6.0f} | {target or ''}")
     print(f"\nweb worker RSS after the runs: {rss:.0f} MB (target <= 150 MB)")
+    hello = f"{base['rps']:.0f} req/s"
+    record("API order intake, 16 connections", f"{intake['rps']:.0f} orders/s, p99 {intake['p99']:.0f} ms",
+           f"{intake['rps'] / base['rps']:.2f} of hello ({hello})", ">= 1,000 orders/s, p99 <= 50 ms",
+           intake["rps"] >= 1000 and intake["p99"] <= 50, engine_name)
+    record(f"board fragment, {args.orders:,} orders", f"p95 {board['p95']:.1f} ms",
+           f"{board['rps'] / base['rps']:.2f} of hello", "p95 <= 25 ms", board["p95"] <= 25, engine_name)
+    record("board poll unchanged (304)", f"p95 {unchanged['p95']:.1f} ms",
+           f"{unchanged['rps'] / base['rps']:.2f} of hello", "p95 <= 3 ms", unchanged["p95"] <= 3, engine_name)
+    record("web worker memory", f"{rss:.0f} MB RSS", "", "<= 150 MB", rss <= 150, engine_name)
 
 
 if __name__ == "__main__":
