@@ -16,7 +16,8 @@ from webapp.customers.models import Customer
 from webapp.extensions import db
 from webapp.feedback.models import OrderFeedback
 from webapp.orders.models import NOT_SALES, SHIPPED_OR_LATER, Order, OrderLine
-from webapp.timekeeping import hours_between_sql, shop_day_sql, utc_bounds
+from webapp.orders.shop_days import day_placed
+from webapp.timekeeping import hours_between_sql, utc_bounds
 
 NOT_REVENUE = NOT_SALES
 CENT = Decimal("0.01")
@@ -268,11 +269,11 @@ def daily_series(first: date, last: date) -> list[Day]:
     before_first, _ = previous_period(first, last)
     start, _ = utc_bounds(before_first, last)
     _, end = utc_bounds(first, last)
-    day = shop_day_sql(Order.created_at, start, end)
-    per_order = (select(day.label("day"), Order.id, case((EARNING, Order.total), else_=0).label("amount"))
-                 .where(Order.created_at >= start, Order.created_at < end).subquery())
+    # The stored shop day (worked out where missing): no date arithmetic per order.
+    day = day_placed(start, end).label("day")
     rows = db.session.execute(
-        select(per_order.c.day, func.count(per_order.c.id), func.sum(per_order.c.amount)).group_by(per_order.c.day)
+        select(day, func.count(Order.id), func.sum(case((EARNING, Order.total), else_=0)))
+        .where(Order.created_at >= start, Order.created_at < end).group_by(day)
     ).all()
     totals = {(value if isinstance(value, date) else date.fromisoformat(value)): (orders, cents(amount))
               for value, orders, amount in rows}
