@@ -38,6 +38,7 @@ def prepare(folder: str, lines: int) -> tuple[str, str]:
     from webapp.auth.tokens import create_api_token
     from webapp.extensions import db
     from webapp.models import Customer, Order, OrderLine, Product
+    from webapp.orders.shop_days import fill_shop_days
     from webapp.timekeeping import utcnow
 
     url = f"sqlite:///{folder}/bench.sqlite3"
@@ -89,6 +90,7 @@ def prepare(folder: str, lines: int) -> tuple[str, str]:
         if orders:
             db.session.execute(insert(Order), orders)
             db.session.execute(insert(OrderLine), rows)
+        fill_shop_days()  # as a history import does after its bulk inserts
         db.session.commit()
         db.session.execute(db.text("ANALYZE"))
         db.session.commit()

@@ -53,12 +53,12 @@ def hours_between_sql(later, earlier):
     return (func.julianday(later) - func.julianday(earlier)) * 24.0
 
 
-def utc_offsets(start: datetime, end: datetime) -> list[tuple[datetime, int]]:
-    """The shop zone's UTC offset in minutes over [start, end) (naive UTC): [(from, minutes), ...].
+def utc_offsets(start: datetime, end: datetime, zone: ZoneInfo | None = None) -> list[tuple[datetime, int]]:
+    """The shop zone's (or ``zone``'s) UTC offset in minutes over [start, end) (naive UTC): [(from, minutes), ...].
 
     Steps a week at a time and finds each change (daylight saving) to the minute by halving.
     """
-    zone = shop_zone()
+    zone = zone or shop_zone()
 
     def offset(at: datetime) -> int:
         return int(at.replace(tzinfo=UTC).astimezone(zone).utcoffset().total_seconds() // 60)
@@ -77,17 +77,20 @@ def utc_offsets(start: datetime, end: datetime) -> list[tuple[datetime, int]]:
     return changes
 
 
-def shop_day_sql(column, start: datetime, end: datetime):
-    """SQL for the shop-time date of a UTC ``column`` between start and end, daylight saving included."""
-    changes = utc_offsets(start, end)
+def shop_day_sql(column, start: datetime, end: datetime, zone: ZoneInfo | None = None,
+                 postgres: bool | None = None):
+    """SQL for the shop-time date of a UTC ``column`` between start and end, daylight saving included (in ``zone``
+    on a database of the given kind, when called where the request's session is not the one writing)."""
+    changes = utc_offsets(start, end, zone)
+    postgres = is_postgres() if postgres is None else postgres
 
     def shift(minutes: int):
-        return minutes if is_postgres() else f"{minutes:+d} minutes"
+        return minutes if postgres else f"{minutes:+d} minutes"
     if len(changes) == 1:
         minutes = literal(shift(changes[0][1]))
     else:
         minutes = case(*[(column < changes[i + 1][0], shift(changes[i][1])) for i in range(len(changes) - 1)],
                        else_=shift(changes[-1][1]))
-    if is_postgres():
+    if postgres:
         return cast(column + minutes * literal_column("INTERVAL '1 minute'", type_=Interval), Date)
     return func.date(column, minutes, type_=Date)

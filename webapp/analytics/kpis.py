@@ -16,7 +16,8 @@ from webapp.customers.models import Customer
 from webapp.extensions import db
 from webapp.feedback.models import OrderFeedback
 from webapp.orders.models import NOT_SALES, SHIPPED_OR_LATER, Order, OrderLine
-from webapp.timekeeping import hours_between_sql, shop_day_sql, utc_bounds
+from webapp.orders.shop_days import day_placed
+from webapp.timekeeping import hours_between_sql, utc_bounds
 
 NOT_REVENUE = NOT_SALES
 CENT = Decimal("0.01")
@@ -95,14 +96,13 @@ def _rounded(value, places: int = 2) -> float | None:
 def _median(values):
     """The median of a one-column select labelled ``value`` (NULLs left out by the caller), as a scalar subquery.
 
-    Portable: ranks the values with window functions (SQLite has no percentile function) and averages the middle
-    one or two: rank r is a middle one of n when n <= 2r <= n + 2.
+    Portable (SQLite has no percentile function): sorts the values once and averages the middle one (n odd) or two
+    (n even), skipping the first (n - 1) / 2. A LIMIT rather than ranking every value with window functions.
     """
-    inner = values.subquery()
-    ranked = select(inner.c.value, func.row_number().over(order_by=inner.c.value).label("rank"),
-                    func.count().over().label("n")).subquery()
-    return (select(func.avg(ranked.c.value))
-            .where(ranked.c.rank * 2 >= ranked.c.n, ranked.c.rank * 2 <= ranked.c.n + 2).scalar_subquery())
+    inner = values.cte()
+    n = select(func.count()).select_from(inner).scalar_subquery()
+    middle = select(inner.c.value).order_by(inner.c.value).limit(2 - n % 2).offset((n - 1) // 2).subquery()
+    return select(func.avg(middle.c.value)).scalar_subquery()
 
 
 def ordered_in(first: date, last: date):
@@ -159,7 +159,9 @@ def figures(first: date, last: date) -> Figures:
                       .where(in_range, Order.shipped_at.is_not(None)))
     # Gaps between consecutive orders of a customer, both in the range (a window over the range's orders only:
     # looking back before the range would walk each customer's whole history, seconds on a big shop).
-    previous_at = func.lag(Order.created_at).over(partition_by=Order.customer_id, order_by=(Order.created_at, Order.id))
+    # Ordered by time alone, so SQLite reads the (customer_id, created_at) index in order instead of sorting; orders
+    # placed at the same instant give the same gaps in either order.
+    previous_at = func.lag(Order.created_at).over(partition_by=Order.customer_id, order_by=Order.created_at)
     pairs = select(Order.created_at.label("at"), previous_at.label("previous_at")).where(in_range, EARNING).subquery()
     gap_days = (select((hours_between_sql(pairs.c.at, pairs.c.previous_at) / 24.0).label("value"))
                 .where(pairs.c.previous_at.is_not(None)))
@@ -211,13 +213,22 @@ def channel_mix(first: date, last: date) -> list[dict]:
              "share": _ratio(orders, total)} for channel, orders, revenue in rows]
 
 
+def _bought(first: date, last: date):
+    """Per customer who bought in the range: orders that earn (``n``) and their total (``spent``), as a subquery.
+
+    The breakdowns by customer sum these few rows, not every order joined to its customer.
+    """
+    return (select(Order.customer_id, func.count(Order.id).label("n"), func.sum(Order.total).label("spent"))
+            .where(ordered_in(first, last), EARNING).group_by(Order.customer_id).subquery())
+
+
 def top_customers(first: date, last: date, limit: int = 10) -> list[dict]:
     """Customers by revenue, with their orders that earn."""
+    bought = _bought(first, last)
     rows = db.session.execute(
-        select(Customer.name, Customer.email, func.count(Order.id), func.sum(Order.total))
-        .join(Customer, Customer.id == Order.customer_id).where(ordered_in(first, last), EARNING)
-        .group_by(Customer.id, Customer.name, Customer.email)
-        .order_by(func.sum(Order.total).desc(), func.count(Order.id).desc(), Customer.name).limit(limit)
+        select(Customer.name, Customer.email, bought.c.n, bought.c.spent)
+        .join(Customer, Customer.id == bought.c.customer_id)
+        .order_by(bought.c.spent.desc(), bought.c.n.desc(), Customer.name).limit(limit)
     ).all()
     return [{"name": name, "email": email, "orders": orders, "revenue": f"{cents(revenue):.2f}"}
             for name, email, orders, revenue in rows]
@@ -226,28 +237,30 @@ def top_customers(first: date, last: date, limit: int = 10) -> list[dict]:
 def customers_by_country(first: date, last: date, limit: int = 20) -> list[dict]:
     """Customers who bought in the range, by the country on their customer record ("" when unknown, listed last)."""
     # Grouped on plain columns: PostgreSQL does not see two bound parameters as the same GROUP BY expression.
-    customers = func.count(func.distinct(Customer.id))
+    bought = _bought(first, last)
+    customers = func.count(Customer.id)
     rows = db.session.execute(
-        select(Customer.country, customers, func.count(Order.id), func.sum(Order.total))
-        .join(Customer, Customer.id == Order.customer_id).where(ordered_in(first, last), EARNING)
+        select(Customer.country, customers, func.sum(bought.c.n), func.sum(bought.c.spent))
+        .join(Customer, Customer.id == bought.c.customer_id)
         .group_by(Customer.country).order_by(customers.desc(), Customer.country.is_(None), Customer.country)
         .limit(limit)
     ).all()
-    return [{"country": code or "", "customers": count, "orders": orders, "revenue": f"{cents(revenue):.2f}"}
+    return [{"country": code or "", "customers": count, "orders": int(orders), "revenue": f"{cents(revenue):.2f}"}
             for code, count, orders, revenue in rows]
 
 
 def customers_by_city(first: date, last: date, limit: int = 10) -> list[dict]:
     """Customers who bought in the range, by town (spelt in any case) within their country."""
+    bought = _bought(first, last)
     town = func.lower(func.trim(Customer.city))
-    customers = func.count(func.distinct(Customer.id))
+    customers = func.count(Customer.id)
     rows = db.session.execute(
-        select(func.min(Customer.city), Customer.country, customers, func.count(Order.id))
-        .join(Customer, Customer.id == Order.customer_id).where(ordered_in(first, last), EARNING)
+        select(func.min(Customer.city), Customer.country, customers, func.sum(bought.c.n))
+        .join(Customer, Customer.id == bought.c.customer_id)
         .group_by(town, Customer.country)
         .order_by(customers.desc(), town.is_(None), town, Customer.country.is_(None), Customer.country).limit(limit)
     ).all()
-    return [{"city": (city or "").strip(), "country": code or "", "customers": count, "orders": orders}
+    return [{"city": (city or "").strip(), "country": code or "", "customers": count, "orders": int(orders)}
             for city, code, count, orders in rows]
 
 
@@ -268,11 +281,11 @@ def daily_series(first: date, last: date) -> list[Day]:
     before_first, _ = previous_period(first, last)
     start, _ = utc_bounds(before_first, last)
     _, end = utc_bounds(first, last)
-    day = shop_day_sql(Order.created_at, start, end)
-    per_order = (select(day.label("day"), Order.id, case((EARNING, Order.total), else_=0).label("amount"))
-                 .where(Order.created_at >= start, Order.created_at < end).subquery())
+    # The stored shop day (worked out where missing): no date arithmetic per order.
+    day = day_placed(start, end).label("day")
     rows = db.session.execute(
-        select(per_order.c.day, func.count(per_order.c.id), func.sum(per_order.c.amount)).group_by(per_order.c.day)
+        select(day, func.count(Order.id), func.sum(case((EARNING, Order.total), else_=0)))
+        .where(Order.created_at >= start, Order.created_at < end).group_by(day)
     ).all()
     totals = {(value if isinstance(value, date) else date.fromisoformat(value)): (orders, cents(amount))
               for value, orders, amount in rows}

@@ -20,6 +20,7 @@ from webapp.extensions import db
 from webapp.feedback.models import OrderFeedback
 from webapp.orders.intake import order_number
 from webapp.orders.models import Order, OrderEvent, OrderLine
+from webapp.orders.shop_days import fill_shop_days
 from webapp.settings.models import ShopSettings, current_settings
 from webapp.timekeeping import shop_zone, utcnow
 
@@ -112,6 +113,7 @@ def seed_demo_shop(days: int = HISTORY_DAYS, seed: int = DEFAULT_SEED) -> dict:
         "reserved_delta": m.reserved_delta, "reason": m.reason, "actor": "demo seed", "created_at": m.at,
         "order_id": order_ids[m.order.index] if m.order is not None else None,
     } for m in sorted(history.movements, key=lambda m: m.at)])
+    fill_shop_days()  # the bulk inserts bypass the ORM event that stores them
     db.session.commit()
     return {"products": len(history.products), "customers": len(history.customers),
             "orders": len(history.orders), "lines": sum(len(o.lines) for o in history.orders), "days": days,

@@ -26,6 +26,7 @@ from webapp.imports.reading import read_rows
 from webapp.orders.intake import OrderInputError, order_number, take_order, tax_on
 from webapp.orders.models import Order, OrderEvent, OrderLine
 from webapp.orders.schemas import OrderIn
+from webapp.orders.shop_days import fill_shop_days
 from webapp.settings.models import current_settings
 from webapp.timekeeping import shop_zone, utcnow
 from webapp.validation import CENT, MAX_MONEY
@@ -110,6 +111,7 @@ def import_orders(path: Path | str, fmt: str, *, history: bool, dry_run: bool = 
             if dry_run:
                 db.session.rollback()
             else:
+                fill_shop_days()  # the bulk inserts bypass the ORM event that stores them
                 db.session.commit()
         except BaseException:
             db.session.rollback()

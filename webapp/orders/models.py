@@ -20,9 +20,13 @@ SHIPPED_OR_LATER = ("shipped", "delivered", "returned")
 
 class OrderLine(db.Model):
     __tablename__ = "order_lines"
+    __table_args__ = (
+        # An order's lines, and for the dashboard everything it sums of them, read from the index alone.
+        Index("ix_order_lines_sales", "order_id", "product_id", "sku", "quantity", "line_total", "name"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
     product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"), index=True)
     sku: Mapped[str] = mapped_column(String(64), index=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -41,9 +45,10 @@ class Order(db.Model):
         Index("ix_orders_board_column", "status", "priority", "created_at", "id"),
         Index("ix_orders_status_shipped", "status", "shipped_at"),
         Index("ix_orders_updated_at", "updated_at"),
-        # The dashboard: orders placed in a date range, and a customer's orders in time order (with the status and
-        # total, so a customer's history is summed from the index alone).
-        Index("ix_orders_created_at", "created_at"),
+        # The dashboard: orders placed in a date range with every column its figures read, so they are counted
+        # and summed from the index alone; and a customer's orders in time order (with the status and total, so a
+        # customer's history is summed from the index alone).
+        Index("ix_orders_sales", "created_at", "status", "total", "customer_id", "shipped_at", "channel", "shop_day"),
         Index("ix_orders_customer_created", "customer_id", "created_at", "status", "total"),
         # An imported order comes in once: importing the same file twice creates nothing new. Only for imports:
         # other channels (the API) may legitimately repeat a reference.
@@ -80,6 +85,8 @@ class Order(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     shipped_at: Mapped[datetime | None]
+    # The date it was placed in the shop's time zone, kept by webapp.orders.shop_days (NULL: not worked out yet).
+    shop_day: Mapped[date | None]
 
     customer: Mapped[Customer] = relationship()
     lines: Mapped[list[OrderLine]] = relationship(order_by=OrderLine.id, cascade="all, delete-orphan")
