@@ -1,7 +1,7 @@
 """store each order's shop day and cover the dashboard's reads with indexes
 
 Revision ID: a3ef0e645eff
-Revises: 01af0d41e1d0
+Revises: 3c9e7f1a2b4d
 Create Date: 2026-12-01 14:05:56.458453
 
 """
@@ -16,7 +16,7 @@ from webapp.timekeeping import utc_offsets
 
 # revision identifiers, used by Alembic.
 revision = 'a3ef0e645eff'
-down_revision = '01af0d41e1d0'
+down_revision = '3c9e7f1a2b4d'
 branch_labels = None
 depends_on = None
 
