@@ -8,6 +8,10 @@ import os
 import shutil
 import tempfile
 
+# gunicorn 27's control socket sits at one path per user (~/.gunicorn/gunicorn.ctl): a second instance on the
+# machine (a bench, a test server, a staging copy) would take it over. Nothing here uses it.
+control_socket_disable = True
+
 os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", os.path.join(tempfile.gettempdir(), "solo-oms-metrics"))
 
 
