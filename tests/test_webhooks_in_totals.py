@@ -252,6 +252,9 @@ BAD_TAX_FIELDS = [
     ("woocommerce", _woo(lambda p: p["tax_lines"][0].update(shipping_tax_total="x")),
      "tax_lines.0.shipping_tax_total"),
     ("woocommerce", _woo(lambda p: p["tax_lines"][0].update(rate_percent=150)), "tax_lines.0.rate_percent"),
+    ("woocommerce", _woo(lambda p: p.update(shipping_total="9999999999.99")), "shipping_tax"),
+    ("woocommerce", _woo(lambda p: p["line_items"].append({**p["line_items"][0], "subtotal": "9999999999.00"})),
+     "line_items"),
 ]
 
 

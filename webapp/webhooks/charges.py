@@ -10,6 +10,7 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from webapp.orders.charged import ChargedTotals, TaxLine
+from webapp.validation import MAX_MONEY
 from webapp.webhooks.fields import PayloadError, as_list, as_money, as_text
 
 
@@ -104,6 +105,11 @@ def woocommerce_charges(payload: dict, items: list) -> ChargedTotals:
     shipping, shipping_tax = _optional_money(payload, "shipping_total"), _optional_money(payload, "shipping_tax")
     if included:
         discount, shipping = discount + discount_tax, shipping + shipping_tax
+    # Sums of amounts that are each within bounds may not be: refused here rather than overflowing the column.
+    for field, amount in (("discount_tax", discount), ("shipping_tax", shipping),
+                          ("line_items", sum((t for t in line_totals if t is not None), Decimal("0.00")))):
+        if amount > MAX_MONEY:
+            raise PayloadError({field: [f"makes an amount larger than {MAX_MONEY}"]})
     return ChargedTotals(
         tax_included=included, tax=_required_money(payload, "total_tax"), total=_required_money(payload, "total"),
         discount=discount, shipping=shipping, line_totals=line_totals, currency=_currency(payload),
