@@ -61,8 +61,8 @@ def _line(item, index: int) -> dict:
     field = f"line_items.{index}"
     if not isinstance(item, dict):
         raise PayloadError({field: ["must be an object"]})
-    # Shopify's "price" is the unit price; WooCommerce's is what was paid per unit after coupons, so the order's
-    # total matches what the customer paid.
+    # Shopify's "price" is the unit price before discounts. WooCommerce's is per unit after coupons and without
+    # tax: its line "subtotal" replaces it where sent (woocommerce_order), so coupons are not counted twice.
     price = _money(item["price"], f"{field}.price") if item.get("price") is not None else None
     if "quantity" not in item:
         raise PayloadError({f"{field}.quantity": ["is required"]})
