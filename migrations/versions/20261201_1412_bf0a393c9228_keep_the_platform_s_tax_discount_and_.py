@@ -1,7 +1,7 @@
 """keep the platform's tax, discount and tax per rate on orders and invoices
 
 Revision ID: bf0a393c9228
-Revises: 01af0d41e1d0
+Revises: a3ef0e645eff
 Create Date: 2026-12-01 13:57:57.519444
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'bf0a393c9228'
-down_revision = '01af0d41e1d0'
+down_revision = 'a3ef0e645eff'
 branch_labels = None
 depends_on = None
 
