@@ -257,8 +257,6 @@ BAD_PAYLOADS = [
     ("shopify", _shopify(lambda p: p["line_items"][0].update(sku=None, title=None, name=None, product_id=None)),
      422, "line_items.0.sku"),
     ("shopify", _shopify(lambda p: p["shipping_lines"][0].update(price="NaN")), 422, "shipping_lines.0.price"),
-    ("shopify", _shopify(lambda p: p["shipping_address"].update(country_code="USA")), 422,
-     "shipping_address.country_code"),
     ("shopify", _shopify(lambda p: p.update(shipping_address="here")), 422, "shipping_address"),
     ("shopify", _shopify(lambda p: [p.update(email=None, shipping_address=None, billing_address=None,
                                              customer=None)]), 422, "shipping_address.name"),
@@ -272,7 +270,6 @@ BAD_PAYLOADS = [
     ("woocommerce", _woo(lambda p: p["line_items"][1].update(price="12,00")), 422, "line_items.1.price"),
     ("woocommerce", _woo(lambda p: p["line_items"].__setitem__(0, "Bar3")), 422, "line_items.0"),
     ("woocommerce", _woo(lambda p: p.update(shipping_total="ten")), 422, "shipping_total"),
-    ("woocommerce", _woo(lambda p: p["shipping"].update(postcode="9" * 30)), 422, "shipping.postcode"),
     ("woocommerce", _woo(lambda p: p["line_items"][1].update(quantity=10**9)), 422, "line_items.1.quantity"),
     ("woocommerce", _woo(lambda p: [p.update(shipping={}), p["billing"].update(first_name="", last_name="",
                                                                                  email="")]),
@@ -299,6 +296,21 @@ def test_a_customer_email_the_shop_cannot_use_does_not_lose_the_order(client, se
     assert deliver(client, "shopify", payload).status_code == 201
     order = db.session.scalars(select(Order)).one()
     assert order.customer.email is None and "bob at hostmail" in order.notes
+
+
+def test_fields_longer_than_ours_are_cut_to_fit_and_kept_whole_in_the_notes(client, secrets, make_product):
+    make_product("Bar3", stock=10)
+    payload = woo_sample()
+    payload["billing"]["phone"] = "+44 7700 900123 (mobile; evenings only, please!)"
+    payload["shipping"]["postcode"] = "LS1 4AB / Leeds City Centre"
+    payload["shipping"]["country"] = "United Kingdom"
+    assert deliver(client, "woocommerce", payload).status_code == 201
+    order = db.session.scalars(select(Order)).one()
+    assert order.customer.phone == "+447700900123"  # cut to fit, then tidied as every phone is
+    assert order.ship_postcode == "LS1 4AB / Leeds City Centre"[:20].rstrip()
+    assert order.ship_country is None
+    for sent in ("evenings only, please!)", "LS1 4AB / Leeds City Centre", "country as sent: United Kingdom"):
+        assert sent in order.notes
 
 
 def test_the_woocommerce_ping_is_answered_and_stores_nothing(client, secrets):

@@ -41,8 +41,36 @@ def _email_or_note(email: str | None, notes: list[str]) -> str | None:
     return email
 
 
+# Our columns' limits on text a shop platform may send longer (a long street, a phone with an extension note).
+TEXT_LIMITS = {("customer", "name"): 200, ("customer", "phone"): 40, ("customer", "address", "line1"): 200,
+               ("customer", "address", "line2"): 200, ("customer", "address", "city"): 100,
+               ("customer", "address", "postcode"): 20, ("shipping_method",): 64, ("external_ref",): 100}
+MAX_NOTES = 5000
+
+
+def _fit_to_limits(order: dict) -> None:
+    """A paid order is never refused for a field longer than ours: the field is cut to fit, and what the platform
+    sent is kept whole in the notes (as with a malformed email), so nothing the customer wrote is lost."""
+    kept = []
+    for path, limit in TEXT_LIMITS.items():
+        holder = order
+        for key in path[:-1]:
+            holder = holder.get(key) if isinstance(holder, dict) else None
+        value = holder.get(path[-1]) if isinstance(holder, dict) else None
+        if isinstance(value, str) and len(value) > limit:
+            holder[path[-1]] = value[:limit].rstrip() or value[:limit]
+            kept.append(f"{' '.join(path[1:] or path).replace('_', ' ')} as sent: {value[:1000]}")
+    country = (order.get("customer") or {}).get("address") or {}
+    if isinstance(country.get("country"), str) and not re.fullmatch(r"[A-Za-z]{2}", country["country"]):
+        kept.append(f"country as sent: {country['country'][:200]}")
+        country["country"] = None
+    notes = "\n".join([order.get("notes") or "", *kept]).strip()
+    order["notes"] = notes if len(notes) <= MAX_NOTES else notes[:MAX_NOTES - 1] + "…"
+
+
 def _validated(order: dict, renames: list[tuple[str, str]]) -> OrderIn:
     """Validate as OrderIn; error locations are renamed to the platform's field names."""
+    _fit_to_limits(order)
     try:
         return OrderIn.model_validate(order)
     except ValidationError as error:
