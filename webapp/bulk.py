@@ -1,5 +1,6 @@
-"""Writing many rows at once (the demo shop, history imports): ids given out up front, as the database would."""
-from sqlalchemy import func, select, text
+"""Writing many rows at once (the demo shop, history imports): ids given out up front, as the database would, and
+rows written in one go: COPY on PostgreSQL, one executemany on SQLite."""
+from sqlalchemy import JSON, func, insert, select, text
 
 from webapp.extensions import db
 
@@ -15,3 +16,68 @@ def new_ids(model, count: int) -> list[int]:
             {"table": table.name, "count": count}))
     first = db.session.scalar(select(func.coalesce(func.max(table.c.id), 0))) + 1
     return list(range(first, first + count))
+
+
+def insert_rows(model, rows: list[dict]) -> None:
+    """Write ``rows`` (dicts with the same keys) into the model's table in the session's transaction.
+
+    Rows skip the ORM and SQLAlchemy's per-row parameter handling, which cost more than the writes themselves;
+    each column's own bind processor still turns the values into what SQLAlchemy would have sent.
+    """
+    if not rows:
+        return
+    table = model.__table__
+    keys = list(rows[0])
+    connection = db.session.connection()
+    dialect = connection.dialect
+    if dialect.name == "postgresql":
+        _copy(connection, table, keys, _bound_values(table, keys, rows, dialect))
+        return
+    compiled = insert(table).compile(dialect=dialect, column_keys=keys)
+    if not compiled.positional:  # not SQLite's sqlite3: SQLAlchemy's own executemany
+        connection.execute(insert(table), rows)
+        return
+    keys = [compiled.binds[name].key for name in compiled.positiontup]
+    connection.exec_driver_sql(compiled.string, _bound_values(table, keys, rows, dialect))
+
+
+def _copy(connection, table, keys: list[str], values: list[tuple]) -> None:
+    """COPY streams the rows in one command: several times faster than psycopg's pipelined executemany."""
+    preparer = connection.dialect.identifier_preparer
+    columns = ", ".join(preparer.quote(table.c[key].name) for key in keys)
+    statement = f"COPY {preparer.format_table(table)} ({columns}) FROM STDIN"
+    cursor = connection.connection.cursor()  # the session's own connection, so inside its transaction
+    try:
+        with cursor.copy(statement) as copy:
+            for row in values:
+                copy.write_row(row)
+    finally:
+        cursor.close()
+
+
+def _bound_values(table, keys: list[str], rows: list[dict], dialect) -> list[tuple]:
+    """Each row as a tuple in ``keys`` order, its values passed through their column's bind processor."""
+    columns = []
+    for key in keys:
+        column_type = table.c[key].type
+        values = [row[key] for row in rows]
+        processor = column_type._cached_bind_processor(dialect)
+        if processor is not None:
+            # lists and dicts (JSON) cannot be looked up by value
+            convert = processor if isinstance(column_type, JSON) else _remembering(processor)
+            values = [None if value is None else convert(value) for value in values]
+        columns.append(values)
+    return list(zip(*columns, strict=True))
+
+
+def _remembering(processor):
+    """The processor, each value converted once: an order's times and prices repeat across its lines and events."""
+    done: dict = {}
+
+    def convert(value):
+        try:
+            return done[value]
+        except KeyError:
+            result = done[value] = processor(value)
+            return result
+    return convert
