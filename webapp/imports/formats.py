@@ -134,6 +134,8 @@ def parse_money(text: str) -> Decimal:
 
 def parse_quantity(text: str) -> int:
     """'3', '-1', '2.0' -> int; ValueError for anything that is not a whole number."""
+    if text.isascii() and text.isdigit():  # the usual '3', without the cost of a Decimal
+        return int(text)
     cleaned = text.strip().replace(" ", "")
     try:
         value = Decimal(cleaned)

@@ -71,10 +71,12 @@ def group_orders(rows: Iterator[tuple[int, list[str]]], columns: dict[str, int],
         if current is None:
             current = FileOrder(number=number, first_line=line)
         current.row_lines.append(line)
+        fields = current.fields
         for name, at in order_field_at:
-            value = cells[at].strip()
-            if value and name not in current.fields:
-                current.fields[name] = value
+            if cells[at] and name not in fields:  # most rows after an order's first leave these blank
+                value = cells[at].strip()
+                if value:
+                    fields[name] = value
         if not number:
             current.errors.append(RowError(line, "no order number"))
             continue
