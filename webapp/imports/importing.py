@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from webapp.bulk import insert_rows, new_ids
+from webapp.bulk import insert_rows, new_ids, rare_garbage_collections
 from webapp.catalog.models import Product
 from webapp.customers.models import Customer
 from webapp.extensions import db
@@ -87,7 +87,7 @@ def import_orders(path: Path | str, fmt: str, *, history: bool, dry_run: bool = 
 
     Raises MappingError when the file lacks a needed column. ``progress`` is called with the rows read so far.
     """
-    with read_rows(Path(path)) as (shape, rows):
+    with read_rows(Path(path)) as (shape, rows), rare_garbage_collections():
         positions = resolve_columns(shape.header, fmt, columns)
         summary = ImportSummary()
         importer_class = HistoryImport if history else LiveImport
