@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from webapp.bulk import insert_rows, new_ids, rare_garbage_collections
+from webapp.bulk import insert_rows, is_one_of, new_ids, rare_garbage_collections
 from webapp.catalog.models import Product
 from webapp.customers.models import Customer
 from webapp.extensions import db
@@ -170,7 +170,7 @@ class HistoryImport:
             return {}
         found = db.session.execute(
             select(Order.external_ref, Order.id, Order.status)
-            .where(Order.channel == CHANNEL, Order.external_ref.in_(numbers)))
+            .where(Order.channel == CHANNEL, is_one_of(Order.external_ref, numbers)))
         return {ref: (order_id, status, {}) for ref, order_id, status in found}
 
     def _order_total(self, order: FileOrder) -> Decimal:
@@ -181,7 +181,7 @@ class HistoryImport:
         if not wanted:
             return
         for sku, product_id, price in db.session.execute(
-                select(Product.sku, Product.id, Product.unit_price).where(Product.sku.in_(wanted))):
+                select(Product.sku, Product.id, Product.unit_price).where(is_one_of(Product.sku, wanted))):
             self.products[sku] = (product_id, price)
         unknown: dict[str, tuple[str, Decimal]] = {}
         for order in orders:
@@ -206,13 +206,14 @@ class HistoryImport:
         emails -= self.customers_by_email.keys()
         if emails:
             for email, customer_id in db.session.execute(
-                    select(Customer.email, Customer.id).where(Customer.email.in_(emails)).order_by(Customer.id.desc())):
+                    select(Customer.email, Customer.id).where(is_one_of(Customer.email, emails))
+                    .order_by(Customer.id.desc())):
                 self.customers_by_email[email] = customer_id
         names = {self._name(o) for o in orders if "@" not in o.fields.get("customer_email", "") and self._name(o)}
         names -= self.customers_by_name.keys()
         if names:
             for name, customer_id in db.session.execute(
-                    select(Customer.name, Customer.id).where(Customer.name.in_(names), Customer.email.is_(None))
+                    select(Customer.name, Customer.id).where(is_one_of(Customer.name, names), Customer.email.is_(None))
                     .order_by(Customer.id.desc())):
                 self.customers_by_name[name] = customer_id
         new_rows: dict[tuple[str, str], dict] = {}
@@ -382,7 +383,7 @@ class LiveImport:
         summary = self.summary
         numbers = {order.number for order in batch if order.number}
         existing = set(db.session.scalars(select(Order.external_ref).where(
-            Order.channel == CHANNEL, Order.external_ref.in_(numbers)))) if numbers else set()
+            Order.channel == CHANNEL, is_one_of(Order.external_ref, numbers)))) if numbers else set()
         for order in batch:
             if order.errors:
                 summary.reject(order, order.errors)
