@@ -110,6 +110,8 @@ MONEY_JUNK = re.compile(r"[^\d,.\-]")
 
 def parse_money(text: str) -> Decimal:
     """'£1,234.50', '1.234,50 €', '12,50', 'USD 9.99' -> Decimal; ValueError when there is no number."""
+    if text.isascii() and text.replace(".", "", 1).isdigit():  # the usual '12.50' needs no cleaning
+        return Decimal(text)
     cleaned = MONEY_JUNK.sub("", text)
     negative = cleaned.startswith("-") or text.strip().startswith("(")
     cleaned = cleaned.replace("-", "")
