@@ -241,6 +241,18 @@ def test_a_quantity_that_is_not_whole_is_refused_by_name(text):
         parse_quantity(text)
 
 
+def test_a_quantity_too_large_for_an_order_line_is_reported_not_a_crash(app, tmp_path):
+    path = write_csv(tmp_path / "big.csv", GENERIC_HEADER, [
+        ["L1", "2024-01-01", "delivered", "MUG", "Mug", "3000000000", "0", "", "", "Al", "", ""],
+        ["L2", "2024-01-01", "delivered", "MUG", "Mug", "1e400000", "", "", "", "Al", "", ""],
+        ["L3", "2024-01-01", "delivered", "MUG", "Mug", "100000", "0.01", "", "", "Al", "", ""],
+    ])
+    summary = import_orders(path, "generic", history=True)
+    assert (summary.orders, summary.skipped_rows) == (1, 2)
+    assert [(e.line, e.reason) for e in summary.errors] == [(2, "quantity '3000000000' is more than 100,000"),
+                                                            (3, "quantity '1e400000' is more than 100,000")]
+
+
 def test_names_with_tabs_quotes_backslashes_and_line_breaks_are_stored_exactly(app, tmp_path):
     """History imports write rows in bulk (COPY on PostgreSQL): the text must arrive as it was in the file."""
     odd = 'Mug\twith "quotes", a \\N back\\slash\nand a line break'
