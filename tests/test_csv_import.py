@@ -269,11 +269,18 @@ def test_names_with_tabs_quotes_backslashes_and_line_breaks_are_stored_exactly(a
     assert (order.total, order.hold_reasons) == (Decimal("6.20"), [])
 
 
-def test_an_import_leaves_the_garbage_collector_as_it_found_it(app, tmp_path):
-    before = gc.get_threshold()
+def sqlite_cache_size() -> int | None:
+    connection = db.session.connection()
+    return connection.exec_driver_sql("PRAGMA cache_size").scalar() if connection.dialect.name == "sqlite" else None
+
+
+def test_an_import_leaves_the_garbage_collector_and_the_sqlite_cache_as_it_found_them(app, tmp_path):
+    before, cache_before = gc.get_threshold(), sqlite_cache_size()
+    db.session.commit()
     rows, _ = generated_rows(3)
     import_orders(write_csv(tmp_path / "ok.csv", GENERIC_HEADER, rows), "generic", history=True)
-    assert gc.get_threshold() == before
+    assert (gc.get_threshold(), sqlite_cache_size()) == (before, cache_before)
+    db.session.commit()
     with pytest.raises(MappingError):
         import_orders(write_csv(tmp_path / "no-sku.csv", ["Order Number", "Qty"], [["X1", "1"]]), "generic",
                       history=True)

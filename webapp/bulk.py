@@ -26,6 +26,26 @@ def rare_garbage_collections() -> Iterator[None]:
         gc.set_threshold(*before)
 
 
+@contextmanager
+def larger_sqlite_cache(megabytes: int = 64) -> Iterator[None]:
+    """On SQLite, keep up to ``megabytes`` of the database in memory while bulk work runs, as before afterwards.
+
+    SQLite's default 2 MB cache no longer holds the orders' indexes once a shop has some 100,000 orders, and every
+    insert then reads their pages again: a fifth of a large import's time. PostgreSQL has its own shared buffers.
+    """
+    connection = db.session.connection()
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    sqlite = connection.connection.dbapi_connection  # the setting belongs to this connection, not the session
+    before = sqlite.execute("PRAGMA cache_size").fetchone()[0]
+    sqlite.execute(f"PRAGMA cache_size = -{megabytes * 1024}")  # negative: in kibibytes
+    try:
+        yield
+    finally:
+        sqlite.execute(f"PRAGMA cache_size = {int(before)}")
+
+
 def new_ids(model, count: int) -> list[int]:
     """Ids for ``count`` new rows, given out as the database would: from the table's sequence on PostgreSQL (so
     later inserts never collide), after the largest id on SQLite (the CLI's transaction began with BEGIN

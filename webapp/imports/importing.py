@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from webapp.bulk import insert_rows, is_one_of, new_ids, rare_garbage_collections
+from webapp.bulk import insert_rows, is_one_of, larger_sqlite_cache, new_ids, rare_garbage_collections
 from webapp.catalog.models import Product
 from webapp.customers.models import Customer
 from webapp.extensions import db
@@ -94,18 +94,19 @@ def import_orders(path: Path | str, fmt: str, *, history: bool, dry_run: bool = 
         importer = importer_class(summary, filename or Path(path).name, actor=actor)
         batch: list[FileOrder] = []
         try:
-            for order in group_orders(rows, positions, shop_zone()):
-                summary.rows += len(order.row_lines)
-                batch.append(order)
-                if len(batch) >= BATCH_ORDERS:
+            with larger_sqlite_cache():
+                for order in group_orders(rows, positions, shop_zone()):
+                    summary.rows += len(order.row_lines)
+                    batch.append(order)
+                    if len(batch) >= BATCH_ORDERS:
+                        importer.take(batch)
+                        batch = []
+                        if not dry_run:
+                            db.session.commit()
+                        if progress:
+                            progress(summary.rows)
+                if batch:
                     importer.take(batch)
-                    batch = []
-                    if not dry_run:
-                        db.session.commit()
-                    if progress:
-                        progress(summary.rows)
-            if batch:
-                importer.take(batch)
             if dry_run:
                 db.session.rollback()
             else:
