@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test screenshots bench bench-web bench-invoices bench-forecasts bench-dashboard install install-test assets system-packages system-packages-test migrate seed clean
+.PHONY: run test screenshots bench bench-web bench-invoices bench-forecasts bench-dashboard bench-import install install-test assets system-packages system-packages-test migrate seed clean
 
 run: install
 	@scripts/run_local.sh
@@ -35,6 +35,10 @@ bench-dashboard: install-test
 
 bench-forecasts: install-test
 	$(BIN)/python bench/forecasts.py
+
+# BENCH_DATABASE=postgresql://... (an empty database) measures PostgreSQL instead of SQLite.
+bench-import: install-test
+	$(BIN)/python bench/import.py $(if $(BENCH_DATABASE),--database $(BENCH_DATABASE))
 
 install: $(VENV)/.installed assets system-packages
 

@@ -55,7 +55,11 @@ def main():
     scale = 10 if args.quick else 1
     summary = tempfile.NamedTemporaryFile(prefix="solo-oms-bench-", suffix=".jsonl", delete=False).name
     env = {**os.environ, "BENCH_SUMMARY": summary}
-    postgres = postgres_answers(args.postgres) and (ensure_database(args.postgres) or True)
+    postgres = postgres_answers(args.postgres)
+    import_database = f"{args.postgres}_import"  # the import bench wants an empty database of its own
+    if postgres:
+        ensure_database(args.postgres)
+        ensure_database(import_database)
     runs = [
         ["bench/run.py", "--orders", str(100_000 // scale)],
         ["bench/dashboard.py", "--lines", str(1_000_000 // scale)],
@@ -66,7 +70,7 @@ def main():
     if postgres:
         runs += [
             ["bench/run.py", "--orders", str(100_000 // scale), "--database", args.postgres],
-            ["bench/import.py", "--lines", str(200_000 // scale), "--database", args.postgres],
+            ["bench/import.py", "--lines", str(200_000 // scale), "--database", import_database],
             ["bench/invoices.py", "--invoices", str(300 // scale), "--database", args.postgres],
         ]
     started = time.time()

@@ -1,5 +1,6 @@
 """Importing order files: formats, encodings, bad rows, history mode, dry runs and importing twice."""
 import csv
+import gc
 import io
 import random
 from decimal import Decimal
@@ -15,7 +16,7 @@ from tests.test_stock_ledger import assert_ledger_matches
 from webapp.catalog.models import Product, StockMovement
 from webapp.customers.models import Customer
 from webapp.extensions import db
-from webapp.imports.formats import parse_money, resolve_columns
+from webapp.imports.formats import MappingError, parse_money, parse_quantity, resolve_columns
 from webapp.imports.importing import import_orders
 from webapp.imports.models import ImportRun
 from webapp.orders.models import Order, OrderEvent, OrderLine
@@ -216,9 +217,74 @@ def test_map_options_name_columns_and_missing_ones_are_refused(app, runner, tmp_
 
 
 @pytest.mark.parametrize(("text", "value"), [("£1,234.50", "1234.50"), ("1.234,50 €", "1234.50"), ("12,5", "12.5"),
-                                             ("USD 9.99", "9.99"), ("1,000", "1000"), ("3", "3")])
+                                             ("USD 9.99", "9.99"), ("1,000", "1000"), ("3", "3"), ("12.50", "12.50"),
+                                             ("12.", "12"), (".5", "0.5"), ("1.234.567", "1234567"),
+                                             ("(4.00)", "-4.00"), (" 7.25 ", "7.25")])
 def test_prices_with_symbols_and_separators_parse(text, value):
-    assert parse_money(text) == Decimal(value)
+    assert str(parse_money(text)) == str(Decimal(value))
+
+
+@pytest.mark.parametrize("text", ["ten", "", "£", "-", "NaN"])
+def test_a_price_that_is_no_number_is_refused_by_name(text):
+    with pytest.raises(ValueError, match="is not a price"):
+        parse_money(text)
+
+
+@pytest.mark.parametrize(("text", "value"), [("3", 3), ("007", 7), ("2.0", 2), (" 4 ", 4), ("-1", -1), ("1 000", 1000)])
+def test_quantities_read_as_whole_numbers(text, value):
+    assert parse_quantity(text) == value
+
+
+@pytest.mark.parametrize("text", ["2.5", "two", "", "²", "1e400000x"])
+def test_a_quantity_that_is_not_whole_is_refused_by_name(text):
+    with pytest.raises(ValueError, match="is not a whole number"):
+        parse_quantity(text)
+
+
+def test_a_quantity_too_large_for_an_order_line_is_reported_not_a_crash(app, tmp_path):
+    path = write_csv(tmp_path / "big.csv", GENERIC_HEADER, [
+        ["L1", "2024-01-01", "delivered", "MUG", "Mug", "3000000000", "0", "", "", "Al", "", ""],
+        ["L2", "2024-01-01", "delivered", "MUG", "Mug", "1e400000", "", "", "", "Al", "", ""],
+        ["L3", "2024-01-01", "delivered", "MUG", "Mug", "100000", "0.01", "", "", "Al", "", ""],
+    ])
+    summary = import_orders(path, "generic", history=True)
+    assert (summary.orders, summary.skipped_rows) == (1, 2)
+    assert [(e.line, e.reason) for e in summary.errors] == [(2, "quantity '3000000000' is more than 100,000"),
+                                                            (3, "quantity '1e400000' is more than 100,000")]
+
+
+def test_names_with_tabs_quotes_backslashes_and_line_breaks_are_stored_exactly(app, tmp_path):
+    """History imports write rows in bulk (COPY on PostgreSQL): the text must arrive as it was in the file."""
+    odd = 'Mug\twith "quotes", a \\N back\\slash\nand a line break'
+    path = write_csv(tmp_path / "odd.csv", GENERIC_HEADER, [
+        ["Q1", "2024-05-01", "delivered", "ODD-1", odd, 2, "3.10", "GBP", "", "Zoë O'Brien\t\\", "GB", "C:\\Leeds"],
+    ])
+    summary = import_orders(path, "generic", history=True)
+    assert (summary.orders, summary.lines, summary.skipped_rows) == (1, 1, 0)
+    db.session.expire_all()
+    order = db.session.scalars(select(Order).where(Order.external_ref == "Q1")).one()
+    assert order.lines[0].name == odd and order.lines[0].unit_price == Decimal("3.10")
+    assert db.session.scalars(select(Product).where(Product.sku == "ODD-1")).one().name == odd
+    assert order.customer.name == "Zoë O'Brien\t\\" and order.ship_city == "C:\\Leeds"
+    assert (order.total, order.hold_reasons) == (Decimal("6.20"), [])
+
+
+def sqlite_cache_size() -> int | None:
+    connection = db.session.connection()
+    return connection.exec_driver_sql("PRAGMA cache_size").scalar() if connection.dialect.name == "sqlite" else None
+
+
+def test_an_import_leaves_the_garbage_collector_and_the_sqlite_cache_as_it_found_them(app, tmp_path):
+    before, cache_before = gc.get_threshold(), sqlite_cache_size()
+    db.session.commit()
+    rows, _ = generated_rows(3)
+    import_orders(write_csv(tmp_path / "ok.csv", GENERIC_HEADER, rows), "generic", history=True)
+    assert (gc.get_threshold(), sqlite_cache_size()) == (before, cache_before)
+    db.session.commit()
+    with pytest.raises(MappingError):
+        import_orders(write_csv(tmp_path / "no-sku.csv", ["Order Number", "Qty"], [["X1", "1"]]), "generic",
+                      history=True)
+    assert gc.get_threshold() == before
 
 
 def test_live_mode_goes_through_the_audit_and_holds_unknown_skus(app, runner, make_product, tmp_path):

@@ -11,6 +11,8 @@ CENT = Decimal("0.01")
 # Numeric(12, 2): the largest amount a money column holds.
 MAX_MONEY = Decimal("9999999999.99")
 Money = Annotated[Decimal, Field(ge=0, le=MAX_MONEY, max_digits=12, decimal_places=2, allow_inf_nan=False)]
+# The most units of one product on one order line; also keeps a quantity inside an integer column.
+MAX_QUANTITY = 100_000
 # C0 control characters other than tab, newline and carriage return; PostgreSQL refuses NUL outright.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 

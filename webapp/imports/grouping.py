@@ -7,6 +7,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from webapp.imports.formats import STATUS_WORDS, parse_money, parse_quantity, parse_when
+from webapp.validation import MAX_QUANTITY
 
 
 @dataclass
@@ -71,10 +72,12 @@ def group_orders(rows: Iterator[tuple[int, list[str]]], columns: dict[str, int],
         if current is None:
             current = FileOrder(number=number, first_line=line)
         current.row_lines.append(line)
+        fields = current.fields
         for name, at in order_field_at:
-            value = cells[at].strip()
-            if value and name not in current.fields:
-                current.fields[name] = value
+            if cells[at] and name not in fields:  # most rows after an order's first leave these blank
+                value = cells[at].strip()
+                if value:
+                    fields[name] = value
         if not number:
             current.errors.append(RowError(line, "no order number"))
             continue
@@ -94,6 +97,10 @@ def group_orders(rows: Iterator[tuple[int, list[str]]], columns: dict[str, int],
             continue
         if quantity == 0:
             current.errors.append(RowError(line, "quantity is 0", number))
+            continue
+        if abs(quantity) > MAX_QUANTITY:
+            current.errors.append(RowError(line, f"quantity '{cells[quantity_at].strip()}' is more than "
+                                                 f"{MAX_QUANTITY:,}", number))
             continue
         name = (cells[name_at].strip() if name_at is not None else "") or sku
         target = current.returns if quantity < 0 else current.lines

@@ -8,15 +8,14 @@ not at all: a bad row skips its order and is reported with its line number.
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
-from operator import itemgetter
 from pathlib import Path
 
 from flask import g
 from pydantic import ValidationError
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from webapp.bulk import new_ids
+from webapp.bulk import insert_rows, is_one_of, larger_sqlite_cache, new_ids, rare_garbage_collections
 from webapp.catalog.models import Product
 from webapp.customers.models import Customer
 from webapp.extensions import db
@@ -89,25 +88,26 @@ def import_orders(path: Path | str, fmt: str, *, history: bool, dry_run: bool = 
 
     Raises MappingError when the file lacks a needed column. ``progress`` is called with the rows read so far.
     """
-    with read_rows(Path(path)) as (shape, rows):
+    with read_rows(Path(path)) as (shape, rows), rare_garbage_collections():
         positions = resolve_columns(shape.header, fmt, columns)
         summary = ImportSummary()
         importer_class = HistoryImport if history else LiveImport
         importer = importer_class(summary, filename or Path(path).name, actor=actor)
         batch: list[FileOrder] = []
         try:
-            for order in group_orders(rows, positions, shop_zone()):
-                summary.rows += len(order.row_lines)
-                batch.append(order)
-                if len(batch) >= BATCH_ORDERS:
+            with larger_sqlite_cache():
+                for order in group_orders(rows, positions, shop_zone()):
+                    summary.rows += len(order.row_lines)
+                    batch.append(order)
+                    if len(batch) >= BATCH_ORDERS:
+                        importer.take(batch)
+                        batch = []
+                        if not dry_run:
+                            db.session.commit()
+                        if progress:
+                            progress(summary.rows)
+                if batch:
                     importer.take(batch)
-                    batch = []
-                    if not dry_run:
-                        db.session.commit()
-                    if progress:
-                        progress(summary.rows)
-            if batch:
-                importer.take(batch)
             if dry_run:
                 db.session.rollback()
             else:
@@ -119,38 +119,6 @@ def import_orders(path: Path | str, fmt: str, *, history: bool, dry_run: bool = 
     if progress:
         progress(summary.rows)
     return summary
-
-
-def _insert(model, rows: list[dict]) -> None:
-    """Many rows in one executemany on the driver, the columns' own bind processors applied once per value.
-
-    Going through session.execute costs more per row than the insert itself (parameter compilation); the values
-    are the same as SQLAlchemy would send.
-    """
-    if not rows:
-        return
-    table = model.__table__
-    keys = list(rows[0])
-    connection = db.session.connection()
-    dialect = connection.dialect
-    compiled = insert(table).compile(dialect=dialect, column_keys=keys)
-    processors = {key: table.c[key].type._cached_bind_processor(dialect) for key in keys}
-    if compiled.positional:
-        order = [compiled.binds[name].key for name in compiled.positiontup]
-        params = [list(values) for values in map(itemgetter(*order), rows)] if len(order) > 1 else \
-            [[row[order[0]]] for row in rows]
-        converted = [(position, processors[key]) for position, key in enumerate(order) if processors[key]]
-    else:
-        names = {compiled.binds[name].key: name for name in compiled.binds}
-        params = [{names[key]: value for key, value in row.items()} for row in rows]
-        converted = [(names[key], processor) for key, processor in processors.items() if processor]
-    for at, processor in converted:
-        for values in params:
-            if values[at] is not None:
-                values[at] = processor(values[at])
-    if compiled.positional:
-        params = list(map(tuple, params))
-    connection.exec_driver_sql(compiled.string, params)
 
 
 class HistoryImport:
@@ -205,7 +173,7 @@ class HistoryImport:
             return {}
         found = db.session.execute(
             select(Order.external_ref, Order.id, Order.status)
-            .where(Order.channel == CHANNEL, Order.external_ref.in_(numbers)))
+            .where(Order.channel == CHANNEL, is_one_of(Order.external_ref, numbers)))
         return {ref: (order_id, status, {}) for ref, order_id, status in found}
 
     def _order_total(self, order: FileOrder) -> Decimal:
@@ -216,7 +184,7 @@ class HistoryImport:
         if not wanted:
             return
         for sku, product_id, price in db.session.execute(
-                select(Product.sku, Product.id, Product.unit_price).where(Product.sku.in_(wanted))):
+                select(Product.sku, Product.id, Product.unit_price).where(is_one_of(Product.sku, wanted))):
             self.products[sku] = (product_id, price)
         unknown: dict[str, tuple[str, Decimal]] = {}
         for order in orders:
@@ -227,10 +195,10 @@ class HistoryImport:
             return
         ids = new_ids(Product, len(unknown))
         now = utcnow()
-        _insert(Product, [{"id": product_id, "sku": sku, "name": name, "unit_price": price, "on_hand": 0,
-                           "reserved": 0, "reorder_point": 0, "lead_time_days": 7, "active": True,
-                           "created_at": now, "updated_at": now}
-                          for product_id, (sku, (name, price)) in zip(ids, unknown.items(), strict=True)])
+        insert_rows(Product, [{"id": product_id, "sku": sku, "name": name, "unit_price": price, "on_hand": 0,
+                               "reserved": 0, "reorder_point": 0, "lead_time_days": 7, "active": True,
+                               "created_at": now, "updated_at": now}
+                              for product_id, (sku, (name, price)) in zip(ids, unknown.items(), strict=True)])
         for product_id, (sku, (_, price)) in zip(ids, unknown.items(), strict=True):
             self.products[sku] = (product_id, price)
         self.summary.products_created += len(unknown)
@@ -241,13 +209,14 @@ class HistoryImport:
         emails -= self.customers_by_email.keys()
         if emails:
             for email, customer_id in db.session.execute(
-                    select(Customer.email, Customer.id).where(Customer.email.in_(emails)).order_by(Customer.id.desc())):
+                    select(Customer.email, Customer.id).where(is_one_of(Customer.email, emails))
+                    .order_by(Customer.id.desc())):
                 self.customers_by_email[email] = customer_id
         names = {self._name(o) for o in orders if "@" not in o.fields.get("customer_email", "") and self._name(o)}
         names -= self.customers_by_name.keys()
         if names:
             for name, customer_id in db.session.execute(
-                    select(Customer.name, Customer.id).where(Customer.name.in_(names), Customer.email.is_(None))
+                    select(Customer.name, Customer.id).where(is_one_of(Customer.name, names), Customer.email.is_(None))
                     .order_by(Customer.id.desc())):
                 self.customers_by_name[name] = customer_id
         new_rows: dict[tuple[str, str], dict] = {}
@@ -282,7 +251,7 @@ class HistoryImport:
                     self.customers_by_email[key[1]] = customer_id
                 else:
                     self.customers_by_name[key[1]] = customer_id
-            _insert(Customer, list(new_rows.values()))
+            insert_rows(Customer, list(new_rows.values()))
             self.summary.customers_created += len(new_rows)
         return [self.customers_by_email[key[1]] if key[0] == "email" else self.customers_by_name[key[1]]
                 for key in keys]
@@ -357,9 +326,9 @@ class HistoryImport:
                               for r in line_rows if r["order_id"] == order_id],
                     "total": str(total),
                 })
-        _insert(Order, order_rows)
-        _insert(OrderLine, line_rows)
-        _insert(OrderEvent, event_rows)
+        insert_rows(Order, order_rows)
+        insert_rows(OrderLine, line_rows)
+        insert_rows(OrderEvent, event_rows)
         return created
 
     def _apply_return(self, order: FileOrder, original: tuple[int, str, dict] | None) -> None:
@@ -396,9 +365,9 @@ class HistoryImport:
         db.session.execute(update(Order).where(Order.id == order_id)
                            .values(status="returned", payment_status=payment, updated_at=at))
         items = ", ".join(f"{quantity} × {sku}" for sku, quantity in returned.items())
-        _insert(OrderEvent, [{"order_id": order_id, "kind": "status", "from_status": status, "to_status": "returned",
-                              "note": f"Returned {items} (imported from {self.filename}, line {first}).",
-                              "actor": self.actor, "created_at": at}])
+        insert_rows(OrderEvent, [{"order_id": order_id, "kind": "status", "from_status": status,
+                                  "to_status": "returned", "actor": self.actor, "created_at": at,
+                                  "note": f"Returned {items} (imported from {self.filename}, line {first})."}])
         summary.returns += 1
 
 
@@ -417,7 +386,7 @@ class LiveImport:
         summary = self.summary
         numbers = {order.number for order in batch if order.number}
         existing = set(db.session.scalars(select(Order.external_ref).where(
-            Order.channel == CHANNEL, Order.external_ref.in_(numbers)))) if numbers else set()
+            Order.channel == CHANNEL, is_one_of(Order.external_ref, numbers)))) if numbers else set()
         for order in batch:
             if order.errors:
                 summary.reject(order, order.errors)

@@ -71,7 +71,7 @@ def read_rows(path: Path) -> Iterator[tuple[FileShape, Iterator[tuple[int, list[
         def rows() -> Iterator[tuple[int, list[str]]]:
             line = reader.line_num + 1
             for cells in reader:
-                if any(cell.strip() for cell in cells):
+                if "".join(cells).strip():  # a row of blank cells is no row
                     yield line, cells
                 line = reader.line_num + 1
 

@@ -66,18 +66,24 @@ def _issue(order: Order, kind: str, *, actor: str, amount: Decimal | None = None
         existing = find_document(order, kind)
         if existing is not None:
             return existing
-    amounts = {"subtotal": order.subtotal, "shipping": order.shipping, "tax": order.tax, "total": order.total}
+    settings = current_settings()
+    tax_lines = order.tax_lines or []  # None on the shop's own orders: its one rate applies
+    amounts = {"subtotal": order.subtotal, "shipping": order.shipping, "discount": order.discount, "tax": order.tax,
+               "total": order.total, "tax_lines": tax_lines,
+               "tax_included": settings.prices_include_tax if order.tax_included is None else order.tax_included,
+               "tax_rate_percent": settings.tax_rate_percent or 0 if order.tax_lines is None else _one_rate(tax_lines)}
     if kind == "credit_note" and amount != invoice.total:  # part of the invoice: its tax in proportion
         tax = (invoice.tax * amount / invoice.total).quantize(CENT, rounding=ROUND_HALF_UP) if invoice.total else 0
-        amounts = {"subtotal": amount - tax, "shipping": Decimal("0.00"), "tax": tax, "total": amount}
-    settings = current_settings()
+        # Per-rate amounts are not split for a part refund: the credit shows its tax as one figure.
+        amounts.update(subtotal=amount - tax, shipping=Decimal("0.00"), discount=Decimal("0.00"), tax=tax,
+                       total=amount, tax_lines=[], tax_included=False)
     try:
         # The number is taken inside the savepoint: if the same order is invoiced at the same moment
         # elsewhere, the rollback gives the number back, so the sequence stays gapless.
         with db.session.begin_nested():
             document = Invoice(
                 number=next_document_number(kind, shop_today().year), kind=kind, order_id=order.id,
-                issued_at=utcnow(), currency=order.currency, tax_rate_percent=settings.tax_rate_percent or 0,
+                issued_at=utcnow(), currency=order.currency,
                 email_customer=not g.get("suppress_notifications"), **amounts,
             )
             db.session.add(document)
@@ -90,6 +96,12 @@ def _issue(order: Order, kind: str, *, actor: str, amount: Decimal | None = None
     schedule_job("worker.jobs.invoices.render_invoice_pdf", document.id, job_id=f"invoice-pdf-{document.id}",
                  queue=QUEUE_DOCUMENTS)
     return document
+
+
+def _one_rate(tax_lines: list[dict]) -> Decimal:
+    """The rate of a platform's taxes when there is exactly one (the invoice export's rate column), else 0."""
+    rates = {line.get("rate_percent") for line in tax_lines}
+    return Decimal(rates.pop()) if len(rates) == 1 and None not in rates else Decimal("0")
 
 
 def invoice_html(document: Invoice) -> str:

@@ -2,7 +2,7 @@
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, Numeric, String, text
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, Numeric, String, text
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from webapp.extensions import db
@@ -38,8 +38,12 @@ class Invoice(db.Model):
     subtotal: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     shipping: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     tax: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    discount: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"), server_default="0")
     total: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     tax_rate_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    # As on the order when issued: a later change of the shop's settings does not rewrite an issued invoice.
+    tax_included: Mapped[bool | None]
+    tax_lines: Mapped[list | None] = mapped_column(JSON)
     pdf: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
     pdf_rendered_at: Mapped[datetime | None]
     render_error: Mapped[str | None] = mapped_column(String(500))
@@ -47,6 +51,12 @@ class Invoice(db.Model):
     email_customer: Mapped[bool] = mapped_column(default=True)
 
     order: Mapped[Order] = relationship()
+
+    @property
+    def tax_rows(self) -> list[tuple[str, Decimal | None, Decimal]]:
+        """The platform's taxes per rate as (title, rate percent or None, amount), for the document."""
+        return [(line["title"], None if line.get("rate_percent") is None else Decimal(line["rate_percent"]),
+                 Decimal(line["amount"])) for line in self.tax_lines or []]
 
     @property
     def title(self) -> str:

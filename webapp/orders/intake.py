@@ -11,6 +11,7 @@ from webapp.extensions import db
 from webapp.invoices.issuing import issue_invoice
 from webapp.metrics import count_order_when_committed
 from webapp.orders.audit import audit_order
+from webapp.orders.charged import ChargedTotals, keep_charged_totals
 from webapp.orders.models import Order, OrderLine
 from webapp.orders.schemas import OrderIn
 from webapp.orders.workflow import record_event, reserve_order_stock
@@ -56,10 +57,12 @@ def tax_on(amount: Decimal, settings: ShopSettings) -> Decimal:
     return (amount * rate / divisor).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def take_order(data: OrderIn, *, actor: str, today: date | None = None) -> Order:
+def take_order(data: OrderIn, *, actor: str, today: date | None = None,
+               charged: ChargedTotals | None = None) -> Order:
     """Store a validated order and run the audit; returns it confirmed, on hold or rejected.
 
-    The caller commits. Raises OrderInputError for an unknown SKU on channels where that is a mistake.
+    ``charged`` holds a shop platform's own totals (webhooks), kept instead of the shop's tax sums. The caller
+    commits. Raises OrderInputError for an unknown SKU on channels where that is a mistake.
     """
     settings = current_settings()
     skus = {line.sku for line in data.lines}
@@ -94,15 +97,22 @@ def take_order(data: OrderIn, *, actor: str, today: date | None = None) -> Order
         if line.unit_price is not None:
             submitted_prices[position] = line.unit_price
         price = (price or Decimal("0")).quantize(CENT)
+        platform_total = charged.line_totals[position] if charged and position < len(charged.line_totals) else None
         order.lines.append(OrderLine(
             product_id=product.id if product else None, sku=line.sku,
             name=product.name if product else line.sku, quantity=line.quantity, unit_price=price,
-            line_total=(price * line.quantity).quantize(CENT),
+            line_total=platform_total if platform_total is not None else (price * line.quantity).quantize(CENT),
         ))
-    order.subtotal = sum((line.line_total for line in order.lines), Decimal("0.00"))
-    order.tax = tax_on(order.subtotal + order.shipping - order.discount, settings)
-    order.total = order.subtotal + order.shipping - order.discount + (
-        Decimal("0.00") if settings.prices_include_tax else order.tax)
+    charge_notes = []
+    if charged is None:
+        order.subtotal = sum((line.line_total for line in order.lines), Decimal("0.00"))
+        order.tax = tax_on(order.subtotal + order.shipping - order.discount, settings)
+        order.tax_included = settings.prices_include_tax
+        order.total = order.subtotal + order.shipping - order.discount + (
+            Decimal("0.00") if settings.prices_include_tax else order.tax)
+    else:
+        charge_notes = keep_charged_totals(order, charged)
+        order.notes = "\n".join(part for part in [order.notes, *charge_notes] if part)
     too_large = {f"lines.{i}.quantity": [f"makes the line total larger than {MAX_MONEY}"]
                  for i, line in enumerate(order.lines) if line.line_total > MAX_MONEY}
     if not too_large and order.total > MAX_MONEY:
@@ -114,6 +124,8 @@ def take_order(data: OrderIn, *, actor: str, today: date | None = None) -> Order
     order.number = order_number(order.id)
     record_event(order, kind="created", actor=actor, to_status="pending",
                  note=f"Received via {data.channel}.")
+    if charge_notes:
+        record_event(order, kind="note", actor=actor, note=" ".join(charge_notes))
 
     result = audit_order(order, settings, {p.id: p for p in products.values()}, submitted_prices,
                          returning_customer=returning_customer)

@@ -69,6 +69,11 @@ class Order(db.Model):
     tax: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
     discount: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
     total: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
+    # Whether ``total`` already holds the tax (prices include it) or has it added; None on orders stored before
+    # this was kept, which follow the shop's setting.
+    tax_included: Mapped[bool | None]
+    # The platform's taxes per rate ({"title", "rate_percent", "amount"}), for the invoice; empty for own orders.
+    tax_lines: Mapped[list | None] = mapped_column(JSON)
     due_date: Mapped[date | None]
     shipping_method: Mapped[str | None] = mapped_column(String(64))
     ship_name: Mapped[str | None] = mapped_column(String(200))

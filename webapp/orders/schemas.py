@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 from pydantic import EmailStr, Field, StrictInt, field_validator
 
 from webapp.orders.models import CHANNELS, PRIORITIES
-from webapp.validation import Money, StrictInput
+from webapp.validation import MAX_QUANTITY, Money, StrictInput
 
 Text = Annotated[str, Field(max_length=200)]
 
@@ -33,7 +33,7 @@ class CustomerIn(StrictInput):
 
 class LineIn(StrictInput):
     sku: Annotated[str, Field(min_length=1, max_length=64)]
-    quantity: Annotated[StrictInt, Field(gt=0, le=100_000)]
+    quantity: Annotated[StrictInt, Field(gt=0, le=MAX_QUANTITY)]
     unit_price: Money | None = None
 
 

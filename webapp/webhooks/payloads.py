@@ -4,62 +4,19 @@ Errors name the platform's own fields (``line_items.0.quantity``), so the shop o
 delivery log of the platform.
 """
 import re
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 
 from pydantic import ValidationError, validate_email
 
+from webapp.orders.charged import ChargedTotals
 from webapp.orders.schemas import OrderIn
 from webapp.validation import CENT, field_errors
-
-
-class PayloadError(Exception):
-    """A signed payload that cannot become an order; ``errors`` names the fields."""
-
-    def __init__(self, errors: dict[str, list[str]]):
-        super().__init__(errors)
-        self.errors = errors
-
-
-def _text(value) -> str | None:
-    """Trimmed text, or None for null, empty or non-text values (numbers become text)."""
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int | Decimal):
-        value = str(value)
-    if not isinstance(value, str):
-        return None
-    return value.strip() or None
-
-
-def _object(value, field: str) -> dict:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise PayloadError({field: ["must be an object"]})
-    return value
-
-
-def _list(value, field: str) -> list:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise PayloadError({field: ["must be a list"]})
-    return value
-
-
-def _money(value, field: str) -> Decimal:
-    """An amount sent as text ("199.00") or a number, rounded to the cent."""
-    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
-        raise PayloadError({field: ['must be an amount such as "12.50"']})
-    try:
-        amount = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise PayloadError({field: ['must be an amount such as "12.50"']}) from None
-    if not amount.is_finite():
-        raise PayloadError({field: ["must be a finite amount"]})
-    if amount < 0:
-        raise PayloadError({field: ["must not be negative"]})
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+from webapp.webhooks.charges import shopify_charges, woocommerce_charges
+from webapp.webhooks.fields import PayloadError
+from webapp.webhooks.fields import as_list as _list
+from webapp.webhooks.fields import as_money as _money
+from webapp.webhooks.fields import as_object as _object
+from webapp.webhooks.fields import as_text as _text
 
 
 def _platform_id(payload: dict) -> str:
@@ -84,8 +41,36 @@ def _email_or_note(email: str | None, notes: list[str]) -> str | None:
     return email
 
 
+# Our columns' limits on text a shop platform may send longer (a long street, a phone with an extension note).
+TEXT_LIMITS = {("customer", "name"): 200, ("customer", "phone"): 40, ("customer", "address", "line1"): 200,
+               ("customer", "address", "line2"): 200, ("customer", "address", "city"): 100,
+               ("customer", "address", "postcode"): 20, ("shipping_method",): 64, ("external_ref",): 100}
+MAX_NOTES = 5000
+
+
+def _fit_to_limits(order: dict) -> None:
+    """A paid order is never refused for a field longer than ours: the field is cut to fit, and what the platform
+    sent is kept whole in the notes (as with a malformed email), so nothing the customer wrote is lost."""
+    kept = []
+    for path, limit in TEXT_LIMITS.items():
+        holder = order
+        for key in path[:-1]:
+            holder = holder.get(key) if isinstance(holder, dict) else None
+        value = holder.get(path[-1]) if isinstance(holder, dict) else None
+        if isinstance(value, str) and len(value) > limit:
+            holder[path[-1]] = value[:limit].rstrip() or value[:limit]
+            kept.append(f"{' '.join(path[1:] or path).replace('_', ' ')} as sent: {value[:1000]}")
+    country = (order.get("customer") or {}).get("address") or {}
+    if isinstance(country.get("country"), str) and not re.fullmatch(r"[A-Za-z]{2}", country["country"]):
+        kept.append(f"country as sent: {country['country'][:200]}")
+        country["country"] = None
+    notes = "\n".join([order.get("notes") or "", *kept]).strip()
+    order["notes"] = notes if len(notes) <= MAX_NOTES else notes[:MAX_NOTES - 1] + "…"
+
+
 def _validated(order: dict, renames: list[tuple[str, str]]) -> OrderIn:
     """Validate as OrderIn; error locations are renamed to the platform's field names."""
+    _fit_to_limits(order)
     try:
         return OrderIn.model_validate(order)
     except ValidationError as error:
@@ -104,8 +89,8 @@ def _line(item, index: int) -> dict:
     field = f"line_items.{index}"
     if not isinstance(item, dict):
         raise PayloadError({field: ["must be an object"]})
-    # Shopify's "price" is the unit price; WooCommerce's is what was paid per unit after coupons, so the order's
-    # total matches what the customer paid.
+    # Shopify's "price" is the unit price before discounts. WooCommerce's is per unit after coupons and without
+    # tax: its line "subtotal" replaces it where sent (woocommerce_order), so coupons are not counted twice.
     price = _money(item["price"], f"{field}.price") if item.get("price") is not None else None
     if "quantity" not in item:
         raise PayloadError({f"{field}.quantity": ["is required"]})
@@ -152,8 +137,17 @@ SHOPIFY_RENAMES = [
 ]
 
 
-def shopify_order(payload: dict) -> tuple[str, OrderIn]:
-    """(Shopify's order id, the order) from an ``orders/create`` body; also accepts ``{"order": {...}}``."""
+def _discount_codes(payload: dict) -> str | None:
+    """Shopify's discount codes as a note line ("Discount codes: TENOFF 10.00"); the amount charged is elsewhere."""
+    codes = [f"{_text(code.get('code'))} {_text(code.get('amount')) or ''}".strip()
+             for code in _list(payload.get("discount_codes"), "discount_codes")
+             if isinstance(code, dict) and _text(code.get("code"))]
+    return f"Discount codes: {', '.join(codes)}" if codes else None
+
+
+def shopify_order(payload: dict) -> tuple[str, OrderIn, ChargedTotals]:
+    """(Shopify's order id, the order, what Shopify charged) from an ``orders/create`` body; also accepts
+    ``{"order": {...}}``."""
     if set(payload) == {"order"} and isinstance(payload["order"], dict):
         payload = payload["order"]
     platform_id = _platform_id(payload)
@@ -168,7 +162,8 @@ def shopify_order(payload: dict) -> tuple[str, OrderIn]:
     shipping_lines = _list(payload.get("shipping_lines"), "shipping_lines")
     shipping = sum((_money(line.get("price", "0") if isinstance(line, dict) else None, f"shipping_lines.{i}.price")
                     for i, line in enumerate(shipping_lines)), Decimal("0.00"))
-    notes = [note for note in [_text(payload.get("note"))] if note]
+    charged = shopify_charges(payload, shipping=shipping)
+    notes = [note for note in [_text(payload.get("note")), _discount_codes(payload)] if note]
     for attribute in _list(payload.get("note_attributes"), "note_attributes"):
         if isinstance(attribute, dict) and _text(attribute.get("name")):
             notes.append(f"{_text(attribute.get('name'))}: {_text(attribute.get('value')) or ''}".strip())
@@ -190,7 +185,7 @@ def shopify_order(payload: dict) -> tuple[str, OrderIn]:
         if shipping_lines and isinstance(shipping_lines[0], dict) else None,
         "notes": "\n".join(notes), "external_ref": reference,
     }
-    return platform_id, _validated(order, SHOPIFY_RENAMES)
+    return platform_id, _validated(order, SHOPIFY_RENAMES), charged
 
 
 WOOCOMMERCE_RENAMES = [
@@ -212,8 +207,8 @@ WOOCOMMERCE_RENAMES = [
 ]
 
 
-def woocommerce_order(payload: dict) -> tuple[str, OrderIn]:
-    """(WooCommerce's order id, the order) from an ``order.created`` body (the REST v3 order)."""
+def woocommerce_order(payload: dict) -> tuple[str, OrderIn, ChargedTotals]:
+    """(WooCommerce's order id, the order, what WooCommerce charged) from an ``order.created`` body (REST v3)."""
     platform_id = _platform_id(payload)
     shipping_address = _object(payload.get("shipping"), "shipping")
     billing = _object(payload.get("billing"), "billing")
@@ -222,8 +217,22 @@ def woocommerce_order(payload: dict) -> tuple[str, OrderIn]:
     if not items:
         raise PayloadError({"line_items": ["must have at least one item"]})
     lines = [_line(item, i) for i, item in enumerate(items)]
+    charged = woocommerce_charges(payload, items)
+    for line, line_total in zip(lines, charged.line_totals, strict=True):
+        quantity = line["quantity"]
+        if line_total is not None and isinstance(quantity, int) and not isinstance(quantity, bool) and quantity > 0:
+            # The unit price before coupons (with tax where the shop's prices include it), as in the catalogue.
+            line["unit_price"] = (line_total / quantity).quantize(CENT, rounding=ROUND_HALF_UP)
     shipping_lines = _list(payload.get("shipping_lines"), "shipping_lines")
     notes = [note for note in [_text(payload.get("customer_note"))] if note]
+    coupons = [_text(coupon.get("code")) for coupon in _list(payload.get("coupon_lines"), "coupon_lines")
+               if isinstance(coupon, dict) and _text(coupon.get("code"))]
+    if coupons:
+        notes.append(f"Coupons: {', '.join(coupons)}")
+    fees = [f"{_text(fee.get('name')) or 'Fee'} {_text(fee.get('total')) or ''}".strip()
+            for fee in _list(payload.get("fee_lines"), "fee_lines") if isinstance(fee, dict)]
+    if fees:
+        notes.append(f"Fees (in WooCommerce's total): {', '.join(fees)}")
     reference = _text(payload.get("number")) or platform_id
     notes.append(f"WooCommerce order {reference}: total {_text(payload.get('total')) or '?'} "
                  f"{_text(payload.get('currency')) or ''}".rstrip())
@@ -242,4 +251,4 @@ def woocommerce_order(payload: dict) -> tuple[str, OrderIn]:
         if shipping_lines and isinstance(shipping_lines[0], dict) else None,
         "notes": "\n".join(notes), "external_ref": reference,
     }
-    return platform_id, _validated(order, WOOCOMMERCE_RENAMES)
+    return platform_id, _validated(order, WOOCOMMERCE_RENAMES), charged

@@ -66,7 +66,7 @@ def receive_order(channel: str, signature_header: str, to_order):
         # Shopify's "Send test notification": the signature checked out, which is what it is for; not a sale.
         return {"test": True, "stored": False}, 200
     try:
-        platform_id, data = to_order(payload)
+        platform_id, data, charged = to_order(payload)
     except PayloadError as error:
         return _errors(422, error.errors)
 
@@ -84,7 +84,7 @@ def receive_order(channel: str, signature_header: str, to_order):
         claim = _claimed(channel, platform_id)
         return _answer(db.session.get(Order, claim.order_id), 200)
     try:
-        order = take_order(data, actor=f"{channel} webhook")
+        order = take_order(data, actor=f"{channel} webhook", charged=charged)
     except OrderInputError as error:
         return _errors(422, error.errors)
     claim.order_id = order.id
