@@ -1,0 +1,74 @@
+"""The activity log page: who did what and when, filtered, paged, and as CSV."""
+from flask import Blueprint, Response, abort, request, stream_with_context, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from webapp.activity.filters import log_query, read_filters
+from webapp.activity.models import KINDS, ActivityEntry
+from webapp.exports.routes import csv_lines
+from webapp.extensions import db
+from webapp.listing import page_of
+from webapp.views import localtime, page_from_query, render_page
+
+bp = Blueprint("activity", __name__, url_prefix="/activity")
+CSV_BATCH = 1000
+MOST_ACTORS = 200
+
+
+@bp.before_request
+def owner_or_viewer():
+    # Staff run the shop's day but do not audit it; the owner and the accountant (viewer) do.
+    if current_user.is_authenticated and current_user.role not in ("owner", "viewer"):
+        abort(403, "Only the owner and viewers may read the activity log.")
+
+
+def thing_link(entry: ActivityEntry) -> str | None:
+    """The page of the thing an entry is about, when it has one and still exists."""
+    if entry.action == "deleted":
+        return None
+    if entry.kind == "order" and entry.thing_ref:
+        return url_for("orders.order_detail", number=entry.thing_ref)
+    if entry.kind in ("product", "stock") and entry.thing_ref:
+        return url_for("catalog.product_detail", sku=entry.thing_ref)
+    if entry.kind == "customer" and entry.thing_id:
+        return url_for("customers.customer_detail", customer_id=entry.thing_id)
+    if entry.kind == "invoice" and entry.thing_ref:
+        return url_for("invoices.download", number=entry.thing_ref, inline=1)
+    if entry.kind == "import" and entry.thing_id:
+        return url_for("imports.show", run_id=entry.thing_id)
+    return {"settings": url_for("settings.edit_settings"),
+            "webhook": url_for("webhooks_out.list_webhooks")}.get(entry.kind)
+
+
+def changes_text(changes: dict) -> str:
+    return "; ".join(f"{name}: {old if old is not None else '–'} → {new if new is not None else '–'}"
+                     for name, (old, new) in changes.items())
+
+
+@bp.get("")
+def activity_log():
+    """Everything written in the shop, newest first; filter by who, kind of thing, dates and the thing's name."""
+    filters = read_filters(request.args)
+    errors = list(filters.errors.values())
+    page = page_from_query(errors)
+    listing = page_of(log_query(filters), page)
+    actors = db.session.scalars(select(ActivityEntry.actor).distinct().order_by(ActivityEntry.actor)
+                                .limit(MOST_ACTORS)).all()
+    return render_page("activity/page.html", "activity/_entries.html", status=400 if errors else 200,
+                       listing=listing, filters=filters, errors=errors, kinds=KINDS, actors=actors,
+                       thing_link=thing_link)
+
+
+@bp.get(".csv")
+def activity_csv():
+    """The filtered log as CSV, streamed so that a long log never sits in memory."""
+    filters = read_filters(request.args)
+    if filters.errors:
+        return Response("".join(f"{name}: {message}\n" for name, message in filters.errors.items()), status=400,
+                        mimetype="text/plain")
+    header = ["at", "who", "kind", "action", "thing", "changes", "note"]
+    entries = db.session.scalars(log_query(filters).execution_options(yield_per=CSV_BATCH))
+    rows = ([localtime(e.at, "%Y-%m-%d %H:%M:%S"), e.actor, e.kind, e.action, e.thing_ref,
+             changes_text(e.changes), e.note] for e in entries)
+    return Response(stream_with_context(csv_lines(header, rows)), mimetype="text/csv",
+                    headers={"Content-Disposition": 'attachment; filename="solo-oms-activity.csv"'})
