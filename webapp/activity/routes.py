@@ -10,7 +10,7 @@ from webapp.extensions import db
 from webapp.listing import page_of
 from webapp.views import localtime, page_from_query, render_page
 
-bp = Blueprint("activity", __name__, url_prefix="/activity")
+bp = Blueprint("activity", __name__)
 CSV_BATCH = 1000
 MOST_ACTORS = 200
 
@@ -45,7 +45,7 @@ def changes_text(changes: dict) -> str:
                      for name, (old, new) in changes.items())
 
 
-@bp.get("")
+@bp.get("/activity")
 def activity_log():
     """Everything written in the shop, newest first; filter by who, kind of thing, dates and the thing's name."""
     filters = read_filters(request.args)
@@ -59,7 +59,7 @@ def activity_log():
                        thing_link=thing_link)
 
 
-@bp.get(".csv")
+@bp.get("/activity.csv")
 def activity_csv():
     """The filtered log as CSV, streamed so that a long log never sits in memory."""
     filters = read_filters(request.args)
