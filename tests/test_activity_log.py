@@ -1,7 +1,7 @@
 """The activity log records every write from one place, in the write's own transaction, naming who did it."""
 import pytest
 from rq import Queue, SimpleWorker
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from tests.conftest import order_body
 from tests.test_csv_import import GENERIC_HEADER, write_csv
@@ -106,28 +106,37 @@ def test_using_a_token_is_not_an_entry_but_revoking_it_is(api, runner):
     assert "revoked_at" in entries(kind="token")[-1].changes
 
 
-def test_an_entry_rolls_back_with_its_change(app, make_product):
+def test_an_entry_is_written_with_its_change_and_rolls_back_with_it(app, make_product):
     product = make_product("MUG-BLU", stock=5)
     before = len(entries())
     db.session.get(Product, product.id).name = "Renamed"
     db.session.flush()
-    assert db.session.scalar(select(func.count(ActivityEntry.id))) == before + 1  # written at the flush ...
     db.session.rollback()
-    assert len(entries()) == before  # ... in the same transaction, so it goes with it
+    assert len(entries()) == before  # nothing of a rolled-back change is logged
+    db.session.get(Product, product.id).name = "Renamed"
+    db.session.commit()
+    assert [e.changes["name"] for e in entries()[before:]] == [["Product MUG-BLU", "Renamed"]]
 
 
-def test_a_rolled_back_savepoint_takes_its_entries_and_later_writes_still_log(app, make_product):
+def test_a_rolled_back_savepoint_takes_its_notes_and_a_released_one_keeps_them(app, make_product):
     product = make_product("MUG-BLU", stock=5)
+    other = make_product("BOWL", stock=5)
     before = len(entries())
     with pytest.raises(RuntimeError):
         with db.session.begin_nested():
             db.session.get(Product, product.id).name = "Gone"
             db.session.flush()
             raise RuntimeError
+    with db.session.begin_nested():
+        db.session.get(Product, other.id).name = "Bowl"
+        with db.session.begin_nested():
+            db.session.get(Product, other.id).reorder_point = 9
     db.session.get(Product, product.id).name = "Kept"
     db.session.commit()
-    [entry] = entries()[before:]
-    assert entry.changes["name"] == ["Product MUG-BLU", "Kept"]
+    assert sorted((e.thing_ref, sorted(e.changes.items())) for e in entries()[before:]) == [
+        ("BOWL", [("name", ["Product BOWL", "Bowl"]), ("reorder_point", ["2", "9"])]),
+        ("MUG-BLU", [("name", ["Product MUG-BLU", "Kept"])]),
+    ]
 
 
 def test_every_stock_movement_has_an_entry(app, make_product):
@@ -182,3 +191,25 @@ def test_a_dry_run_import_leaves_no_entry(app, make_product, tmp_path):
     before = len(entries())
     import_orders(write_csv(tmp_path / "h.csv", GENERIC_HEADER, rows), "generic", history=True, dry_run=True)
     assert len(entries()) == before
+
+
+def test_webhooks_out_added_and_removed_by_the_owner(client, auth):
+    auth.login()
+    response = client.post("/settings/webhooks", data={"url": "https://example.com/hook", "events": "order.created"})
+    assert response.status_code == 303, response.data
+    [added] = entries(kind="webhook")
+    assert (added.action, added.thing_ref, added.actor) == ("created", "https://example.com/hook", "owner@example.com")
+    assert added.changes["secret"] == [None, REDACTED]
+    client.post(f"/settings/webhooks/{added.thing_id}/delete")
+    removed = entries(kind="webhook")[-1]
+    assert (removed.action, removed.changes["url"]) == ("deleted", ["https://example.com/hook", None])
+
+
+def test_a_product_edit_on_its_page_names_the_fields(client, auth, make_product):
+    make_product("MUG-BLU", price="14.00", stock=1)
+    auth.login()
+    client.post("/products/MUG-BLU/edit", data={"sku": "MUG-BLU", "name": "Blue mug", "unit_price": "15.50",
+                                                "reorder_point": "2", "lead_time_days": "7", "active": "on"})
+    [edit] = entries(kind="product", action="changed")
+    assert edit.changes["unit_price"] == ["14.00", "15.50"] and edit.changes["name"] == ["Product MUG-BLU",
+                                                                                          "Blue mug"]

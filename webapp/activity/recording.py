@@ -1,21 +1,22 @@
-"""Every write is noted in the activity log from one place: the session's ``after_flush`` event.
+"""Every write is noted in the activity log from one place: the session's flush and commit events.
 
-Each flush adds, in the same transaction as the change, one entry per tracked thing written, with the fields that
-changed (old → new). An order's lines and timeline events fold into the order's entry; each stock movement is an
-entry on its product. A thing written by several flushes of one transaction (an order is flushed for its id, then
-numbered and audited) keeps one entry, brought up to date. Writes that bypass the ORM (history imports, the demo
-shop) call ``record_bulk`` once per batch instead of once per row.
+Each flush notes, per tracked thing written, the fields that changed (old → new); an order's lines and timeline
+events fold into the order's entry, and each stock movement is an entry on its product. A thing written by
+several flushes (an order is flushed for its id, then numbered and audited) keeps one entry. The notes are
+inserted in one statement just before the commit, in the same transaction as the change; a rolled-back savepoint
+drops the notes made inside it. Writes that bypass the ORM (history imports, the demo shop) call ``record_bulk``
+once per batch instead of once per row.
 """
 from dataclasses import dataclass, field
 
-from sqlalchemy import event, insert, inspect, select, update
+from sqlalchemy import event, insert, inspect, select
 
 from webapp.activity.actors import current_actor
 from webapp.activity.models import ActivityEntry
-from webapp.activity.tracked import IGNORED_EVERYWHERE, as_text, tracked_models
+from webapp.activity.tracked import IGNORED_EVERYWHERE, REDACTED, as_text, tracked_models
 from webapp.timekeeping import utcnow
 
-WRITTEN = "activity_written"  # session.info: this transaction's entries, by thing, so later flushes update them
+PENDING = "activity_pending"  # session.info: {savepoint or None: {thing: Draft}}, written at the commit
 TABLE = ActivityEntry.__table__
 
 
@@ -27,6 +28,8 @@ class Draft:
     thing_ref: str
     changes: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    actor: tuple[str, int | None] = ("system", None)
+    at: object = field(default_factory=utcnow)
 
     def merge(self, later: "Draft") -> None:
         """Fold a later flush's changes into this entry: the first old value, the last new one."""
@@ -38,8 +41,9 @@ class Draft:
         if later.action == "deleted":
             self.action = "deleted"
 
-    def row(self, actor: str, user_id: int | None) -> dict:
-        return {"at": utcnow(), "actor": actor[:254], "actor_user_id": user_id, "kind": self.kind,
+    def row(self) -> dict:
+        actor, user_id = self.actor
+        return {"at": self.at, "actor": actor[:254], "actor_user_id": user_id, "kind": self.kind,
                 "action": self.action, "thing_id": self.thing_id, "thing_ref": self.thing_ref[:200],
                 "changes": self.changes, "note": " ".join(self.notes)}
 
@@ -48,40 +52,78 @@ def install(session_class) -> None:
     """Listen on the app's session class (once, however many apps are built)."""
     if not event.contains(session_class, "after_flush", note_flush):
         event.listen(session_class, "after_flush", note_flush)
-        event.listen(session_class, "after_transaction_end", _forget_at_the_end)
-        # A rolled-back savepoint may have taken entries with it: later flushes write new ones.
-        event.listen(session_class, "after_soft_rollback", lambda session, transaction: _forget(session))
-
-
-def _forget_at_the_end(session, transaction) -> None:
-    if transaction.parent is None:  # the real transaction, not a savepoint (its release fires after_commit too)
-        _forget(session)
-
-
-def _forget(session) -> None:
-    session.info.pop(WRITTEN, None)
+        event.listen(session_class, "before_commit", write_entries)
+        event.listen(session_class, "after_soft_rollback", _drop_rolled_back)
+        event.listen(session_class, "after_transaction_end", _hand_up)
 
 
 def note_flush(session, flush_context) -> None:
-    """Write entries for what this flush inserted, updated and deleted."""
+    """Note what this flush inserted, updated and deleted, under the savepoint it happened in."""
+    written = [(action, obj) for action, objects in (("created", session.new), ("changed", session.dirty),
+                                                     ("deleted", session.deleted)) for obj in objects]
     drafts: dict[tuple, Draft] = {}
-    for action, objects in (("created", session.new), ("changed", session.dirty), ("deleted", session.deleted)):
-        for obj in objects:
-            _note_thing(drafts, obj, action)
-    for action, objects in (("created", session.new), ("changed", session.dirty), ("deleted", session.deleted)):
-        for obj in objects:
-            _note_part(session, drafts, obj, action)
+    for action, obj in written:  # things first, so that their parts find their entries
+        _note_thing(drafts, obj, action)
+    for action, obj in written:
+        _note_part(session, drafts, obj, action)
     drafts = {key: draft for key, draft in drafts.items() if draft.changes or draft.notes}
     if drafts:
-        write_drafts(session, drafts)
+        actor = current_actor()  # who acts now: a job or command may commit for several actors in turn
+        for draft in drafts.values():
+            draft.actor = actor
+        _merge(session.info.setdefault(PENDING, {}).setdefault(session.get_nested_transaction(), {}), drafts)
+
+
+def _merge(into: dict, drafts: dict) -> None:
+    for key, draft in drafts.items():
+        if key in into:
+            into[key].merge(draft)
+        else:
+            into[key] = draft
+
+
+def _drop_rolled_back(session, transaction) -> None:
+    pending = session.info.get(PENDING)
+    if pending is not None:
+        if transaction.nested:
+            pending.pop(transaction, None)
+        else:
+            pending.clear()
+
+
+def _hand_up(session, transaction) -> None:
+    """A released savepoint's notes now belong to the transaction around it; the real end forgets them all."""
+    pending = session.info.get(PENDING)
+    if pending is None:
+        return
+    if transaction.nested:
+        released = pending.pop(transaction, None)
+        if released:
+            parent = transaction.parent
+            _merge(pending.setdefault(parent if parent.nested else None, {}), released)
+    elif transaction.parent is None:
+        session.info.pop(PENDING, None)
+
+
+def write_entries(session) -> None:
+    """Just before the real commit: flush what is left, then insert every entry in one statement."""
+    if session.in_nested_transaction():
+        return  # a savepoint's release: the notes wait for the real commit
+    session.flush()
+    pending = session.info.pop(PENDING, None)
+    if pending:
+        rows = [draft.row() for drafts in pending.values() for draft in drafts.values()]
+        session.connection().execute(insert(TABLE), rows)
 
 
 def _changes(obj, action: str, ignored: frozenset) -> dict:
     state = inspect(obj)
+    columns = state.mapper.column_attrs
     changes = {}
-    for attribute in state.mapper.column_attrs:
-        name = attribute.key
-        if name in IGNORED_EVERYWHERE or name in ignored:
+    # An update looks only at the attributes it touched (committed_state), not at every column.
+    names = state.committed_state if action == "changed" else columns.keys()
+    for name in names:
+        if name in IGNORED_EVERYWHERE or name in ignored or name not in columns:
             continue
         if action == "changed":
             history = state.attrs[name].history
@@ -89,9 +131,9 @@ def _changes(obj, action: str, ignored: frozenset) -> dict:
                 continue
             old = as_text(name, history.deleted[0]) if history.deleted else None
             new = as_text(name, history.added[0]) if history.added else None
-            if old != new or old == "[redacted]":
+            if old != new or old == REDACTED:
                 changes[name] = [old, new]
-        elif name in state.dict and state.dict[name] not in (None, "", [], {}):
+        elif state.dict.get(name) not in (None, "", [], {}):
             value = as_text(name, state.dict[name])
             changes[name] = [None, value] if action == "created" else [value, None]
     return changes
@@ -154,36 +196,14 @@ def _event_text(event_row) -> str:
 
 def _known(session, model, thing_id: int, column: str) -> str:
     """A name already in the session (no query), else one small look-up."""
-    obj = session.identity_map.get(session.identity_key(model, thing_id))
+    obj = session.identity_map.get(inspect(model).identity_key_from_primary_key([thing_id]))
     if obj is not None and column in inspect(obj).dict:
         return inspect(obj).dict[column] or ""
     query = select(getattr(model, column)).where(model.id == thing_id)
     return session.connection().execute(query).scalar() or ""
 
 
-def write_drafts(session, drafts: dict[tuple, Draft]) -> None:
-    """Insert new entries in one statement; update the ones this transaction wrote before."""
-    written = session.info.setdefault(WRITTEN, {})
-    connection = session.connection()
-    actor, user_id = current_actor()
-    fresh = []
-    for key, draft in drafts.items():
-        earlier = written.get(key)
-        if earlier is None:
-            fresh.append((key, draft))
-            continue
-        entry_id, first = earlier
-        first.merge(draft)
-        connection.execute(update(TABLE).where(TABLE.c.id == entry_id).values(
-            action=first.action, thing_ref=first.thing_ref[:200], changes=first.changes, note=" ".join(first.notes)))
-    if fresh:
-        ids = connection.execute(insert(TABLE).returning(TABLE.c.id, sort_by_parameter_order=True),
-                                 [draft.row(actor, user_id) for _, draft in fresh]).scalars().all()
-        written.update({key: (entry_id, draft) for (key, draft), entry_id in zip(fresh, ids, strict=True)})
-
-
 def record_bulk(session, *, kind: str, thing_ref: str, note: str, thing_id: int | None = None) -> None:
     """One entry for a batch written without the ORM (a history import batch, the demo shop)."""
-    actor, user_id = current_actor()
-    session.connection().execute(insert(TABLE), [Draft(kind, "imported", thing_id, thing_ref, {}, [note])
-                                                 .row(actor, user_id)])
+    entry = Draft(kind, "imported", thing_id, thing_ref, {}, [note], current_actor())
+    session.connection().execute(insert(TABLE), [entry.row()])
