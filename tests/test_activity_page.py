@@ -129,3 +129,14 @@ def test_csv_cells_cannot_run_as_formulas(client, auth, app):
     add_entries({"thing_ref": "=HYPERLINK(\"http://evil\")", "note": "+1"})
     rows = list(csv.reader(io.StringIO(client.get("/activity.csv").get_data(as_text=True))))
     assert rows[1][4].startswith("'=") and rows[1][6] == "'+1"
+
+
+def test_csv_comes_in_batches_without_losing_or_repeating_an_entry(client, auth, app, monkeypatch):
+    from webapp.activity import routes
+
+    auth.login()
+    monkeypatch.setattr(routes, "CSV_BATCH", 2)
+    same_moment = utcnow()  # entries of one commit share a moment: the id breaks the tie
+    add_entries(*({"thing_ref": f"SO-{n:06d}", "at": same_moment} for n in range(1, 8)))
+    rows = list(csv.reader(io.StringIO(client.get("/activity.csv?kind=order").get_data(as_text=True))))
+    assert [row[4] for row in rows[1:]] == [f"SO-{n:06d}" for n in range(7, 0, -1)]
