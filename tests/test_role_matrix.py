@@ -32,6 +32,8 @@ PAGES = {
     ("auth.setup", "GET"): PUBLIC,
     ("auth.setup", "POST"): PUBLIC,
     ("auth.logout", "POST"): EVERYONE,
+    ("activity.activity_log", "GET"): BOOKS,
+    ("activity.activity_csv", "GET"): BOOKS,
     ("auth.login_code", "GET"): PUBLIC,  # nothing to see or do without a password that just passed
     ("auth.login_code", "POST"): PUBLIC,
     # One's own account: password, two-step sign-in, sessions.

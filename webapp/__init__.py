@@ -31,6 +31,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         sqlite_locking.install(extensions.db.engine)
 
     from webapp import (
+        activity,
         alerts,
         analytics,
         api,
@@ -65,7 +66,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     # metrics first: its timer starts before any other request hook; errors' checks run before the sign-in gate.
     parts = (metrics, logs, security_headers, errors, auth, views, assets, catalog, customers, orders, board,
              settings, api, health, emails, invoices, alerts, jobs, printing, analytics, forecasting, feedback,
-             background, exports, webhooks, webhooks_out, imports, backups, people)
+             background, exports, webhooks, webhooks_out, imports, backups, people, activity)
     for part in parts:
         part.init_app(app)
 

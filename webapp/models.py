@@ -1,4 +1,5 @@
 """Imports every model module so that SQLAlchemy's metadata (and Alembic) sees the whole schema."""
+from webapp.activity.models import ActivityEntry  # noqa: F401
 from webapp.alerts.models import Alert  # noqa: F401
 from webapp.api.models import IdempotentRequest  # noqa: F401
 from webapp.auth.models import ApiToken, RecoveryCode, User  # noqa: F401

@@ -29,6 +29,8 @@ RULES: dict[str, tuple[frozenset, frozenset]] = {
     "home": (EVERYONE, NOBODY),
     "auth.logout": (NOBODY, EVERYONE),
     "account": (EVERYONE, EVERYONE),  # one's own password, two-step sign-in and sessions, whatever the role
+    # Who did what: the owner and the accountant read it; staff run the shop's day but do not audit it.
+    "activity": (BOOKS, NOBODY),
     "alerts": (EVERYONE, WORKERS),
     "analytics": (EVERYONE, NOBODY),
     "analytics.export": (BOOKS, NOBODY),  # a CSV of the shop's figures: an export, so not for staff

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from webapp.activity.recording import record_bulk
 from webapp.bulk import insert_rows, is_one_of, larger_sqlite_cache, new_ids, rare_garbage_collections
 from webapp.catalog.models import Product
 from webapp.customers.models import Customer
@@ -165,8 +166,13 @@ class HistoryImport:
                 if order.returns:
                     returns.append(order)
         created = self._insert_orders(new_orders) if new_orders else {}
+        returns_before = summary.returns
         for order in returns:
             self._apply_return(order, created.get(order.number) or existing.get(order.number))
+        if created or summary.returns > returns_before:  # bulk rows bypass the ORM: one log entry per batch
+            record_bulk(db.session, kind="import", thing_ref=self.filename,
+                        note=f"History import of {len(created)} orders and {summary.returns - returns_before} "
+                             f"returns (by {self.actor}).")
 
     def _existing(self, numbers: set[str]) -> dict[str, tuple[int, str, dict]]:
         if not numbers:
