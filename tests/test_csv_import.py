@@ -201,6 +201,44 @@ def test_the_shopify_export_header_maps(app, tmp_path):
     assert db.session.scalars(select(Order).where(Order.external_ref == "#1002")).one().status == "cancelled"
 
 
+def _shopify_rows(header: list[str], **charges) -> list[list[str]]:
+    first = dict.fromkeys(header, "")
+    first.update({"Name": "#2001", "Email": "ann@example.com", "Fulfillment Status": "fulfilled", "Currency": "GBP",
+                  "Created at": "2024-05-01 09:30:00 +0100", "Lineitem quantity": "2", "Lineitem name": "Mug",
+                  "Lineitem price": "12.00", "Lineitem sku": "MUG", "Billing Name": "Ann Lee",
+                  "Shipping Country": "GB", "Subtotal": "54.00", **charges})
+    later = dict.fromkeys(header, "")
+    later.update({"Name": "#2001", "Lineitem quantity": "1", "Lineitem name": "Jug", "Lineitem price": "30.00",
+                  "Lineitem sku": "JUG"})
+    return [[row[h] for h in header] for row in (first, later)]
+
+
+@pytest.mark.parametrize("history", [True, False], ids=["history", "live"])
+def test_a_shopify_export_keeps_what_was_charged_shipping_tax_discount_and_total(app, make_product, tmp_path,
+                                                                                 history):
+    make_product("MUG", price="12.00", stock=50)
+    make_product("JUG", price="30.00", stock=50)
+    with open(SAMPLES / "shopify_orders_export_header.csv", encoding="utf-8-sig") as sample:
+        header = next(csv.reader(sample))
+    rows = _shopify_rows(header, Shipping="4.95", Taxes="9.00", **{"Discount Amount": "5.40", "Total": "53.55"})
+    summary = import_orders(write_csv(tmp_path / "charged.csv", header, rows), "shopify", history=history)
+    assert (summary.orders, summary.error_count) == (1, 0), summary.errors
+    order = db.session.scalars(select(Order).where(Order.external_ref == "#2001")).one()
+    assert (order.subtotal, order.shipping, order.tax, order.discount, order.total) == (
+        Decimal("54.00"), Decimal("4.95"), Decimal("9.00"), Decimal("5.40"), Decimal("53.55"))
+
+
+def test_an_unreadable_charge_is_reported_on_its_line_and_the_order_left_out(app, tmp_path):
+    with open(SAMPLES / "shopify_orders_export_header.csv", encoding="utf-8-sig") as sample:
+        header = next(csv.reader(sample))
+    rows = _shopify_rows(header, Taxes="nine pounds", Total="-3.00")
+    summary = import_orders(write_csv(tmp_path / "bad-charge.csv", header, rows), "shopify", history=True)
+    assert summary.orders == 0
+    reasons = " ".join(error.reason for error in summary.errors)
+    assert "tax" in reasons and "total '-3.00'" in reasons, reasons
+    assert db.session.scalar(select(func.count(Order.id))) == 0
+
+
 def test_map_options_name_columns_and_missing_ones_are_refused(app, runner, tmp_path):
     path = write_csv(tmp_path / "odd.csv", ["Ref", "When", "Item code", "Units", "Each"],
                      [["Z1", "2024-01-01", "MUG", "3", "2.50"]])

@@ -9,6 +9,9 @@ FIELDS = ("number", "date", "status", "sku", "name", "quantity", "unit_price", "
           "customer_email", "customer_name", "country", "city")
 # Fields a format may fill from extra columns when the main one is missing or blank.
 EXTRA_FIELDS = ("customer_first_name", "customer_last_name", "cancelled_at")
+# What the platform charged for the whole order (on its first row): kept as the order's figures, so an imported
+# order's total is the one the customer paid rather than one worked out again from today's tax settings.
+CHARGE_FIELDS = ("shipping", "tax", "discount", "total")
 
 # Candidate headers per field, first found wins (compared without case, spaces, dashes or underscores).
 CANDIDATES: dict[str, dict[str, tuple[str, ...]]] = {
@@ -18,7 +21,8 @@ CANDIDATES: dict[str, dict[str, tuple[str, ...]]] = {
         "unit_price": ("Lineitem price",), "currency": ("Currency",), "customer_id": ("Id",),
         "customer_email": ("Email",), "customer_name": ("Billing Name", "Shipping Name"),
         "country": ("Shipping Country", "Billing Country"), "city": ("Shipping City", "Billing City"),
-        "cancelled_at": ("Cancelled at",),
+        "cancelled_at": ("Cancelled at",), "shipping": ("Shipping",), "tax": ("Taxes",),
+        "discount": ("Discount Amount",), "total": ("Total",),
     },
     "woocommerce": {
         "number": ("Order Number", "Order ID", "order_id", "Order"), "date": ("Order Date", "Date", "date_created"),
@@ -32,6 +36,10 @@ CANDIDATES: dict[str, dict[str, tuple[str, ...]]] = {
         "customer_last_name": ("Billing Last Name", "Last Name (Billing)"),
         "country": ("Shipping Country", "Country Code (Shipping)", "Billing Country", "Country Code (Billing)"),
         "city": ("Shipping City", "City (Shipping)", "Billing City", "City (Billing)"),
+        "shipping": ("Order Shipping Amount", "Shipping Total", "Order Shipping"),
+        "tax": ("Order Total Tax Amount", "Tax Total", "Order Tax"),
+        "discount": ("Cart Discount Amount", "Discount Total", "Order Discount"),
+        "total": ("Order Total Amount", "Order Total"),
     },
     "generic": {
         "number": ("number", "order number", "order", "order id", "order no", "order_number"),
@@ -80,8 +88,8 @@ def resolve_columns(header: list[str], fmt: str, overrides: dict[str, str] | Non
                 columns[field] = positions[_key(candidate)]
                 break
     for field, column in (overrides or {}).items():
-        if field not in FIELDS + EXTRA_FIELDS:
-            raise MappingError(f"unknown field '{field}' (one of {', '.join(FIELDS)})")
+        if field not in FIELDS + EXTRA_FIELDS + CHARGE_FIELDS:
+            raise MappingError(f"unknown field '{field}' (one of {', '.join(FIELDS + CHARGE_FIELDS)})")
         if not column:
             columns.pop(field, None)
             continue

@@ -6,8 +6,8 @@ from decimal import Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from webapp.imports.formats import STATUS_WORDS, parse_money, parse_quantity, parse_when
-from webapp.validation import MAX_QUANTITY
+from webapp.imports.formats import CHARGE_FIELDS, STATUS_WORDS, parse_money, parse_quantity, parse_when
+from webapp.validation import MAX_MONEY, MAX_QUANTITY
 
 
 @dataclass
@@ -39,6 +39,7 @@ class FileOrder:
     row_lines: list[int] = field(default_factory=list)
     created_at: datetime | None = None
     status: str | None = None  # the file's word in the shop's terms; None when the file says nothing
+    charged: dict[str, Decimal] = field(default_factory=dict)  # shipping, tax, discount, total as the file says
 
     @property
     def returns_only(self) -> bool:
@@ -46,7 +47,7 @@ class FileOrder:
 
 
 ORDER_FIELDS = ("date", "status", "currency", "customer_id", "customer_email", "customer_name",
-                "customer_first_name", "customer_last_name", "country", "city", "cancelled_at")
+                "customer_first_name", "customer_last_name", "country", "city", "cancelled_at", *CHARGE_FIELDS)
 
 
 def group_orders(rows: Iterator[tuple[int, list[str]]], columns: dict[str, int],
@@ -132,6 +133,18 @@ def _finish(order: FileOrder, seen: set[str], when) -> FileOrder:
                                                            "knows", order.number))
         else:
             order.status = STATUS_WORDS[word] or "open"
+    for name in CHARGE_FIELDS:
+        if name in fields:
+            try:
+                amount = parse_money(fields[name])
+            except ValueError as error:
+                order.errors.append(RowError(order.first_line, f"{name}: {error}", order.number))
+                continue
+            if amount < 0 or amount > MAX_MONEY:
+                order.errors.append(RowError(order.first_line, f"{name} '{fields[name]}' must be between 0 and "
+                                                               f"{MAX_MONEY}", order.number))
+            else:
+                order.charged[name] = amount
     if not fields.get("customer_name"):
         full = " ".join(part for part in (fields.get("customer_first_name"), fields.get("customer_last_name"))
                         if part)

@@ -23,6 +23,7 @@ from webapp.extensions import db
 from webapp.imports.formats import PAYMENT_FOR_STATUS, resolve_columns
 from webapp.imports.grouping import FileOrder, RowError, group_orders
 from webapp.imports.reading import read_rows
+from webapp.orders.charged import ChargedTotals
 from webapp.orders.intake import OrderInputError, order_number, take_order, tax_on
 from webapp.orders.models import Order, OrderEvent, OrderLine
 from webapp.orders.schemas import OrderIn
@@ -182,6 +183,18 @@ class HistoryImport:
             .where(Order.channel == CHANNEL, is_one_of(Order.external_ref, numbers)))
         return {ref: (order_id, status, {}) for ref, order_id, status in found}
 
+    def _charges(self, order: FileOrder, subtotal: Decimal) -> tuple[Decimal, Decimal, Decimal, Decimal]:
+        """(shipping, tax, discount, total): what the file says was charged; what it leaves out is worked out as
+        the shop would (tax from the settings, total from the rest)."""
+        settings, charged = self.settings, order.charged
+        shipping = charged.get("shipping", Decimal("0.00"))
+        discount = charged.get("discount", Decimal("0.00"))
+        inclusive = settings.prices_include_tax
+        tax = charged["tax"] if "tax" in charged else tax_on(subtotal + shipping - discount, settings)
+        total = charged["total"] if "total" in charged else (
+            subtotal + shipping - discount + (Decimal("0.00") if inclusive else tax))
+        return shipping, tax, discount, total
+
     def _order_total(self, order: FileOrder) -> Decimal:
         return sum(((line.unit_price or Decimal(0)) * line.quantity for line in order.lines), Decimal(0))
 
@@ -297,8 +310,7 @@ class HistoryImport:
                 line_rows.append({"order_id": order_id, "product_id": product_id, "sku": line.sku,
                                   "name": line.name, "quantity": line.quantity, "unit_price": price,
                                   "line_total": line_total})
-            tax = tax_on(subtotal, settings)
-            total = subtotal + (Decimal("0.00") if settings.prices_include_tax else tax)
+            shipping, tax, discount, total = self._charges(order, subtotal)
             status = order.status or "delivered"
             currency = order.fields.get("currency", "").upper()
             at = order.created_at
@@ -307,7 +319,7 @@ class HistoryImport:
                 "id": order_id, "number": order_number(order_id), "customer_id": customer_id, "channel": CHANNEL,
                 "status": status, "payment_status": PAYMENT_FOR_STATUS[status], "priority": "standard",
                 "currency": currency if len(currency) == 3 and currency.isalpha() else settings.currency,
-                "subtotal": subtotal, "shipping": Decimal("0.00"), "tax": tax, "discount": Decimal("0.00"),
+                "subtotal": subtotal, "shipping": shipping, "tax": tax, "discount": discount,
                 "total": total, "ship_name": self._name(order) or None,
                 "ship_city": order.fields.get("city", "")[:100] or None,
                 "ship_country": country.upper() if len(country) == 2 and country.isalpha() else None,
@@ -414,7 +426,7 @@ class LiveImport:
                 continue
             try:
                 with db.session.begin_nested():
-                    taken = take_order(data, actor=self.actor)
+                    taken = take_order(data, actor=self.actor, charged=self._charged(order, data))
             except OrderInputError as error:
                 field, messages = next(iter(error.errors.items()))
                 summary.reject(order, [RowError(order.first_line, f"{field}: {messages[0]}", order.number)])
@@ -435,6 +447,20 @@ class LiveImport:
                               for line in taken.lines],
                     "total": str(taken.total), "hold_reasons": list(taken.hold_reasons),
                 })
+
+    def _charged(self, order: FileOrder, data: OrderIn) -> ChargedTotals | None:
+        """The file's own total (with its shipping, tax and discount), kept as the platform's are for webhooks;
+        None when the file gives no total: the order is then priced as any new order."""
+        if "total" not in order.charged:
+            return None
+        charged = order.charged
+        settings = current_settings()
+        shipping = charged.get("shipping", Decimal("0.00"))
+        discount = charged.get("discount", Decimal("0.00"))
+        lines = sum(((line.unit_price or Decimal(0)) * line.quantity for line in data.lines), Decimal(0))
+        tax = charged["tax"] if "tax" in charged else tax_on(lines + shipping - discount, settings)
+        return ChargedTotals(shipping=shipping, discount=discount, tax=tax, total=charged["total"],
+                             tax_included=settings.prices_include_tax)
 
     def _order_body(self, order: FileOrder) -> dict:
         fields = order.fields
