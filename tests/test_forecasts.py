@@ -196,8 +196,9 @@ def test_forecast_job_runs_in_a_real_worker_from_the_product_page(seller, client
     assert "Prophet with weekly seasonality, fitted on 120 days" in html
     assert "data-chart=" in html and "Runs out" in html and "Reorder by" in html
     forecast = db.session.scalar(select(DemandForecast))
-    assert forecast.model == "prophet" and len(forecast.points) == 90
+    assert forecast.model == "prophet" and len(forecast.points_from(forecast.as_of)) == 90
     assert forecast.backtest_mase < forecast.baseline_mase
+    assert f"Model last fitted {shop_today():%d %b %Y}. Refitted on {shop_today():%d %b}: asked for." in html
 
 
 def test_forecast_panel_survives_junk_job_ids_and_unknown_products(seller, client, auth):
@@ -396,9 +397,9 @@ def test_nightly_run_forecasts_every_active_product_in_the_worker(seller, make_p
     make_product("NEW-ONE", stock=3)
     from webapp.background.models import PendingJob
 
-    assert forecast_every_product() == {"products": 2, "as_of": shop_today().isoformat()}
+    assert forecast_every_product() == {"products": 2, "jobs": 1, "as_of": shop_today().isoformat()}
     scheduled = db.session.scalar(select(func.count()).select_from(PendingJob))
-    assert scheduled == 3  # two products and the unusual-days check
+    assert scheduled == 2  # one chunk of products and the unusual-days check
     forecast_every_product()  # a second start the same night schedules nothing new
     assert db.session.scalar(select(func.count()).select_from(PendingJob)) == scheduled
     run_jobs()
