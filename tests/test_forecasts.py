@@ -471,7 +471,7 @@ def quiet_days(product_id: int, nights: int) -> date:
 
 
 def test_a_steady_product_is_kept_and_rolled_forward_with_its_stock(seller):
-    from webapp.forecasting.runs import forecast_products
+    from webapp.forecasting.nightly import forecast_products
 
     fitted_on = quiet_days(seller.id, 2)
     assert forecast_products([seller.id], fitted_on) == {"refitted": 1}
@@ -491,7 +491,7 @@ def test_a_steady_product_is_kept_and_rolled_forward_with_its_stock(seller):
 
 
 def test_a_product_whose_sales_jump_out_of_its_range_is_refitted_the_next_night(seller, client, auth):
-    from webapp.forecasting.runs import forecast_products
+    from webapp.forecasting.nightly import forecast_products
 
     fitted_on = quiet_days(seller.id, 3)
     forecast_products([seller.id], fitted_on)

@@ -9,13 +9,8 @@ from webapp.background.dispatch import dispatch_pending, schedule_job
 from webapp.catalog.models import Product
 from webapp.extensions import db
 from webapp.forecasting.models import DemandForecast
-from webapp.forecasting.runs import (
-    CHUNK_SIZE,
-    active_product_ids,
-    forecast_product,
-    forecast_products,
-    schedule_forecasts,
-)
+from webapp.forecasting.nightly import CHUNK_SIZE, forecast_products, schedule_forecasts
+from webapp.forecasting.runs import active_product_ids, forecast_product
 from webapp.forecasting.unusual_days import find_unusual_days
 from webapp.timekeeping import shop_today
 from worker import QUEUE_FORECASTS

@@ -36,7 +36,7 @@ def forecast_products(product_ids: list[int], as_of: str, refit_all: bool = Fals
     committed on its own; a retry skips the products already done for the day."""
     from webapp.background.dispatch import dispatch_pending
     from webapp.extensions import db
-    from webapp.forecasting.runs import forecast_products as run
+    from webapp.forecasting.nightly import forecast_products as run
 
     with job_context():
         try:
@@ -51,7 +51,8 @@ def forecast_every_product() -> dict:
     """The nightly run: the active products in chunk jobs on the forecasts queue, then the unusual-days check."""
     from webapp.background.dispatch import dispatch_pending, schedule_job
     from webapp.extensions import db
-    from webapp.forecasting.runs import active_product_ids, schedule_forecasts
+    from webapp.forecasting.nightly import schedule_forecasts
+    from webapp.forecasting.runs import active_product_ids
     from webapp.timekeeping import shop_today
 
     with job_context():
