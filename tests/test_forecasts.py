@@ -196,8 +196,9 @@ def test_forecast_job_runs_in_a_real_worker_from_the_product_page(seller, client
     assert "Prophet with weekly seasonality, fitted on 120 days" in html
     assert "data-chart=" in html and "Runs out" in html and "Reorder by" in html
     forecast = db.session.scalar(select(DemandForecast))
-    assert forecast.model == "prophet" and len(forecast.points) == 90
+    assert forecast.model == "prophet" and len(forecast.points_from(forecast.as_of)) == 90
     assert forecast.backtest_mase < forecast.baseline_mase
+    assert f"Model last fitted {shop_today():%d %b %Y}. Refitted on {shop_today():%d %b}: asked for." in html
 
 
 def test_forecast_panel_survives_junk_job_ids_and_unknown_products(seller, client, auth):
@@ -396,9 +397,9 @@ def test_nightly_run_forecasts_every_active_product_in_the_worker(seller, make_p
     make_product("NEW-ONE", stock=3)
     from webapp.background.models import PendingJob
 
-    assert forecast_every_product() == {"products": 2, "as_of": shop_today().isoformat()}
+    assert forecast_every_product() == {"products": 2, "jobs": 1, "as_of": shop_today().isoformat()}
     scheduled = db.session.scalar(select(func.count()).select_from(PendingJob))
-    assert scheduled == 3  # two products and the unusual-days check
+    assert scheduled == 2  # one chunk of products and the unusual-days check
     forecast_every_product()  # a second start the same night schedules nothing new
     assert db.session.scalar(select(func.count()).select_from(PendingJob)) == scheduled
     run_jobs()
@@ -456,3 +457,101 @@ def test_shop_days_follow_a_half_hour_time_zone(app, make_product):
     g.pop("shop_zone", None)
     first, units = daily_units(product.id, date(2026, 11, 22))
     assert first == date(2026, 11, 20) and units == [1, 2]
+
+
+# -- the nightly run: chunks, retries, and which products are refitted -----------------------------------------
+
+def quiet_days(product_id: int, nights: int) -> date:
+    """A past day to fit on such that none of the ``nights`` nights after it is the product's weekly refit turn."""
+    from webapp.forecasting.refits import is_refit_turn
+
+    return next(day for back in range(12, 4, -1) if not any(
+        is_refit_turn(product_id, (day := shop_today() - timedelta(days=back)) + timedelta(days=n))
+        for n in range(1, nights + 1)))
+
+
+def test_a_steady_product_is_kept_and_rolled_forward_with_its_stock(seller):
+    from webapp.forecasting.nightly import forecast_products
+
+    fitted_on = quiet_days(seller.id, 2)
+    assert forecast_products([seller.id], fitted_on) == {"refitted": 1}
+    first = db.session.scalar(select(DemandForecast))
+    points, qty = first.points_from(fitted_on + timedelta(days=1)), first.reorder_qty
+    assert forecast_products([seller.id], fitted_on + timedelta(days=1)) == {"kept": 1}
+    kept = db.session.scalar(select(DemandForecast))
+    assert kept.fitted_on == fitted_on and kept.as_of == fitted_on + timedelta(days=1)
+    assert kept.refit_note.startswith("Kept, not refitted") and kept.points_from(kept.as_of) == points
+    assert len(points) == 90 and kept.reorder_qty > 0
+    seller.on_hand += 500  # stock arrives: the kept forecast's advice follows it
+    db.session.commit()
+    assert forecast_products([seller.id], fitted_on + timedelta(days=2)) == {"kept": 1}
+    kept = db.session.scalar(select(DemandForecast))
+    assert kept.reorder_qty == 0 and kept.available_at_run == seller.available and qty > 0
+    assert kept.fitted_on == fitted_on
+
+
+def test_a_product_whose_sales_jump_out_of_its_range_is_refitted_the_next_night(seller, client, auth):
+    from webapp.forecasting.nightly import forecast_products
+
+    fitted_on = quiet_days(seller.id, 3)
+    forecast_products([seller.id], fitted_on)
+    assert forecast_products([seller.id], fitted_on + timedelta(days=2)) == {"kept": 1}
+    # A shop feature: 40 more units sold on each of the two days after the check.
+    sell(seller, [40, 40], fitted_on + timedelta(days=3))
+    assert forecast_products([seller.id], fitted_on + timedelta(days=3)) == {"refitted": 1}
+    forecast = db.session.scalar(select(DemandForecast))
+    assert forecast.fitted_on == fitted_on + timedelta(days=3)
+    assert "forecast, outside its range" in forecast.refit_note
+    forecast.as_of = shop_today()  # so the page gives its advice
+    db.session.commit()
+    auth.login()
+    page = client.get("/products/MUG-BLU").get_data(as_text=True)
+    assert f"Model last fitted {forecast.fitted_on:%d %b %Y}. Refitted on {forecast.fitted_on:%d %b}: " in page
+
+
+def test_weekly_turns_and_the_week_old_rule():
+    from webapp.forecasting.refits import is_refit_turn, refit_reason
+
+    today = date(2026, 12, 1)
+    turns = [sum(is_refit_turn(product_id, today + timedelta(days=n)) for n in range(7)) for product_id in range(50)]
+    assert turns == [1] * 50  # each product once a week
+    assert sum(is_refit_turn(product_id, today) for product_id in range(700)) == 100  # a seventh a night
+    history = weekly_series(200, today)
+    assert refit_reason(1, "prophet", None, None, [], history, today) == "its first forecast"
+    assert "suits the weekday-average model" in refit_reason(1, "fallback", today, "prophet", [], history, today)
+    assert refit_reason(1, "prophet", today - timedelta(days=7), "prophet", [], history, today) == \
+        "its fit was 7 days old"
+
+
+def test_chunks_run_in_a_real_worker_and_a_retry_skips_products_already_done(seller, make_product, mail_app,
+                                                                           monkeypatch):
+    from rq.job import Job
+
+    from webapp.forecasting import runs
+    from worker import redis_connection
+    from worker.jobs.forecasts import forecast_every_product, forecast_products
+
+    other = make_product("PLT-DIN", stock=50)
+    sell(other, weekly_series(120, shop_today(), seed=4), shop_today())
+    real_predict = runs.predict
+
+    def broken_for_the_plate(history, start, horizon):
+        if history == daily_units(other.id, start)[1]:
+            raise ValueError("a bad series")
+        return real_predict(history, start, horizon)
+
+    monkeypatch.setattr(runs, "predict", broken_for_the_plate)
+    forecast_every_product()
+    run_jobs()
+    day = shop_today().isoformat()
+    job = Job.fetch(f"forecast-{day}-{seller.id}-{other.id}-2", connection=redis_connection())
+    assert job.get_status() == "scheduled"  # failed, to be retried with backoff
+    done = db.session.scalar(select(DemandForecast))
+    assert done.product_id == seller.id and done.fitted_on == shop_today()  # the mug was kept despite the plate
+    made = done.generated_at
+
+    monkeypatch.setattr(runs, "predict", real_predict)
+    assert forecast_products([seller.id, other.id], day) == {"as_of": day, "skipped": 1, "refitted": 1}
+    db.session.expire_all()
+    assert db.session.get(DemandForecast, done.id).generated_at == made
+    assert db.session.scalar(select(func.count()).select_from(DemandForecast)) == 2

@@ -16,7 +16,7 @@ PERIODIC_JOBS = (
     (scan_failed_jobs, QUEUE_DEFAULT, 300),
     (daily_digest, QUEUE_EMAILS, "0 * * * *"),  # hourly: sent once a day, from 06:00 shop time
     (prune_dispatched_jobs, QUEUE_DEFAULT, "30 3 * * *"),
-    (forecast_every_product, QUEUE_FORECASTS, "15 2 * * *"),  # nightly, then one job per product
+    (forecast_every_product, QUEUE_FORECASTS, "15 2 * * *"),  # nightly, then chunk jobs of 25 products
     (backup_database, QUEUE_DEFAULT, "45 1 * * *"),  # nightly, before the forecasts write their results
 )
 # Jobs that may run longer than RQ's default three minutes.

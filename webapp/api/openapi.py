@@ -135,6 +135,8 @@ class ForecastOut(_Out):
     model_note: str
     as_of: str
     generated_at: str
+    fitted_on: str | None  # the day the model was last fitted; the nightly run keeps most fits a few days
+    refit_note: str
     points: list[ForecastPoint]
     backtest: ForecastBacktest
     available: int

@@ -88,7 +88,8 @@ def forecast_json(product, forecast, advice) -> dict:
     return {
         "sku": product.sku, "model": forecast.model, "model_note": forecast.model_note,
         "as_of": forecast.as_of.isoformat(), "generated_at": timestamp(forecast.generated_at),
-        "points": forecast.points,
+        "fitted_on": _day(forecast.fitted_on), "refit_note": forecast.refit_note,
+        "points": forecast.points_from(forecast.as_of),
         "backtest": {"mae": forecast.backtest_mae, "mase": forecast.backtest_mase,
                      "baseline_mae": forecast.baseline_mae, "baseline_mase": forecast.baseline_mase,
                      "demand_shift": forecast.demand_shift},

@@ -16,10 +16,13 @@ MAX_HISTORY_DAYS = 3 * 365
 def _per_day(query, measures: int, as_of: date) -> tuple[date | None, list[list[float]]]:
     """Run ``query`` (selecting a shop day then ``measures`` sums, grouped by day) and fill the days without
     sales with zeros, from the first day with any up to the day before ``as_of``."""
-    rows = db.session.execute(query).all()
-    if not rows:
+    return _filled({date.fromisoformat(str(day)[:10]): values for day, *values in db.session.execute(query)},
+                   measures, as_of)
+
+
+def _filled(by_day: dict, measures: int, as_of: date) -> tuple[date | None, list[list[float]]]:
+    if not by_day:
         return None, [[] for _ in range(measures)]
-    by_day = {date.fromisoformat(str(day)[:10]): values for day, *values in rows}
     first = min(by_day)
     days = [first + timedelta(days=i) for i in range((as_of - first).days)]
     return first, [[by_day[d][m] if d in by_day else 0 for d in days] for m in range(measures)]
@@ -41,6 +44,25 @@ def daily_units(product_id: int, as_of: date) -> tuple[date | None, list[int]]:
                Order.created_at < until)
         .group_by(day), 1, as_of)
     return first, [int(u) for u in units]
+
+
+def daily_units_of(product_ids: list[int], as_of: date) -> dict[int, tuple[date | None, list[int]]]:
+    """``daily_units`` of several products in one query (a nightly chunk reads its products' sales at once);
+    a product that never sold before ``as_of`` maps to (None, [])."""
+    since, until, day = _window(as_of)
+    rows = db.session.execute(
+        select(OrderLine.product_id, day, func.sum(OrderLine.quantity)).join(Order, Order.id == OrderLine.order_id)
+        .where(OrderLine.product_id.in_(product_ids), Order.status.not_in(NOT_DEMAND), Order.created_at >= since,
+               Order.created_at < until)
+        .group_by(OrderLine.product_id, day))
+    by_product: dict[int, dict] = {product_id: {} for product_id in product_ids}
+    for product_id, shop_day, units in rows:
+        by_product[product_id][date.fromisoformat(str(shop_day)[:10])] = (units,)
+    series = {}
+    for product_id, by_day in by_product.items():
+        first, (units,) = _filled(by_day, 1, as_of)
+        series[product_id] = (first, [int(u) for u in units])
+    return series
 
 
 def daily_orders_and_revenue(as_of: date) -> tuple[date | None, list[int], list[float]]:

@@ -5,6 +5,7 @@ from sqlalchemy import JSON, Float, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
+from webapp.forecasting.predict import HORIZON_DAYS
 from webapp.timekeeping import utcnow
 
 
@@ -18,12 +19,19 @@ class DemandForecast(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), unique=True)
+    # The day the advice is for: the nightly run moves it on every night, refitted or not.
     as_of: Mapped[date]
     generated_at: Mapped[datetime] = mapped_column(default=utcnow)
     model: Mapped[str] = mapped_column(String(32))  # prophet | fallback
     model_note: Mapped[str] = mapped_column(Text, default="")
     history_days: Mapped[int] = mapped_column(default=0)
-    # [{"date": "YYYY-MM-DD", "yhat": float, "lower": float, "upper": float}, ...] for 90 days from as_of.
+    # The day the model was last fitted (None for forecasts stored before fit days were kept: refitted next),
+    # and why that night refitted it or kept it (shown on the product page).
+    fitted_on: Mapped[date | None]
+    refit_note: Mapped[str] = mapped_column(Text, default="")
+    # [{"date": "YYYY-MM-DD", "yhat": float, "lower": float, "upper": float}, ...] from fitted_on: 90 days and a
+    # week more, so a forecast kept for a few nights still covers 90 days ahead and can be checked against the
+    # sales since its fit. Read it through points_from().
     points: Mapped[list] = mapped_column(JSON, default=list)
     # Backtest on the last 28 days before as_of: the model against a seasonal-naive baseline.
     backtest_mae: Mapped[float | None] = mapped_column(Float)
@@ -50,6 +58,13 @@ class DemandForecast(db.Model):
     notified_at: Mapped[datetime | None]
 
     product: Mapped["Product"] = relationship()  # noqa: F821
+
+    def points_from(self, day: date) -> list[dict]:
+        """The forecast's 90 days from ``day`` (fewer if it runs out)."""
+        if not self.points:
+            return []
+        skip = max(0, (day - date.fromisoformat(self.points[0]["date"])).days)
+        return self.points[skip:skip + HORIZON_DAYS]
 
 
 class SalesAnomaly(db.Model):

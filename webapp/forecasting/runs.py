@@ -1,4 +1,5 @@
-"""Run a product's forecast: history → model → backtest → reorder advice, stored as its current forecast."""
+"""Run a product's forecast: history → model (fitted again or kept, see refits.py) → backtest → reorder advice,
+stored as its current forecast."""
 from collections.abc import Callable
 from datetime import date, timedelta
 
@@ -10,12 +11,15 @@ from webapp.extensions import db
 from webapp.forecasting.demand import daily_units
 from webapp.forecasting.models import DemandForecast
 from webapp.forecasting.predict import HORIZON_DAYS, Prediction, backtest, choose_model, predict
+from webapp.forecasting.refits import REFIT_EVERY_DAYS, refit_reason
 from webapp.forecasting.reorder import advise, changed_materially
 from webapp.settings.models import current_settings
 from webapp.timekeeping import shop_today, utcnow
 
 # The backtest (a second fit) is redone when it is a week old, or when the model kind changed.
 BACKTEST_EVERY_DAYS = 7
+# A fit forecasts a week beyond the horizon, so that kept for up to a week it still covers 90 days ahead.
+FITTED_DAYS = HORIZON_DAYS + REFIT_EVERY_DAYS
 
 
 def no_progress(stage: str) -> None:
@@ -24,54 +28,60 @@ def no_progress(stage: str) -> None:
 
 def forecast_product(product_id: int, as_of: date | None = None,
                      progress: Callable[[str], None] = no_progress) -> DemandForecast | None:
-    """Forecast one product as of ``as_of`` (today by default) and store it; None if the product is gone.
-
-    It commits: the history is read, the transaction ends, the model is fitted with no transaction open (so on
-    SQLite no writer waits for a fit), and the result is written in a short transaction of its own.
-    A product that never sold gets a zero forecast from the fallback model, which says so.
-    """
+    """Fit and forecast one product as of ``as_of`` (today by default) and store it; None if the product is gone.
+    Asked for by name (the product page, the API, `--sku`), so it is always refitted."""
     as_of = as_of or shop_today()
     progress("reading sales history")
     first, history = daily_units(product_id, as_of)
     db.session.commit()
-    progress("fitting the model")
-    if first is None:
-        prediction = Prediction("fallback", "No sales yet: the forecast is zero until the product sells.",
-                                [0.0] * HORIZON_DAYS, [0.0] * HORIZON_DAYS, [0.0] * HORIZON_DAYS)
-    else:
-        prediction = predict(history, as_of)
+    return forecast_with_history(product_id, as_of, first, history, "asked for", progress)
+
+
+def forecast_with_history(product_id: int, as_of: date, first: date | None, history: list[int], forced: str | None,
+                          progress: Callable[[str], None] = no_progress) -> DemandForecast | None:
+    """Refit (when ``forced`` says why, or the refit rules say so) or keep the product's model, and store the
+    forecast with today's advice.
+
+    No transaction is open while a model is fitted (so on SQLite no writer waits for a fit); the result is
+    written in a short transaction of its own, and committed. A product that never sold gets a zero forecast
+    from the fallback model, which says so.
+    """
     model = choose_model(history)[0] if history else "fallback"
     stored = db.session.execute(
-        select(DemandForecast.backtested_on, DemandForecast.model).where(DemandForecast.product_id == product_id)
+        select(DemandForecast.backtested_on, DemandForecast.model, DemandForecast.fitted_on, DemandForecast.points)
+        .where(DemandForecast.product_id == product_id)
     ).first()
     db.session.commit()
-    check = None
-    if stored is None or stored.model != model or stored.backtested_on is None \
-            or not 0 <= (as_of - stored.backtested_on).days < BACKTEST_EVERY_DAYS:
-        progress("backtesting on the last 28 days")
-        check = backtest(history, as_of, model)
+    reason = forced or refit_reason(product_id, model, stored and stored.fitted_on, stored and stored.model,
+                                    stored.points if stored else [], history, as_of)
+    prediction = check = None
+    if reason:
+        progress("fitting the model")
+        if first is None:
+            zeros = [0.0] * FITTED_DAYS
+            prediction = Prediction("fallback", "No sales yet: the forecast is zero until the product sells.",
+                                    zeros, zeros, zeros)
+        else:
+            prediction = predict(history, as_of, FITTED_DAYS)
+        if stored is None or stored.model != model or stored.backtested_on is None \
+                or not 0 <= (as_of - stored.backtested_on).days < BACKTEST_EVERY_DAYS:
+            progress("backtesting on the last 28 days")
+            check = backtest(history, as_of, model)
     progress("saving")
     product = db.session.get(Product, product_id)
     if product is None:
         db.session.rollback()
         return None
-    settings = current_settings()
-    advice = advise(as_of, prediction.yhat, prediction.lower, prediction.upper, product.available,
-                    product.lead_time_days, float(settings.service_level_percent) / 100, settings.reorder_cover_days)
     forecast = db.session.scalar(select(DemandForecast).where(DemandForecast.product_id == product_id))
     if forecast is None:
         forecast = DemandForecast(product_id=product_id)
         db.session.add(forecast)
-    forecast.as_of = as_of
-    forecast.generated_at = utcnow()
-    forecast.model = prediction.model
-    forecast.model_note = prediction.note
-    forecast.history_days = len(history)
-    forecast.points = [
-        {"date": (as_of + timedelta(days=i)).isoformat(), "yhat": round(y, 3), "lower": round(lo, 3),
-         "upper": round(up, 3)}
-        for i, (y, lo, up) in enumerate(zip(prediction.yhat, prediction.lower, prediction.upper, strict=True))
-    ]
+    if prediction is not None:
+        _store_fit(forecast, prediction, len(history), as_of, reason)
+    else:
+        age = (as_of - forecast.fitted_on).days
+        forecast.refit_note = (f"Kept, not refitted, on {as_of:%d %b}: fitted {age} day{'s' if age > 1 else ''} "
+                               f"before, and its sales since stayed within its range.")
     if check is not None:
         forecast.backtested_on = as_of
         forecast.backtest_mae = check.mae
@@ -79,6 +89,13 @@ def forecast_product(product_id: int, as_of: date | None = None,
         forecast.baseline_mae = check.baseline_mae
         forecast.baseline_mase = check.baseline_mase
         forecast.demand_shift = check.demand_shift
+    forecast.as_of = as_of
+    forecast.generated_at = utcnow()
+    settings = current_settings()
+    ahead = forecast.points_from(as_of)
+    advice = advise(as_of, [p["yhat"] for p in ahead], [p["lower"] for p in ahead], [p["upper"] for p in ahead],
+                    product.available, product.lead_time_days, float(settings.service_level_percent) / 100,
+                    settings.reorder_cover_days)
     forecast.available_at_run = product.available
     for name in ("stockout_date", "stockout_earliest", "stockout_latest", "reorder_by", "reorder_point",
                  "reorder_qty", "safety_stock"):
@@ -86,6 +103,20 @@ def forecast_product(product_id: int, as_of: date | None = None,
     _tell_owner_if_changed(product, forecast, as_of)
     db.session.commit()
     return forecast
+
+
+def _store_fit(forecast: DemandForecast, prediction: Prediction, history_days: int, as_of: date,
+               reason: str) -> None:
+    forecast.fitted_on = as_of
+    forecast.refit_note = f"Refitted on {as_of:%d %b}: {reason}."
+    forecast.model = prediction.model
+    forecast.model_note = prediction.note
+    forecast.history_days = history_days
+    forecast.points = [
+        {"date": (as_of + timedelta(days=i)).isoformat(), "yhat": round(y, 3), "lower": round(lo, 3),
+         "upper": round(up, 3)}
+        for i, (y, lo, up) in enumerate(zip(prediction.yhat, prediction.lower, prediction.upper, strict=True))
+    ]
 
 
 def _tell_owner_if_changed(product: Product, forecast: DemandForecast, as_of: date) -> None:

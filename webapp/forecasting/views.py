@@ -38,7 +38,7 @@ def forecast_chart(forecast: DemandForecast) -> dict:
     first, history = daily_units(forecast.product_id, as_of)
     shown = history[-HISTORY_SHOWN_DAYS:]
     past_days = [as_of - timedelta(days=len(shown) - i) for i in range(len(shown))]
-    future = forecast.points
+    future = forecast.points_from(as_of)
     labels = [d.isoformat() for d in past_days] + [p["date"] for p in future]
     gap = [None] * len(shown)
     stockout = forecast.stockout_date.isoformat() if forecast.stockout_date else None
@@ -69,9 +69,9 @@ def current_advice(product: Product, forecast: DemandForecast) -> ReorderAdvice 
         return None
     settings = current_settings()
     today = shop_today()
-    skip = max(0, (today - forecast.as_of).days)
-    points = forecast.points[skip:]
-    return advise(max(today, forecast.as_of), [p["yhat"] for p in points], [p["lower"] for p in points],
+    start = max(today, forecast.as_of)
+    points = forecast.points_from(start)
+    return advise(start, [p["yhat"] for p in points], [p["lower"] for p in points],
                   [p["upper"] for p in points], product.available, product.lead_time_days,
                   float(settings.service_level_percent) / 100, settings.reorder_cover_days)
 

@@ -1,4 +1,5 @@
-"""Demand forecasts: one product at a time (so two workers share the nightly run), and unusual sales days."""
+"""Demand forecasts: the nightly run in chunks of products (so two workers share it), one product on demand,
+and unusual sales days."""
 from datetime import date
 
 from rq import get_current_job
@@ -30,24 +31,39 @@ def forecast_product(product_id: int, as_of: str | None = None) -> dict:
         return {"product_id": product_id, "model": forecast.model, "reorder_by": str(forecast.reorder_by)}
 
 
+def forecast_products(product_ids: list[int], as_of: str, refit_all: bool = False) -> dict:
+    """A chunk of the nightly run: each product refitted or its forecast kept and rolled forward (refits.py), each
+    committed on its own; a retry skips the products already done for the day."""
+    from webapp.background.dispatch import dispatch_pending
+    from webapp.extensions import db
+    from webapp.forecasting.nightly import forecast_products as run
+
+    with job_context():
+        try:
+            outcomes = run(product_ids, date.fromisoformat(as_of), refit_all)
+        finally:
+            db.session.rollback()
+            dispatch_pending()  # the reorder advice emails of the products done
+        return {"as_of": as_of, **outcomes}
+
+
 def forecast_every_product() -> dict:
-    """The nightly run: one job per active product on the forecasts queue, then the unusual-days check."""
+    """The nightly run: the active products in chunk jobs on the forecasts queue, then the unusual-days check."""
     from webapp.background.dispatch import dispatch_pending, schedule_job
     from webapp.extensions import db
+    from webapp.forecasting.nightly import schedule_forecasts
     from webapp.forecasting.runs import active_product_ids
     from webapp.timekeeping import shop_today
 
     with job_context():
-        day = shop_today().isoformat()
+        day = shop_today()
         ids = active_product_ids()
-        for product_id in ids:
-            schedule_job("worker.jobs.forecasts.forecast_product", product_id, day,
-                         job_id=f"forecast-{product_id}-{day}", queue=QUEUE_FORECASTS)
-        schedule_job("worker.jobs.forecasts.find_unusual_days", day, job_id=f"unusual-days-{day}",
-                     queue=QUEUE_FORECASTS)
+        chunks = schedule_forecasts(ids, day)
+        schedule_job("worker.jobs.forecasts.find_unusual_days", day.isoformat(),
+                     job_id=f"unusual-days-{day.isoformat()}", queue=QUEUE_FORECASTS)
         db.session.commit()
         dispatch_pending()
-        return {"products": len(ids), "as_of": day}
+        return {"products": len(ids), "jobs": chunks, "as_of": day.isoformat()}
 
 
 def find_unusual_days(as_of: str) -> dict:
