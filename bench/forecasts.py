@@ -31,6 +31,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from bench.run import free_port  # noqa: E402
+from bench.summary import record  # noqa: E402
 
 VENV_BIN = os.path.join(ROOT, ".venv", "bin")
 DAYS = 730
@@ -234,8 +235,14 @@ def main():
             seconds = statistics.median(nights[name])
             per = seconds / scheduled
             print(f"| {what:<60} | {seconds:>8.1f} | {per * 1000:>10.0f} | {per / per_bare:>11.2f} | {target}")
+            limit = 60 * scheduled / 1000
+            record(f"forecasts, {scheduled:,} products x 2 years, 2 workers: {what}", f"{seconds:.0f} s",
+                   f"{per / per_bare:.2f} x a bare Prophet fit ({per_bare * 1000:.0f} ms)", f"<= {limit:.0f} s",
+                   seconds <= limit, "SQLite")
+        peak = max(max(s.peak_parent, s.peak_child) for s in samplers)
         print(f"\nRQ worker RSS: parent peak {max(s.peak_parent for s in samplers):.0f} MB, "
               f"job process peak {max(s.peak_child for s in samplers):.0f} MB (target <= 400 MB)")
+        record("RQ worker memory (forecasts)", f"{peak:.0f} MB RSS", "", "<= 400 MB", peak <= 400, "SQLite")
     finally:
         redis.terminate()
         redis.wait()
