@@ -371,3 +371,69 @@ def test_only_imports_are_unique_by_reference_the_api_may_repeat_one(app, api, m
     assert import_orders(path, "generic", history=True).orders == 1
     assert import_orders(path, "generic", history=True).already_imported == 1
     assert db.session.scalar(select(func.count(Order.id)).where(Order.external_ref == "PO-7")) == 3
+
+
+def stray_quote_file(path: Path) -> Path:
+    """Line 3 opens a quoted cell that never closes: csv reads on until its field limit (128 KiB) and gives up."""
+    rows = [["S1", "2024-01-01", "delivered", "MUG", "Mug", "1", "10.00", "", "", "Ann", "", ""]]
+    rows += [[f"S{n}", "2024-01-02", "delivered", "MUG", "Mug", "1", "10.00", "", "", "Bo", "", ""]
+             for n in range(2, 4000)]
+    path = write_csv(path, GENERIC_HEADER, rows)
+    text = path.read_text().splitlines(keepends=True)
+    text[2] = text[2].replace(",Mug,", ',"Mug 12in,', 1)
+    path.write_text("".join(text))
+    return path
+
+
+def test_a_file_that_stops_being_csv_is_reported_with_its_line_not_a_crash(app, runner, tmp_path):
+    path = stray_quote_file(tmp_path / "quote.csv")
+    result = runner.invoke(args=["orders", "import", str(path), "--history"])
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    assert "line 3: the file cannot be read as CSV from this line on (field larger than field limit" in result.output
+    assert "nothing was imported" in result.output
+    assert db.session.scalar(select(func.count(Order.id))) == 0
+
+
+def test_a_web_import_of_an_unreadable_file_ends_failed_and_removes_the_upload(app, client, auth, tmp_path):
+    redis_connection().flushdb()
+    auth.login()
+    upload(client, stray_quote_file(tmp_path / "quote.csv"))
+    run = db.session.get(ImportRun, 1)
+    kept_file = Path(run.path)
+    assert kept_file.exists()
+    run_jobs()
+    db.session.expire_all()
+    run = db.session.get(ImportRun, 1)
+    assert (run.state, run.finished_at is not None, kept_file.exists()) == ("failed", True, False), run.summary
+    page = client.get("/imports/1", headers=HTMX).get_data(as_text=True)
+    assert "hx-trigger" not in page and "Reading the file" not in page
+    assert "line 3: the file cannot be read as CSV" in page
+
+
+def test_a_web_import_that_fails_unexpectedly_ends_failed_with_the_reason(app, client, auth, tmp_path):
+    redis_connection().flushdb()
+    auth.login()
+    rows, _ = generated_rows(3)
+    upload(client, write_csv(tmp_path / "gone.csv", GENERIC_HEADER, rows))
+    Path(db.session.get(ImportRun, 1).path).unlink()  # the instance folder was cleaned before the worker ran
+    run_jobs()
+    db.session.expire_all()
+    run = db.session.get(ImportRun, 1)
+    assert run.state == "failed" and run.finished_at is not None
+    assert run.summary["message"].startswith("The import stopped on an unexpected error (FileNotFoundError")
+    assert "unexpected error" in client.get("/imports/1").get_data(as_text=True)
+
+
+def test_a_nul_character_in_a_cell_skips_its_row_by_name_and_keeps_the_rest(app, runner, tmp_path):
+    path = write_csv(tmp_path / "nul.csv", GENERIC_HEADER, [
+        ["N1", "2024-01-01", "delivered", "MUG", "Mug", 1, "10.00", "", "", "Ann", "", ""],
+        ["N2", "2024-01-01", "delivered", "MUG", "Mu\x00g", 1, "10.00", "", "", "Bo", "", ""],
+        ["N3", "2024-01-01", "", "MUG", "Mug", 1, "10.00", "", "", "C\x00y", "", ""],
+    ])
+    for history in (False, True):  # a live dry run, then a history import for real
+        summary = import_orders(path, "generic", history=history, dry_run=not history)
+        assert (summary.orders, summary.skipped_rows) == (1, 2), summary.errors
+        assert [(e.line, e.reason) for e in summary.errors] == [
+            (3, "name (column 5) contains a NUL character"),
+            (4, "customer_name (column 10) contains a NUL character")]
+    assert db.session.scalars(select(Order.external_ref)).all() == ["N1"]

@@ -11,6 +11,7 @@ from webapp.extensions import db
 from webapp.imports.formats import FORMATS, MappingError, parse_mapping_options
 from webapp.imports.importing import import_orders
 from webapp.imports.models import ColumnMapping, ImportRun
+from webapp.imports.reading import FileReadError
 from webapp.timekeeping import utcnow
 
 SHOWN_ERRORS = 20
@@ -48,7 +49,7 @@ def import_command(file, fmt, history, dry_run, maps, preset, save_as, errors_pa
         columns.update(parse_mapping_options(maps))
         started = time.perf_counter()
         summary = import_orders(file, fmt, history=history, dry_run=dry_run, columns=columns)
-    except MappingError as error:
+    except (MappingError, FileReadError) as error:
         raise click.ClickException(str(error)) from None
     elapsed = time.perf_counter() - started
     if not history and not dry_run:

@@ -21,7 +21,7 @@ from webapp.customers.models import Customer
 from webapp.extensions import db
 from webapp.imports.formats import PAYMENT_FOR_STATUS, resolve_columns
 from webapp.imports.grouping import FileOrder, RowError, group_orders
-from webapp.imports.reading import read_rows
+from webapp.imports.reading import FileReadError, read_rows
 from webapp.orders.intake import OrderInputError, order_number, take_order, tax_on
 from webapp.orders.models import Order, OrderEvent, OrderLine
 from webapp.orders.schemas import OrderIn
@@ -86,7 +86,8 @@ def import_orders(path: Path | str, fmt: str, *, history: bool, dry_run: bool = 
                   progress: Callable[[int], None] | None = None) -> ImportSummary:
     """Import a file of order lines; returns what was (or, on a dry run, would be) imported.
 
-    Raises MappingError when the file lacks a needed column. ``progress`` is called with the rows read so far.
+    Raises MappingError when the file lacks a needed column, FileReadError when it stops being readable CSV (the
+    batches before are kept). ``progress`` is called with the rows read so far.
     """
     with read_rows(Path(path)) as (shape, rows), rare_garbage_collections():
         positions = resolve_columns(shape.header, fmt, columns)
@@ -94,6 +95,7 @@ def import_orders(path: Path | str, fmt: str, *, history: bool, dry_run: bool = 
         importer_class = HistoryImport if history else LiveImport
         importer = importer_class(summary, filename or Path(path).name, actor=actor)
         batch: list[FileOrder] = []
+        stored = 0
         try:
             with larger_sqlite_cache():
                 for order in group_orders(rows, positions, shop_zone()):
@@ -104,6 +106,7 @@ def import_orders(path: Path | str, fmt: str, *, history: bool, dry_run: bool = 
                         batch = []
                         if not dry_run:
                             db.session.commit()
+                            stored = summary.orders
                         if progress:
                             progress(summary.rows)
                 if batch:
@@ -113,6 +116,11 @@ def import_orders(path: Path | str, fmt: str, *, history: bool, dry_run: bool = 
             else:
                 fill_shop_days()  # the bulk inserts bypass the ORM event that stores them
                 db.session.commit()
+        except FileReadError as error:
+            db.session.rollback()
+            kept = "" if dry_run else f"; the {stored} orders before it are imported" if stored else \
+                "; nothing was imported"
+            raise FileReadError(f"{error}{kept}.") from None
         except BaseException:
             db.session.rollback()
             raise

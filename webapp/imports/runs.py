@@ -64,9 +64,14 @@ def start_import_run(upload: FileStorage | None, fmt: str, *, history: bool, dry
 
 
 def run_import(run_id: int, report_progress=lambda done: None) -> None:
-    """Import the run's file; the run records the counts, a preview and the rows it could not take."""
+    """Import the run's file; the run records the counts, a preview and the rows it could not take.
+
+    However the import ends, the run ends with it (done or failed, with the reason) and the uploaded file is
+    removed: a page polling the run must never wait for ever. An unexpected error is logged with its traceback
+    and not raised again: the job's retries would find the file gone.
+    """
     run = db.session.get(ImportRun, run_id)
-    if run is None or run.state == "done":
+    if run is None or run.state in ("done", "failed"):
         return
     total_rows = run.summary.get("total_rows", 0)
     run.state = "running"
@@ -75,11 +80,13 @@ def run_import(run_id: int, report_progress=lambda done: None) -> None:
         summary = import_orders(run.path, run.format, history=run.history, dry_run=run.dry_run,
                                 columns=run.mapping, actor=run.actor or "import", filename=run.filename,
                                 progress=report_progress)
-    except ValueError as error:  # a missing column: the run says so
-        db.session.rollback()
-        run = db.session.get(ImportRun, run_id)
-        run.state, run.summary, run.finished_at = "failed", {"message": str(error)}, utcnow()
-        db.session.commit()
+    except ValueError as error:  # a missing column, a file that is no CSV: the run says so
+        _fail(run_id, str(error))
+        return
+    except Exception as error:
+        current_app.logger.exception("import run %s failed", run_id)
+        _fail(run_id, f"The import stopped on an unexpected error ({type(error).__name__}: {str(error)[:300]}). "
+                      "Orders stored before it are kept; importing the file again skips them.")
         return
     run = db.session.get(ImportRun, run_id)
     data = summary.as_dict()
@@ -89,5 +96,17 @@ def run_import(run_id: int, report_progress=lambda done: None) -> None:
     run.errors = [[e.line, e.number, e.reason] for e in summary.errors[:KEPT_ERRORS]]
     run.state, run.finished_at = "done", utcnow()
     db.session.commit()
-    if run.path and os.path.exists(run.path):
-        os.remove(run.path)
+    _remove_upload(run.path)
+
+
+def _fail(run_id: int, message: str) -> None:
+    db.session.rollback()
+    run = db.session.get(ImportRun, run_id)
+    run.state, run.summary, run.finished_at = "failed", {"message": message}, utcnow()
+    db.session.commit()
+    _remove_upload(run.path)
+
+
+def _remove_upload(path: str | None) -> None:
+    if path and os.path.exists(path):
+        os.remove(path)
