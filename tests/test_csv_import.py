@@ -437,3 +437,24 @@ def test_a_nul_character_in_a_cell_skips_its_row_by_name_and_keeps_the_rest(app,
             (3, "name (column 5) contains a NUL character"),
             (4, "customer_name (column 10) contains a NUL character")]
     assert db.session.scalars(select(Order.external_ref)).all() == ["N1"]
+
+
+FORMULA = '=HYPERLINK("http://evil.example","Click")'
+
+
+def test_the_skipped_rows_report_never_hands_a_spreadsheet_a_formula(app, runner, client, auth, tmp_path):
+    path = write_csv(tmp_path / "formula.csv", GENERIC_HEADER, [
+        [FORMULA, "2024-01-01", "", "MUG", "Mug", "two", "10.00", "", "", "Cy", "", ""],
+        ["+1", "2024-01-01", "", "@SUM(A1)", "Mug", "-", "10.00", "", "", "Cy", "", ""],
+    ])
+    errors_csv = tmp_path / "errors.csv"
+    assert runner.invoke(args=["orders", "import", str(path), "--history", "--errors", str(errors_csv)]).exit_code == 0
+    redis_connection().flushdb()
+    auth.login()
+    upload(client, path, dry_run="1")
+    run_jobs()
+    web_report = client.get("/imports/2/errors.csv").get_data(as_text=True)
+    for report in (errors_csv.read_text(encoding="utf-8"), web_report):
+        rows = list(csv.reader(io.StringIO(report)))
+        assert rows[1][1] == "'" + FORMULA and rows[2][1] == "'+1", rows
+        assert not any(cell[:1] in "=+-@" for row in rows for cell in row if cell)

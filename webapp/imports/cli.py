@@ -1,5 +1,4 @@
 """`flask orders import FILE --format shopify|woocommerce|generic [--history] [--dry-run] [--map FIELD=COLUMN ...]`."""
-import csv
 import os
 import time
 
@@ -7,6 +6,7 @@ import click
 from sqlalchemy import select
 
 from webapp.background.dispatch import dispatch_pending
+from webapp.exports.routes import csv_lines
 from webapp.extensions import db
 from webapp.imports.formats import FORMATS, MappingError, parse_mapping_options
 from webapp.imports.importing import import_orders
@@ -83,6 +83,5 @@ def import_command(file, fmt, history, dry_run, maps, preset, save_as, errors_pa
                    ("" if errors_path else "; --errors FILE writes them all"))
     if errors_path:
         with open(errors_path, "w", newline="", encoding="utf-8") as out:
-            writer = csv.writer(out)
-            writer.writerow(["line", "order", "reason"])
-            writer.writerows([e.line, e.number, e.reason] for e in summary.errors)
+            rows = ([e.line, e.number, e.reason] for e in summary.errors)
+            out.writelines(csv_lines(["line", "order", "reason"], rows))

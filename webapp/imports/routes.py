@@ -1,7 +1,4 @@
 """Upload an order file, map its columns, watch the import, read what was skipped."""
-import csv
-import io
-
 from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask_login import current_user
 from redis.exceptions import RedisError
@@ -9,6 +6,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from sqlalchemy import select
 
+from webapp.exports.routes import csv_lines
 from webapp.extensions import db
 from webapp.imports.formats import FIELDS, FORMATS
 from webapp.imports.models import ColumnMapping, ImportRun
@@ -71,9 +69,6 @@ def errors_csv(run_id: int):
     run = db.session.get(ImportRun, run_id)
     if run is None:
         abort(404, "There is no such import.")
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["line", "order", "reason"])
-    writer.writerows(run.errors)
-    return Response(out.getvalue(), mimetype="text/csv",
+    # An order number or reason is the file's own text: a spreadsheet must not run it as a formula.
+    return Response("".join(csv_lines(["line", "order", "reason"], run.errors)), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="import-{run.id}-errors.csv"'})
