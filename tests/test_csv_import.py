@@ -458,3 +458,29 @@ def test_the_skipped_rows_report_never_hands_a_spreadsheet_a_formula(app, runner
         rows = list(csv.reader(io.StringIO(report)))
         assert rows[1][1] == "'" + FORMULA and rows[2][1] == "'+1", rows
         assert not any(cell[:1] in "=+-@" for row in rows for cell in row if cell)
+
+
+def test_live_mode_finds_customers_as_history_mode_does_and_counts_the_new_ones(app, runner, make_product, tmp_path):
+    make_product("MUG-BLU", price="14.00", stock=50)
+    db.session.add(Customer(name="Ann Lee", email="ann@example.com"))
+    db.session.commit()
+    path = write_csv(tmp_path / "live.csv", GENERIC_HEADER, [
+        ["W1", "", "", "MUG-BLU", "Mug", 1, "14.00", "", "", "", "", ""],
+        ["W2", "", "", "MUG-BLU", "Mug", 1, "14.00", "", "", "", "", ""],
+        ["W3", "", "", "MUG-BLU", "Mug", 1, "14.00", "", "", "Bob Stone", "", ""],
+        ["W4", "", "", "MUG-BLU", "Mug", 1, "14.00", "", "", "Bob Stone", "", ""],
+        ["W5", "", "", "MUG-BLU", "Mug", 1, "14.00", "", "ANN@example.com", "Ann", "", ""],
+    ])
+    result = runner.invoke(args=["orders", "import", str(path), "--format", "generic"])
+    assert result.exit_code == 0, result.output
+    assert "Imported 5 orders" in result.output and "2 new customers" in result.output
+    names = sorted(db.session.scalars(select(Customer.name)))
+    assert names == ["Ann Lee", "Bob Stone", "Walk-in customer"]
+    orders = {o.external_ref: o.customer.name for o in db.session.scalars(select(Order))}
+    assert orders == {"W1": "Walk-in customer", "W2": "Walk-in customer", "W3": "Bob Stone", "W4": "Bob Stone",
+                      "W5": "Ann Lee"}
+    more = write_csv(tmp_path / "more.csv", GENERIC_HEADER,
+                     [["W6", "", "", "MUG-BLU", "Mug", 1, "14.00", "", "", "Bob Stone", "", ""]])
+    again = runner.invoke(args=["orders", "import", str(more), "--format", "generic"])
+    assert "Imported 1 orders" in again.output and "0 new customers" in again.output
+    assert db.session.scalar(select(func.count(Customer.id))) == 3

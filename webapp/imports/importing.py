@@ -414,9 +414,10 @@ class LiveImport:
                 where = ".".join(str(part) for part in problem["loc"])
                 summary.reject(order, [RowError(order.first_line, f"{where}: {problem['msg']}", order.number)])
                 continue
+            known = self._customer(order)
             try:
                 with db.session.begin_nested():
-                    taken = take_order(data, actor=self.actor)
+                    taken = take_order(data, actor=self.actor, customer=known)
             except OrderInputError as error:
                 field, messages = next(iter(error.errors.items()))
                 summary.reject(order, [RowError(order.first_line, f"{field}: {messages[0]}", order.number)])
@@ -425,6 +426,7 @@ class LiveImport:
                 summary.already_imported += 1
                 continue
             existing.add(order.number)
+            summary.customers_created += known is None
             summary.orders += 1
             summary.lines += len(order.lines)
             summary.total += taken.total
@@ -437,6 +439,20 @@ class LiveImport:
                               for line in taken.lines],
                     "total": str(taken.total), "hold_reasons": list(taken.hold_reasons),
                 })
+
+    @staticmethod
+    def _customer(order: FileOrder) -> Customer | None:
+        """The order's customer as history mode finds them: on email, else on the exact name of a customer without
+        one, else the one walk-in customer; None when take_order is to create them."""
+        email = order.fields.get("customer_email", "").strip().lower()
+        if email:
+            if "@" not in email:
+                return None  # refused by the order's validation, by name
+            query = select(Customer).where(Customer.email == email[:254])
+        else:
+            name = HistoryImport._name(order) or WALK_IN
+            query = select(Customer).where(Customer.name == name, Customer.email.is_(None))
+        return db.session.scalars(query.order_by(Customer.id).limit(1)).first()
 
     def _order_body(self, order: FileOrder) -> dict:
         fields = order.fields
