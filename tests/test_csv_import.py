@@ -484,3 +484,44 @@ def test_live_mode_finds_customers_as_history_mode_does_and_counts_the_new_ones(
     again = runner.invoke(args=["orders", "import", str(more), "--format", "generic"])
     assert "Imported 1 orders" in again.output and "0 new customers" in again.output
     assert db.session.scalar(select(func.count(Customer.id))) == 3
+
+
+@pytest.mark.parametrize("history", [True, False], ids=["history", "live"])
+def test_an_export_overlapping_orders_received_by_webhook_does_not_take_them_again(app, client, runner, make_product,
+                                                                                     tmp_path, history):
+    from tests.test_webhooks_in import SHOPIFY_SECRET, WOO_SECRET, deliver, shopify_sample, woo_sample
+    from webapp.settings.models import current_settings
+
+    settings = current_settings()
+    settings.shopify_webhook_secret, settings.woocommerce_webhook_secret = SHOPIFY_SECRET, WOO_SECRET
+    db.session.commit()
+    for colour in ("GREEN", "RED", "BLACK"):
+        make_product(f"IPOD2008{colour}", price="199.00", stock=5)
+    assert deliver(client, "shopify", shopify_sample()).status_code == 201  # order #1001
+    assert deliver(client, "woocommerce", woo_sample()).status_code == 201  # order 727
+    with open(SAMPLES / "shopify_orders_export_header.csv", encoding="utf-8-sig") as sample:
+        header = next(csv.reader(sample))
+    rows = []
+    for number in ("#1001", "#1002"):
+        row = dict.fromkeys(header, "")
+        row.update({"Name": number, "Email": "bob@example.com", "Fulfillment Status": "fulfilled",
+                    "Created at": "2024-05-01 09:30:00 -0400", "Lineitem quantity": "1",
+                    "Lineitem sku": "IPOD2008GREEN", "Lineitem price": "199.00", "Billing Name": "Bob Norman"})
+        rows.append([row[h] for h in header])
+    shopify = write_csv(tmp_path / "shopify.csv", header, rows)
+    woo = write_csv(tmp_path / "woo.csv", ["Order Number", "Order Date", "Order Status", "SKU", "Quantity",
+                                            "Item Cost", "Billing Email Address"],
+                    [["727", "2024-05-01", "completed", "IPOD2008RED", "1", "199.00", "bob@example.com"]])
+    mode = ["--history"] if history else []
+    shopify_result = runner.invoke(args=["orders", "import", str(shopify), "--format", "shopify", *mode])
+    assert "Imported 1 orders" in shopify_result.output, shopify_result.output
+    assert "1 orders already imported (1 of them received by webhook)" in shopify_result.output
+    woo_result = runner.invoke(args=["orders", "import", str(woo), "--format", "woocommerce", *mode])
+    assert "Imported 0 orders" in woo_result.output, woo_result.output
+    assert "1 orders already imported (1 of them received by webhook)" in woo_result.output
+    by_channel = db.session.execute(select(Order.channel, Order.external_ref).order_by(Order.id)).all()
+    assert by_channel == [("shopify", "#1001"), ("woocommerce", "727"), ("import", "#1002")]
+    generic = runner.invoke(args=["orders", "import", str(shopify), "--format", "generic", *mode,
+                                  "--map", "number=Name", "--map", "sku=Lineitem sku",
+                                  "--map", "quantity=Lineitem quantity"])
+    assert "Imported 1 orders" in generic.output  # a generic file says nothing of a platform: #1001 is new to it

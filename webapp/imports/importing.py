@@ -29,8 +29,10 @@ from webapp.orders.shop_days import fill_shop_days
 from webapp.settings.models import current_settings
 from webapp.timekeeping import shop_zone, utcnow
 from webapp.validation import CENT, MAX_MONEY
+from webapp.webhooks.models import ChannelOrder
 
 CHANNEL = "import"
+PLATFORMS = ("shopify", "woocommerce")  # formats whose orders may have come in by webhook already
 BATCH_ORDERS = 5000  # orders per transaction: few commits, memory still flat
 PREVIEW_ORDERS = 5
 KEPT_ERRORS = 5000  # a file of nothing but bad rows should not fill the memory; the count stays exact
@@ -44,6 +46,7 @@ class ImportSummary:
     returns: int = 0
     held: int = 0
     already_imported: int = 0
+    already_received: int = 0  # of those, orders received from the file's platform by webhook
     skipped_rows: int = 0
     rows: int = 0
     products_created: int = 0
@@ -74,6 +77,8 @@ class ImportSummary:
     def describe(self) -> str:
         text = (f"{self.orders} orders, {self.lines} lines, {self.skipped_rows} skipped rows"
                 f" ({self.rows} rows read; {self.already_imported} orders already imported")
+        if self.already_received:
+            text += f" ({self.already_received} of them received by webhook)"
         if self.returns:
             text += f"; {self.returns} returns"
         if self.held:
@@ -93,7 +98,8 @@ def import_orders(path: Path | str, fmt: str, *, history: bool, dry_run: bool = 
         positions = resolve_columns(shape.header, fmt, columns)
         summary = ImportSummary()
         importer_class = HistoryImport if history else LiveImport
-        importer = importer_class(summary, filename or Path(path).name, actor=actor)
+        importer = importer_class(summary, filename or Path(path).name, actor=actor,
+                                  platform=fmt if fmt in PLATFORMS else None)
         batch: list[FileOrder] = []
         stored = 0
         try:
@@ -129,13 +135,28 @@ def import_orders(path: Path | str, fmt: str, *, history: bool, dry_run: bool = 
     return summary
 
 
+def received_from_platform(platform: str | None, numbers: set[str]) -> dict[str, tuple[int, str]]:
+    """Orders of a Shopify or WooCommerce file that its platform's webhook delivered already, by their number in
+    the file (the order's reference, or the platform's own id): number -> (order id, status)."""
+    if platform is None or not numbers:
+        return {}
+    by_id = (select(ChannelOrder.platform_order_id, Order.id, Order.status)
+             .join(Order, Order.id == ChannelOrder.order_id)
+             .where(ChannelOrder.channel == platform, is_one_of(ChannelOrder.platform_order_id, numbers)))
+    by_reference = (select(Order.external_ref, Order.id, Order.status)
+                    .where(Order.channel == platform, is_one_of(Order.external_ref, numbers)))
+    return {number: (order_id, status) for query in (by_id, by_reference)
+            for number, order_id, status in db.session.execute(query)}
+
+
 class HistoryImport:
     """Past orders with their own dates and statuses, written in bulk; stock is not touched."""
 
-    def __init__(self, summary: ImportSummary, filename: str, *, actor: str):
+    def __init__(self, summary: ImportSummary, filename: str, *, actor: str, platform: str | None = None):
         self.summary = summary
         self.filename = filename
         self.actor = actor
+        self.platform = platform
         self.settings = current_settings()
         self.products: dict[str, tuple[int, Decimal]] = {}
         self.customers_by_email: dict[str, int] = {}
@@ -144,7 +165,10 @@ class HistoryImport:
 
     def take(self, batch: list[FileOrder]) -> None:
         summary = self.summary
-        existing = self._existing({order.number for order in batch if order.number})
+        numbers = {order.number for order in batch if order.number}
+        received = received_from_platform(self.platform, numbers)
+        existing = {**{number: (order_id, status, {}) for number, (order_id, status) in received.items()},
+                    **self._existing(numbers)}
         new_orders: list[FileOrder] = []
         returns: list[FileOrder] = []
         numbers_now: set[str] = set()
@@ -153,6 +177,7 @@ class HistoryImport:
             if not errors and not order.returns_only:
                 if order.number in existing:
                     summary.already_imported += 1
+                    summary.already_received += order.number in received
                     continue
                 if order.status == "open":
                     errors.append(RowError(order.first_line, f"order {order.number} is still open (status "
@@ -384,10 +409,11 @@ class LiveImport:
     stock is reserved for confirmed ones and an unknown SKU holds its order. Emails to customers are not sent:
     the shop the file came from has told them already."""
 
-    def __init__(self, summary: ImportSummary, filename: str, *, actor: str):
+    def __init__(self, summary: ImportSummary, filename: str, *, actor: str, platform: str | None = None):
         self.summary = summary
         self.filename = filename
         self.actor = actor
+        self.platform = platform
         g.suppress_notifications = True
 
     def take(self, batch: list[FileOrder]) -> None:
@@ -395,12 +421,14 @@ class LiveImport:
         numbers = {order.number for order in batch if order.number}
         existing = set(db.session.scalars(select(Order.external_ref).where(
             Order.channel == CHANNEL, is_one_of(Order.external_ref, numbers)))) if numbers else set()
+        received = received_from_platform(self.platform, numbers)
         for order in batch:
             if order.errors:
                 summary.reject(order, order.errors)
                 continue
-            if order.number in existing:
+            if order.number in existing or order.number in received:
                 summary.already_imported += 1
+                summary.already_received += order.number in received
                 continue
             if order.returns:
                 summary.reject(order, [RowError(order.returns[0].line, "a negative quantity (a return) is "
