@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from rq.job import Job
 from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from tests.conftest import order_body
 from tests.test_emails import run_jobs
@@ -525,3 +527,36 @@ def test_an_export_overlapping_orders_received_by_webhook_does_not_take_them_aga
                                   "--map", "number=Name", "--map", "sku=Lineitem sku",
                                   "--map", "quantity=Lineitem quantity"])
     assert "Imported 1 orders" in generic.output  # a generic file says nothing of a platform: #1001 is new to it
+
+
+def upload_in_memory(client, path: Path, **form):
+    """upload(), with the body encoded here: the test client spools a large one to a file it never closes."""
+    values = {"format": "generic", "history": "1", **form,
+              "file": FileStorage(io.BytesIO(path.read_bytes()), filename=path.name)}
+    boundary, body = encode_multipart(values)
+    return client.post("/imports", data=body, content_type=f"multipart/form-data; boundary={boundary}")
+
+
+def test_a_realistic_export_larger_than_the_request_limit_uploads(app, client, auth, tmp_path):
+    redis_connection().flushdb()
+    auth.login()
+    rows, expected = generated_rows(16_000)
+    path = write_csv(tmp_path / "year.csv", GENERIC_HEADER, rows)
+    assert path.stat().st_size > app.config["MAX_CONTENT_LENGTH"] + 1024 * 1024
+    response = upload_in_memory(client, path, dry_run="1")
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]
+    run = db.session.get(ImportRun, 1)
+    assert run.summary["total_rows"] == expected["lines"] and Path(run.path).stat().st_size == path.stat().st_size
+    too_large = client.post("/orders/new/lines", data={"notes": "x" * (3 * 1024 * 1024)})
+    assert too_large.status_code == 413  # every other form keeps the 2 MB limit
+
+
+@pytest.mark.app_config(IMPORT_MAX_BYTES=100_000)
+def test_a_file_over_the_import_limit_is_refused_with_the_limit_named(app, client, auth, tmp_path):
+    auth.login()
+    rows, _ = generated_rows(1000)
+    response = upload_in_memory(client, write_csv(tmp_path / "big.csv", GENERIC_HEADER, rows))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 413 and "The file is larger than 98 KB, the most an import takes" in page
+    assert "the most an import takes" in page and "IMPORT_MAX_BYTES" in page and 'id="import-form"' in page
+    assert db.session.scalar(select(func.count(ImportRun.id))) == 0
