@@ -3,6 +3,7 @@ import csv
 import gc
 import io
 import random
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -560,3 +561,40 @@ def test_a_file_over_the_import_limit_is_refused_with_the_limit_named(app, clien
     assert response.status_code == 413 and "The file is larger than 98 KB, the most an import takes" in page
     assert "the most an import takes" in page and "IMPORT_MAX_BYTES" in page and 'id="import-form"' in page
     assert db.session.scalar(select(func.count(ImportRun.id))) == 0
+
+
+def import_in_a_terminal(database_url: str, redis_url: str, *args: str) -> str:
+    """`flask orders import` run as the owner runs it, its output a terminal (click draws a bar only there)."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    main, terminal = pty.openpty()
+    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "SECRET_KEY": "t", "COLUMNS": "100"}
+    process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "orders", "import", *args],
+                               stdin=terminal, stdout=terminal, stderr=terminal, env=env,
+                               cwd=Path(__file__).resolve().parent.parent)
+    os.close(terminal)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:  # the terminal closed with the process
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.close(main)
+    assert process.wait(timeout=60) == 0, output.decode()
+    return output.decode()
+
+
+def test_the_command_line_import_shows_a_progress_bar_unless_quiet(app, database_url, redis_server, tmp_path):
+    rows, expected = generated_rows(300)
+    path = write_csv(tmp_path / "bar.csv", GENERIC_HEADER, rows)
+    shown = import_in_a_terminal(database_url, redis_server["url"], str(path), "--history", "--dry-run")
+    assert re.search(rf"Importing rows  \[#+\]  {expected['lines']}/{expected['lines']}", shown), shown
+    assert f"Would import {expected['orders']} orders" in shown
+    quiet = import_in_a_terminal(database_url, redis_server["url"], str(path), "--history", "--dry-run", "--quiet")
+    assert "Importing rows" not in quiet and f"Would import {expected['orders']} orders" in quiet

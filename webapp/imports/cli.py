@@ -11,7 +11,7 @@ from webapp.extensions import db
 from webapp.imports.formats import FORMATS, MappingError, parse_mapping_options
 from webapp.imports.importing import import_orders
 from webapp.imports.models import ColumnMapping, ImportRun
-from webapp.imports.reading import FileReadError
+from webapp.imports.reading import FileReadError, count_rows
 from webapp.timekeeping import utcnow
 
 SHOWN_ERRORS = 20
@@ -36,7 +36,9 @@ def orders():
 @click.option("--save-mapping", "save_as", help="Save the --format and --map given here as a preset of this name.")
 @click.option("--errors", "errors_path", type=click.Path(dir_okay=False, writable=True),
               help="Write every skipped row (line, order, reason) to this CSV file.")
-def import_command(file, fmt, history, dry_run, maps, preset, save_as, errors_path):
+@click.option("--quiet", "-q", is_flag=True,
+              help="No progress bar (click shows none either when the output is not a terminal).")
+def import_command(file, fmt, history, dry_run, maps, preset, save_as, errors_path, quiet):
     """Import orders from a CSV file, one row per line item."""
     try:
         columns = {}
@@ -48,7 +50,10 @@ def import_command(file, fmt, history, dry_run, maps, preset, save_as, errors_pa
             fmt = saved.format if fmt == "generic" else fmt
         columns.update(parse_mapping_options(maps))
         started = time.perf_counter()
-        summary = import_orders(file, fmt, history=history, dry_run=dry_run, columns=columns)
+        with click.progressbar(length=count_rows(file), label="Importing rows", show_pos=True, show_eta=True,
+                               hidden=quiet) as bar:
+            summary = import_orders(file, fmt, history=history, dry_run=dry_run, columns=columns,
+                                    progress=lambda done: bar.update(done - bar.pos))
     except (MappingError, FileReadError) as error:
         raise click.ClickException(str(error)) from None
     elapsed = time.perf_counter() - started

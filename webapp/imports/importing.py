@@ -107,7 +107,7 @@ def import_orders(path: Path | str, fmt: str, *, history: bool, dry_run: bool = 
                 for order in group_orders(rows, positions, shop_zone()):
                     summary.rows += len(order.row_lines)
                     batch.append(order)
-                    if len(batch) >= BATCH_ORDERS:
+                    if len(batch) >= importer.batch_orders:
                         importer.take(batch)
                         batch = []
                         if not dry_run:
@@ -151,6 +151,8 @@ def received_from_platform(platform: str | None, numbers: set[str]) -> dict[str,
 
 class HistoryImport:
     """Past orders with their own dates and statuses, written in bulk; stock is not touched."""
+
+    batch_orders = BATCH_ORDERS
 
     def __init__(self, summary: ImportSummary, filename: str, *, actor: str, platform: str | None = None):
         self.summary = summary
@@ -408,6 +410,8 @@ class LiveImport:
     """Open orders taken as if they had just arrived: each goes through intake and the audit (take_order), so
     stock is reserved for confirmed ones and an unknown SKU holds its order. Emails to customers are not sent:
     the shop the file came from has told them already."""
+
+    batch_orders = 200  # each order goes through intake on its own: a batch, its commit and progress, a second
 
     def __init__(self, summary: ImportSummary, filename: str, *, actor: str, platform: str | None = None):
         self.summary = summary

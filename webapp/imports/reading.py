@@ -55,6 +55,16 @@ def detect_delimiter(sample: str) -> str:
     return best if counts[best] else ","
 
 
+def count_rows(path: Path | str) -> int:
+    """Lines after the header, counted in binary chunks (a progress bar's total; quoted newlines overcount)."""
+    lines, last = 0, b"\n"
+    with open(path, "rb") as raw:
+        while chunk := raw.read(CHUNK):
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    return max(lines + (last != b"\n") - 1, 0)  # a last line without its newline counts too
+
+
 @contextmanager
 def read_rows(path: Path) -> Iterator[tuple[FileShape, Iterator[tuple[int, list[str]]]]]:
     """The file's shape and an iterator of (line number, cells) for each data row; blank rows are skipped.

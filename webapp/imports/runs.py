@@ -10,6 +10,7 @@ from webapp.extensions import db
 from webapp.imports.formats import FIELDS, FORMATS
 from webapp.imports.importing import KEPT_ERRORS, import_orders
 from webapp.imports.models import ColumnMapping, ImportRun
+from webapp.imports.reading import count_rows
 from webapp.timekeeping import utcnow
 from worker import QUEUE_DEFAULT
 
@@ -26,15 +27,6 @@ def upload_folder() -> str:
     folder = os.path.join(current_app.instance_path, "imports")
     os.makedirs(folder, exist_ok=True)
     return folder
-
-
-def count_rows(path: str) -> int:
-    """Lines after the header, counted in binary chunks (a progress bar's total; quoted newlines overcount)."""
-    lines = 0
-    with open(path, "rb") as raw:
-        while chunk := raw.read(1 << 20):
-            lines += chunk.count(b"\n")
-    return max(lines - 1, 0)
 
 
 def start_import_run(upload: FileStorage | None, fmt: str, *, history: bool, dry_run: bool, columns: dict,
