@@ -395,6 +395,9 @@ def test_a_file_that_stops_being_csv_is_reported_with_its_line_not_a_crash(app, 
     assert "line 3: the file cannot be read as CSV from this line on (field larger than field limit" in result.output
     assert "nothing was imported" in result.output
     assert db.session.scalar(select(func.count(Order.id))) == 0
+    run = db.session.scalars(select(ImportRun)).one()  # on record as a page's run would be
+    assert (run.state, run.actor, run.finished_at is not None) == ("failed", "cli", True)
+    assert run.summary["message"].startswith("line 3: the file cannot be read as CSV")
 
 
 def test_a_web_import_of_an_unreadable_file_ends_failed_and_removes_the_upload(app, client, auth, tmp_path):

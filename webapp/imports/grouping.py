@@ -44,6 +44,14 @@ class FileOrder:
     def returns_only(self) -> bool:
         return bool(self.returns) and not self.lines
 
+    @property
+    def customer_name(self) -> str:
+        """The customer's name as the file gives it, else 'Customer <id>' from its customer id, else ''."""
+        name = self.fields.get("customer_name", "").strip()
+        if not name and self.fields.get("customer_id"):
+            name = f"Customer {self.fields['customer_id']}"
+        return name[:200]
+
 
 ORDER_FIELDS = ("date", "status", "currency", "customer_id", "customer_email", "customer_name",
                 "customer_first_name", "customer_last_name", "country", "city", "cancelled_at")

@@ -3,28 +3,24 @@
 History mode writes rows as the real code would have: every order has its events and its totals follow the shop's
 tax settings; no stock moves, so every product's counters still equal its ledger. Orders come in batches, each
 committed on its own, so memory stays flat and a failure keeps the batches before it. An order is taken whole or
-not at all: a bad row skips its order and is reported with its line number.
+not at all: a bad row skips its order and is reported with its line number. Live mode is in live.py.
 """
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from flask import g
-from pydantic import ValidationError
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 
 from webapp.bulk import insert_rows, is_one_of, larger_sqlite_cache, new_ids, rare_garbage_collections
 from webapp.catalog.models import Product
 from webapp.customers.models import Customer
 from webapp.extensions import db
-from webapp.imports.formats import PAYMENT_FOR_STATUS, resolve_columns
+from webapp.imports.formats import PAYMENT_FOR_STATUS, country_code, resolve_columns
 from webapp.imports.grouping import FileOrder, RowError, group_orders
 from webapp.imports.reading import FileReadError, read_rows
-from webapp.orders.intake import OrderInputError, order_number, take_order, tax_on
+from webapp.orders.intake import order_number, tax_on
 from webapp.orders.models import Order, OrderEvent, OrderLine
-from webapp.orders.schemas import OrderIn
 from webapp.orders.shop_days import fill_shop_days
 from webapp.settings.models import current_settings
 from webapp.timekeeping import shop_zone, utcnow
@@ -94,6 +90,8 @@ def import_orders(path: Path | str, fmt: str, *, history: bool, dry_run: bool = 
     Raises MappingError when the file lacks a needed column, FileReadError when it stops being readable CSV (the
     batches before are kept). ``progress`` is called with the rows read so far.
     """
+    from webapp.imports.live import LiveImport  # here, not at the top: live.py builds on this module
+
     with read_rows(Path(path)) as (shape, rows), rare_garbage_collections():
         positions = resolve_columns(shape.header, fmt, columns)
         summary = ImportSummary()
@@ -247,7 +245,7 @@ class HistoryImport:
                     select(Customer.email, Customer.id).where(is_one_of(Customer.email, emails))
                     .order_by(Customer.id.desc())):
                 self.customers_by_email[email] = customer_id
-        names = {self._name(o) for o in orders if "@" not in o.fields.get("customer_email", "") and self._name(o)}
+        names = {o.customer_name for o in orders if "@" not in o.fields.get("customer_email", "") and o.customer_name}
         names -= self.customers_by_name.keys()
         if names:
             for name, customer_id in db.session.execute(
@@ -258,7 +256,7 @@ class HistoryImport:
         keys = []
         for order in orders:
             email = order.fields.get("customer_email", "").lower()
-            name = self._name(order)
+            name = order.customer_name
             if "@" in email:
                 key = ("email", email[:254])
                 known = self.customers_by_email.get(key[1])
@@ -270,11 +268,10 @@ class HistoryImport:
                 known = self._walk_in()
             keys.append(key)
             if known is None and key not in new_rows:
-                country = order.fields.get("country", "")
                 new_rows[key] = {
                     "name": (name or key[1].split("@")[0])[:200], "email": key[1] if key[0] == "email" else None,
                     "city": order.fields.get("city", "")[:100] or None,
-                    "country": country.upper() if len(country) == 2 and country.isalpha() else None,
+                    "country": country_code(order.fields.get("country", "")),
                     "tags": "", "notes": f"Imported from {self.filename}"[:5000], "blocked": False,
                     "created_at": order.created_at,
                 }
@@ -290,13 +287,6 @@ class HistoryImport:
             self.summary.customers_created += len(new_rows)
         return [self.customers_by_email[key[1]] if key[0] == "email" else self.customers_by_name[key[1]]
                 for key in keys]
-
-    @staticmethod
-    def _name(order: FileOrder) -> str:
-        name = order.fields.get("customer_name", "").strip()
-        if not name and order.fields.get("customer_id"):
-            name = f"Customer {order.fields['customer_id']}"
-        return name[:200]
 
     def _walk_in(self) -> int | None:
         if WALK_IN not in self.customers_by_name:
@@ -331,15 +321,14 @@ class HistoryImport:
             status = order.status or "delivered"
             currency = order.fields.get("currency", "").upper()
             at = order.created_at
-            country = order.fields.get("country", "")
             order_rows.append({
                 "id": order_id, "number": order_number(order_id), "customer_id": customer_id, "channel": CHANNEL,
                 "status": status, "payment_status": PAYMENT_FOR_STATUS[status], "priority": "standard",
                 "currency": currency if len(currency) == 3 and currency.isalpha() else settings.currency,
                 "subtotal": subtotal, "shipping": Decimal("0.00"), "tax": tax, "discount": Decimal("0.00"),
-                "total": total, "ship_name": self._name(order) or None,
+                "total": total, "ship_name": order.customer_name or None,
                 "ship_city": order.fields.get("city", "")[:100] or None,
-                "ship_country": country.upper() if len(country) == 2 and country.isalpha() else None,
+                "ship_country": country_code(order.fields.get("country", "")),
                 "external_ref": order.number[:100], "notes": "", "hold_reasons": [], "created_at": at,
                 "updated_at": at,
             })
@@ -356,7 +345,7 @@ class HistoryImport:
             if len(summary.preview) < PREVIEW_ORDERS:
                 summary.preview.append({
                     "number": order.number, "line": order.first_line, "date": at.isoformat(sep=" "),
-                    "status": status, "customer": self._name(order) or order.fields.get("customer_email") or WALK_IN,
+                    "status": status, "customer": order.customer_name or order.fields.get("customer_email") or WALK_IN,
                     "lines": [{"sku": r["sku"], "quantity": r["quantity"], "unit_price": str(r["unit_price"])}
                               for r in line_rows if r["order_id"] == order_id],
                     "total": str(total),
@@ -404,100 +393,3 @@ class HistoryImport:
                                   "to_status": "returned", "actor": self.actor, "created_at": at,
                                   "note": f"Returned {items} (imported from {self.filename}, line {first})."}])
         summary.returns += 1
-
-
-class LiveImport:
-    """Open orders taken as if they had just arrived: each goes through intake and the audit (take_order), so
-    stock is reserved for confirmed ones and an unknown SKU holds its order. Emails to customers are not sent:
-    the shop the file came from has told them already."""
-
-    batch_orders = 200  # each order goes through intake on its own: a batch, its commit and progress, a second
-
-    def __init__(self, summary: ImportSummary, filename: str, *, actor: str, platform: str | None = None):
-        self.summary = summary
-        self.filename = filename
-        self.actor = actor
-        self.platform = platform
-        g.suppress_notifications = True
-
-    def take(self, batch: list[FileOrder]) -> None:
-        summary = self.summary
-        numbers = {order.number for order in batch if order.number}
-        existing = set(db.session.scalars(select(Order.external_ref).where(
-            Order.channel == CHANNEL, is_one_of(Order.external_ref, numbers)))) if numbers else set()
-        received = received_from_platform(self.platform, numbers)
-        for order in batch:
-            if order.errors:
-                summary.reject(order, order.errors)
-                continue
-            if order.number in existing or order.number in received:
-                summary.already_imported += 1
-                summary.already_received += order.number in received
-                continue
-            if order.returns:
-                summary.reject(order, [RowError(order.returns[0].line, "a negative quantity (a return) is "
-                                                "imported with --history, against its delivered order",
-                                                order.number)])
-                continue
-            try:
-                data = OrderIn.model_validate(self._order_body(order))
-            except ValidationError as error:
-                problem = error.errors()[0]
-                where = ".".join(str(part) for part in problem["loc"])
-                summary.reject(order, [RowError(order.first_line, f"{where}: {problem['msg']}", order.number)])
-                continue
-            known = self._customer(order)
-            try:
-                with db.session.begin_nested():
-                    taken = take_order(data, actor=self.actor, customer=known)
-            except OrderInputError as error:
-                field, messages = next(iter(error.errors.items()))
-                summary.reject(order, [RowError(order.first_line, f"{field}: {messages[0]}", order.number)])
-                continue
-            except IntegrityError:  # imported at the same moment by another run
-                summary.already_imported += 1
-                continue
-            existing.add(order.number)
-            summary.customers_created += known is None
-            summary.orders += 1
-            summary.lines += len(order.lines)
-            summary.total += taken.total
-            summary.held += taken.status == "on_hold"
-            if len(summary.preview) < PREVIEW_ORDERS:
-                summary.preview.append({
-                    "number": order.number, "line": order.first_line, "date": taken.created_at.isoformat(sep=" "),
-                    "status": taken.status, "customer": taken.customer.name,
-                    "lines": [{"sku": line.sku, "quantity": line.quantity, "unit_price": str(line.unit_price)}
-                              for line in taken.lines],
-                    "total": str(taken.total), "hold_reasons": list(taken.hold_reasons),
-                })
-
-    @staticmethod
-    def _customer(order: FileOrder) -> Customer | None:
-        """The order's customer as history mode finds them: on email, else on the exact name of a customer without
-        one, else the one walk-in customer; None when take_order is to create them."""
-        email = order.fields.get("customer_email", "").strip().lower()
-        if email:
-            if "@" not in email:
-                return None  # refused by the order's validation, by name
-            query = select(Customer).where(Customer.email == email[:254])
-        else:
-            name = HistoryImport._name(order) or WALK_IN
-            query = select(Customer).where(Customer.name == name, Customer.email.is_(None))
-        return db.session.scalars(query.order_by(Customer.id).limit(1)).first()
-
-    def _order_body(self, order: FileOrder) -> dict:
-        fields = order.fields
-        email = fields.get("customer_email", "").strip()
-        country = fields.get("country", "")
-        address = {"city": fields.get("city") or None,
-                   "country": country if len(country) == 2 and country.isalpha() else None}
-        return {
-            "customer": {"name": HistoryImport._name(order) or WALK_IN, "email": email or None,
-                         "address": address if any(address.values()) else None},
-            "lines": [{"sku": line.sku, "quantity": line.quantity,
-                       **({"unit_price": line.unit_price.quantize(CENT)} if line.unit_price is not None else {})}
-                      for line in order.lines],
-            "channel": CHANNEL, "external_ref": order.number[:100],
-            "notes": f"Imported from {self.filename}, line {order.first_line}."[:5000],
-        }
