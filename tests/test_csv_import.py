@@ -3,12 +3,15 @@ import csv
 import gc
 import io
 import random
+import re
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from rq.job import Job
 from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from tests.conftest import order_body
 from tests.test_emails import run_jobs
@@ -409,3 +412,230 @@ def test_only_imports_are_unique_by_reference_the_api_may_repeat_one(app, api, m
     assert import_orders(path, "generic", history=True).orders == 1
     assert import_orders(path, "generic", history=True).already_imported == 1
     assert db.session.scalar(select(func.count(Order.id)).where(Order.external_ref == "PO-7")) == 3
+
+
+def stray_quote_file(path: Path) -> Path:
+    """Line 3 opens a quoted cell that never closes: csv reads on until its field limit (128 KiB) and gives up."""
+    rows = [["S1", "2024-01-01", "delivered", "MUG", "Mug", "1", "10.00", "", "", "Ann", "", ""]]
+    rows += [[f"S{n}", "2024-01-02", "delivered", "MUG", "Mug", "1", "10.00", "", "", "Bo", "", ""]
+             for n in range(2, 4000)]
+    path = write_csv(path, GENERIC_HEADER, rows)
+    text = path.read_text().splitlines(keepends=True)
+    text[2] = text[2].replace(",Mug,", ',"Mug 12in,', 1)
+    path.write_text("".join(text))
+    return path
+
+
+def test_a_file_that_stops_being_csv_is_reported_with_its_line_not_a_crash(app, runner, tmp_path):
+    path = stray_quote_file(tmp_path / "quote.csv")
+    result = runner.invoke(args=["orders", "import", str(path), "--history"])
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    assert "line 3: the file cannot be read as CSV from this line on (field larger than field limit" in result.output
+    assert "nothing was imported" in result.output
+    assert db.session.scalar(select(func.count(Order.id))) == 0
+    run = db.session.scalars(select(ImportRun)).one()  # on record as a page's run would be
+    assert (run.state, run.actor, run.finished_at is not None) == ("failed", "cli", True)
+    assert run.summary["message"].startswith("line 3: the file cannot be read as CSV")
+
+
+def test_a_web_import_of_an_unreadable_file_ends_failed_and_removes_the_upload(app, client, auth, tmp_path):
+    redis_connection().flushdb()
+    auth.login()
+    upload(client, stray_quote_file(tmp_path / "quote.csv"))
+    run = db.session.get(ImportRun, 1)
+    kept_file = Path(run.path)
+    assert kept_file.exists()
+    run_jobs()
+    db.session.expire_all()
+    run = db.session.get(ImportRun, 1)
+    assert (run.state, run.finished_at is not None, kept_file.exists()) == ("failed", True, False), run.summary
+    page = client.get("/imports/1", headers=HTMX).get_data(as_text=True)
+    assert "hx-trigger" not in page and "Reading the file" not in page
+    assert "line 3: the file cannot be read as CSV" in page
+
+
+def test_a_web_import_that_fails_unexpectedly_ends_failed_with_the_reason(app, client, auth, tmp_path):
+    redis_connection().flushdb()
+    auth.login()
+    rows, _ = generated_rows(3)
+    upload(client, write_csv(tmp_path / "gone.csv", GENERIC_HEADER, rows))
+    Path(db.session.get(ImportRun, 1).path).unlink()  # the instance folder was cleaned before the worker ran
+    run_jobs()
+    db.session.expire_all()
+    run = db.session.get(ImportRun, 1)
+    assert run.state == "failed" and run.finished_at is not None
+    assert run.summary["message"].startswith("The import stopped on an unexpected error (FileNotFoundError")
+    assert "unexpected error" in client.get("/imports/1").get_data(as_text=True)
+
+
+def test_a_nul_character_in_a_cell_skips_its_row_by_name_and_keeps_the_rest(app, runner, tmp_path):
+    path = write_csv(tmp_path / "nul.csv", GENERIC_HEADER, [
+        ["N1", "2024-01-01", "delivered", "MUG", "Mug", 1, "10.00", "", "", "Ann", "", ""],
+        ["N2", "2024-01-01", "delivered", "MUG", "Mu\x00g", 1, "10.00", "", "", "Bo", "", ""],
+        ["N3", "2024-01-01", "", "MUG", "Mug", 1, "10.00", "", "", "C\x00y", "", ""],
+    ])
+    for history in (False, True):  # a live dry run, then a history import for real
+        summary = import_orders(path, "generic", history=history, dry_run=not history)
+        assert (summary.orders, summary.skipped_rows) == (1, 2), summary.errors
+        assert [(e.line, e.reason) for e in summary.errors] == [
+            (3, "name (column 5) contains a NUL character"),
+            (4, "customer_name (column 10) contains a NUL character")]
+    assert db.session.scalars(select(Order.external_ref)).all() == ["N1"]
+
+
+FORMULA = '=HYPERLINK("http://evil.example","Click")'
+
+
+def test_the_skipped_rows_report_never_hands_a_spreadsheet_a_formula(app, runner, client, auth, tmp_path):
+    path = write_csv(tmp_path / "formula.csv", GENERIC_HEADER, [
+        [FORMULA, "2024-01-01", "", "MUG", "Mug", "two", "10.00", "", "", "Cy", "", ""],
+        ["+1", "2024-01-01", "", "@SUM(A1)", "Mug", "-", "10.00", "", "", "Cy", "", ""],
+    ])
+    errors_csv = tmp_path / "errors.csv"
+    assert runner.invoke(args=["orders", "import", str(path), "--history", "--errors", str(errors_csv)]).exit_code == 0
+    redis_connection().flushdb()
+    auth.login()
+    upload(client, path, dry_run="1")
+    run_jobs()
+    web_report = client.get("/imports/2/errors.csv").get_data(as_text=True)
+    for report in (errors_csv.read_text(encoding="utf-8"), web_report):
+        rows = list(csv.reader(io.StringIO(report)))
+        assert rows[1][1] == "'" + FORMULA and rows[2][1] == "'+1", rows
+        assert not any(cell[:1] in "=+-@" for row in rows for cell in row if cell)
+
+
+def test_live_mode_finds_customers_as_history_mode_does_and_counts_the_new_ones(app, runner, make_product, tmp_path):
+    make_product("MUG-BLU", price="14.00", stock=50)
+    db.session.add(Customer(name="Ann Lee", email="ann@example.com"))
+    db.session.commit()
+    path = write_csv(tmp_path / "live.csv", GENERIC_HEADER, [
+        ["W1", "", "", "MUG-BLU", "Mug", 1, "14.00", "", "", "", "", ""],
+        ["W2", "", "", "MUG-BLU", "Mug", 1, "14.00", "", "", "", "", ""],
+        ["W3", "", "", "MUG-BLU", "Mug", 1, "14.00", "", "", "Bob Stone", "", ""],
+        ["W4", "", "", "MUG-BLU", "Mug", 1, "14.00", "", "", "Bob Stone", "", ""],
+        ["W5", "", "", "MUG-BLU", "Mug", 1, "14.00", "", "ANN@example.com", "Ann", "", ""],
+    ])
+    result = runner.invoke(args=["orders", "import", str(path), "--format", "generic"])
+    assert result.exit_code == 0, result.output
+    assert "Imported 5 orders" in result.output and "2 new customers" in result.output
+    names = sorted(db.session.scalars(select(Customer.name)))
+    assert names == ["Ann Lee", "Bob Stone", "Walk-in customer"]
+    orders = {o.external_ref: o.customer.name for o in db.session.scalars(select(Order))}
+    assert orders == {"W1": "Walk-in customer", "W2": "Walk-in customer", "W3": "Bob Stone", "W4": "Bob Stone",
+                      "W5": "Ann Lee"}
+    more = write_csv(tmp_path / "more.csv", GENERIC_HEADER,
+                     [["W6", "", "", "MUG-BLU", "Mug", 1, "14.00", "", "", "Bob Stone", "", ""]])
+    again = runner.invoke(args=["orders", "import", str(more), "--format", "generic"])
+    assert "Imported 1 orders" in again.output and "0 new customers" in again.output
+    assert db.session.scalar(select(func.count(Customer.id))) == 3
+
+
+@pytest.mark.parametrize("history", [True, False], ids=["history", "live"])
+def test_an_export_overlapping_orders_received_by_webhook_does_not_take_them_again(app, client, runner, make_product,
+                                                                                     tmp_path, history):
+    from tests.test_webhooks_in import SHOPIFY_SECRET, WOO_SECRET, deliver, shopify_sample, woo_sample
+    from webapp.settings.models import current_settings
+
+    settings = current_settings()
+    settings.shopify_webhook_secret, settings.woocommerce_webhook_secret = SHOPIFY_SECRET, WOO_SECRET
+    db.session.commit()
+    for colour in ("GREEN", "RED", "BLACK"):
+        make_product(f"IPOD2008{colour}", price="199.00", stock=5)
+    assert deliver(client, "shopify", shopify_sample()).status_code == 201  # order #1001
+    assert deliver(client, "woocommerce", woo_sample()).status_code == 201  # order 727
+    with open(SAMPLES / "shopify_orders_export_header.csv", encoding="utf-8-sig") as sample:
+        header = next(csv.reader(sample))
+    rows = []
+    for number in ("#1001", "#1002"):
+        row = dict.fromkeys(header, "")
+        row.update({"Name": number, "Email": "bob@example.com", "Fulfillment Status": "fulfilled",
+                    "Created at": "2024-05-01 09:30:00 -0400", "Lineitem quantity": "1",
+                    "Lineitem sku": "IPOD2008GREEN", "Lineitem price": "199.00", "Billing Name": "Bob Norman"})
+        rows.append([row[h] for h in header])
+    shopify = write_csv(tmp_path / "shopify.csv", header, rows)
+    woo = write_csv(tmp_path / "woo.csv", ["Order Number", "Order Date", "Order Status", "SKU", "Quantity",
+                                            "Item Cost", "Billing Email Address"],
+                    [["727", "2024-05-01", "completed", "IPOD2008RED", "1", "199.00", "bob@example.com"]])
+    mode = ["--history"] if history else []
+    shopify_result = runner.invoke(args=["orders", "import", str(shopify), "--format", "shopify", *mode])
+    assert "Imported 1 orders" in shopify_result.output, shopify_result.output
+    assert "1 orders already imported (1 of them received by webhook)" in shopify_result.output
+    woo_result = runner.invoke(args=["orders", "import", str(woo), "--format", "woocommerce", *mode])
+    assert "Imported 0 orders" in woo_result.output, woo_result.output
+    assert "1 orders already imported (1 of them received by webhook)" in woo_result.output
+    by_channel = db.session.execute(select(Order.channel, Order.external_ref).order_by(Order.id)).all()
+    assert by_channel == [("shopify", "#1001"), ("woocommerce", "727"), ("import", "#1002")]
+    generic = runner.invoke(args=["orders", "import", str(shopify), "--format", "generic", *mode,
+                                  "--map", "number=Name", "--map", "sku=Lineitem sku",
+                                  "--map", "quantity=Lineitem quantity"])
+    assert "Imported 1 orders" in generic.output  # a generic file says nothing of a platform: #1001 is new to it
+
+
+def upload_in_memory(client, path: Path, **form):
+    """upload(), with the body encoded here: the test client spools a large one to a file it never closes."""
+    values = {"format": "generic", "history": "1", **form,
+              "file": FileStorage(io.BytesIO(path.read_bytes()), filename=path.name)}
+    boundary, body = encode_multipart(values)
+    return client.post("/imports", data=body, content_type=f"multipart/form-data; boundary={boundary}")
+
+
+def test_a_realistic_export_larger_than_the_request_limit_uploads(app, client, auth, tmp_path):
+    redis_connection().flushdb()
+    auth.login()
+    rows, expected = generated_rows(16_000)
+    path = write_csv(tmp_path / "year.csv", GENERIC_HEADER, rows)
+    assert path.stat().st_size > app.config["MAX_CONTENT_LENGTH"] + 1024 * 1024
+    response = upload_in_memory(client, path, dry_run="1")
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]
+    run = db.session.get(ImportRun, 1)
+    assert run.summary["total_rows"] == expected["lines"] and Path(run.path).stat().st_size == path.stat().st_size
+    too_large = client.post("/orders/new/lines", data={"notes": "x" * (3 * 1024 * 1024)})
+    assert too_large.status_code == 413  # every other form keeps the 2 MB limit
+
+
+@pytest.mark.app_config(IMPORT_MAX_BYTES=100_000)
+def test_a_file_over_the_import_limit_is_refused_with_the_limit_named(app, client, auth, tmp_path):
+    auth.login()
+    rows, _ = generated_rows(1000)
+    response = upload_in_memory(client, write_csv(tmp_path / "big.csv", GENERIC_HEADER, rows))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 413 and "The file is larger than 98 KB, the most an import takes" in page
+    assert "the most an import takes" in page and "IMPORT_MAX_BYTES" in page and 'id="import-form"' in page
+    assert db.session.scalar(select(func.count(ImportRun.id))) == 0
+
+
+def import_in_a_terminal(database_url: str, redis_url: str, *args: str) -> str:
+    """`flask orders import` run as the owner runs it, its output a terminal (click draws a bar only there)."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    main, terminal = pty.openpty()
+    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "SECRET_KEY": "t", "COLUMNS": "100"}
+    process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "orders", "import", *args],
+                               stdin=terminal, stdout=terminal, stderr=terminal, env=env,
+                               cwd=Path(__file__).resolve().parent.parent)
+    os.close(terminal)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:  # the terminal closed with the process
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.close(main)
+    assert process.wait(timeout=60) == 0, output.decode()
+    return output.decode()
+
+
+def test_the_command_line_import_shows_a_progress_bar_unless_quiet(app, database_url, redis_server, tmp_path):
+    rows, expected = generated_rows(300)
+    path = write_csv(tmp_path / "bar.csv", GENERIC_HEADER, rows)
+    shown = import_in_a_terminal(database_url, redis_server["url"], str(path), "--history", "--dry-run")
+    assert re.search(rf"Importing rows  \[#+\]  {expected['lines']}/{expected['lines']}", shown), shown
+    assert f"Would import {expected['orders']} orders" in shown
+    quiet = import_in_a_terminal(database_url, redis_server["url"], str(path), "--history", "--dry-run", "--quiet")
+    assert "Importing rows" not in quiet and f"Would import {expected['orders']} orders" in quiet

@@ -59,6 +59,8 @@ def from_environment(instance_path: str) -> dict:
         "RATELIMIT_ENABLED": _env_flag("RATELIMIT_ENABLED", True),
         "TRUSTED_PROXY_COUNT": int(os.environ.get("TRUSTED_PROXY_COUNT", "0")),
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", str(2 * 1024 * 1024))),
+        # The import page's upload alone may be this large: a year of a shop's export runs to many megabytes.
+        "IMPORT_MAX_BYTES": int(os.environ.get("IMPORT_MAX_BYTES", str(200 * 1024 * 1024))),
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
     # Per account, from any address, for the second step (authenticator or recovery code) and for the account
     # pages that check a code: a 6-digit code must not be guessable by spreading attempts over many addresses.

@@ -18,12 +18,16 @@ def normalise_phone(phone: str | None) -> str | None:
 
 
 def match_or_create_customer(*, name: str, email: str | None, phone: str | None,
-                             address: dict | None) -> Customer:
-    """Return the matching customer, filling in details they did not have yet; create one when none matches."""
+                             address: dict | None, known: Customer | None = None) -> Customer:
+    """Return the matching customer, filling in details they did not have yet; create one when none matches.
+
+    ``known`` is a customer the caller matched already (an import also matches on the name): only its gaps are
+    filled.
+    """
     email = email.strip().lower() if email else None
     phone = normalise_phone(phone)
-    customer = None
-    if email:
+    customer = known
+    if email and customer is None:
         customer = db.session.scalars(
             # Emails are stored lower-case, so the plain index on email serves this lookup.
             select(Customer).where(Customer.email == email).order_by(Customer.id).limit(1)

@@ -1,20 +1,19 @@
 """`flask orders import FILE --format shopify|woocommerce|generic [--history] [--dry-run] [--map FIELD=COLUMN ...]`."""
-import csv
-import os
 import time
 
 import click
 from sqlalchemy import select
 
 from webapp.background.dispatch import dispatch_pending
+from webapp.exports.routes import csv_lines
 from webapp.extensions import db
 from webapp.imports.formats import FORMATS, MappingError, parse_mapping_options
 from webapp.imports.importing import import_orders
-from webapp.imports.models import ColumnMapping, ImportRun
-from webapp.timekeeping import utcnow
+from webapp.imports.models import ColumnMapping
+from webapp.imports.reading import count_rows
+from webapp.imports.runs import fail_run, finish_run, record_run
 
 SHOWN_ERRORS = 20
-KEPT_RUN_ERRORS = 1000  # the run's record keeps the first ones; --errors writes them all
 
 
 @click.group()
@@ -35,31 +34,46 @@ def orders():
 @click.option("--save-mapping", "save_as", help="Save the --format and --map given here as a preset of this name.")
 @click.option("--errors", "errors_path", type=click.Path(dir_okay=False, writable=True),
               help="Write every skipped row (line, order, reason) to this CSV file.")
-def import_command(file, fmt, history, dry_run, maps, preset, save_as, errors_path):
+@click.option("--quiet", "-q", is_flag=True,
+              help="No progress bar (click shows none either when the output is not a terminal).")
+def import_command(file, fmt, history, dry_run, maps, preset, save_as, errors_path, quiet):
     """Import orders from a CSV file, one row per line item."""
+    columns = {}
+    if preset:
+        saved = db.session.scalar(select(ColumnMapping).where(ColumnMapping.name == preset))
+        if saved is None:
+            raise click.ClickException(f"no saved mapping called '{preset}'")
+        columns.update(saved.columns)
+        fmt = saved.format if fmt == "generic" else fmt
     try:
-        columns = {}
-        if preset:
-            saved = db.session.scalar(select(ColumnMapping).where(ColumnMapping.name == preset))
-            if saved is None:
-                raise click.ClickException(f"no saved mapping called '{preset}'")
-            columns.update(saved.columns)
-            fmt = saved.format if fmt == "generic" else fmt
         columns.update(parse_mapping_options(maps))
-        started = time.perf_counter()
-        summary = import_orders(file, fmt, history=history, dry_run=dry_run, columns=columns)
     except MappingError as error:
         raise click.ClickException(str(error)) from None
+    total_rows = count_rows(file)
+    run_id = None
+    if not dry_run:  # on record as the page's runs are, running while this command works
+        run = record_run(file, fmt, history=history, dry_run=False, columns=columns, actor="cli",
+                         total_rows=total_rows)
+        run.state = "running"
+        db.session.commit()
+        run_id = run.id
+    started = time.perf_counter()
+    try:
+        with click.progressbar(length=total_rows, label="Importing rows", show_pos=True, show_eta=True,
+                               hidden=quiet) as bar:
+            summary = import_orders(file, fmt, history=history, dry_run=dry_run, columns=columns,
+                                    progress=lambda done: bar.update(done - bar.pos))
+    except BaseException as error:  # Ctrl-C too: the run must not stay 'running'
+        if run_id is not None:
+            fail_run(run_id, error)
+        if isinstance(error, ValueError):  # a missing column, a file that is no CSV
+            raise click.ClickException(str(error)) from None
+        raise
     elapsed = time.perf_counter() - started
     if not history and not dry_run:
         dispatch_pending()  # invoices and other work the live orders scheduled
-    if not dry_run:
-        db.session.add(ImportRun(
-            filename=os.path.basename(file), format=fmt, history=history, dry_run=False, mapping=columns,
-            state="done", summary={k: v for k, v in summary.as_dict().items() if k not in ("errors", "preview")},
-            errors=[[e.line, e.number, e.reason] for e in summary.errors[:KEPT_RUN_ERRORS]],
-            actor="cli", finished_at=utcnow()))
-        db.session.commit()
+    if run_id is not None:
+        finish_run(run_id, summary)
     if save_as and not dry_run:
         saved = db.session.scalar(select(ColumnMapping).where(ColumnMapping.name == save_as))
         if saved is None:
@@ -82,6 +96,5 @@ def import_command(file, fmt, history, dry_run, maps, preset, save_as, errors_pa
                    ("" if errors_path else "; --errors FILE writes them all"))
     if errors_path:
         with open(errors_path, "w", newline="", encoding="utf-8") as out:
-            writer = csv.writer(out)
-            writer.writerow(["line", "order", "reason"])
-            writer.writerows([e.line, e.number, e.reason] for e in summary.errors)
+            rows = ([e.line, e.number, e.reason] for e in summary.errors)
+            out.writelines(csv_lines(["line", "order", "reason"], rows))

@@ -113,6 +113,11 @@ def parse_mapping_options(pairs: tuple[str, ...] | list[str]) -> dict[str, str]:
     return result
 
 
+def country_code(text: str) -> str | None:
+    """'gb' -> 'GB': a two-letter country code, or None for anything else (a country's name, blank)."""
+    return text.upper() if len(text) == 2 and text.isalpha() else None
+
+
 MONEY_JUNK = re.compile(r"[^\d,.\-]")
 
 

@@ -45,6 +45,14 @@ class FileOrder:
     def returns_only(self) -> bool:
         return bool(self.returns) and not self.lines
 
+    @property
+    def customer_name(self) -> str:
+        """The customer's name as the file gives it, else 'Customer <id>' from its customer id, else ''."""
+        name = self.fields.get("customer_name", "").strip()
+        if not name and self.fields.get("customer_id"):
+            name = f"Customer {self.fields['customer_id']}"
+        return name[:200]
+
 
 ORDER_FIELDS = ("date", "status", "currency", "customer_id", "customer_email", "customer_name",
                 "customer_first_name", "customer_last_name", "country", "city", "cancelled_at", *CHARGE_FIELDS)
@@ -66,6 +74,10 @@ def group_orders(rows: Iterator[tuple[int, list[str]]], columns: dict[str, int],
     for line, cells in rows:
         if len(cells) < width:
             cells = cells + [""] * (width - len(cells))
+        damaged = None
+        if "\x00" in "".join(cells):  # PostgreSQL stores no NUL character: refuse the row by name instead
+            damaged = [(name, at) for name, at in columns.items() if "\x00" in cells[at]]
+            cells = [cell.replace("\x00", "") for cell in cells]
         number = cells[number_at].strip()
         if current is not None and number != current.number:
             yield _finish(current, seen, when)
@@ -73,6 +85,10 @@ def group_orders(rows: Iterator[tuple[int, list[str]]], columns: dict[str, int],
         if current is None:
             current = FileOrder(number=number, first_line=line)
         current.row_lines.append(line)
+        if damaged:
+            current.errors.append(RowError(line, ", ".join(f"{name} (column {at + 1})" for name, at in damaged)
+                                           + " contains a NUL character", number))
+            continue
         fields = current.fields
         for name, at in order_field_at:
             if cells[at] and name not in fields:  # most rows after an order's first leave these blank

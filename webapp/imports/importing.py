@@ -3,36 +3,33 @@
 History mode writes rows as the real code would have: every order has its events and its totals follow the shop's
 tax settings; no stock moves, so every product's counters still equal its ledger. Orders come in batches, each
 committed on its own, so memory stays flat and a failure keeps the batches before it. An order is taken whole or
-not at all: a bad row skips its order and is reported with its line number.
+not at all: a bad row skips its order and is reported with its line number. Live mode is in live.py.
 """
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from flask import g
-from pydantic import ValidationError
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 
 from webapp.activity.recording import record_bulk
 from webapp.bulk import insert_rows, is_one_of, larger_sqlite_cache, new_ids, rare_garbage_collections
 from webapp.catalog.models import Product
 from webapp.customers.models import Customer
 from webapp.extensions import db
-from webapp.imports.formats import PAYMENT_FOR_STATUS, resolve_columns
+from webapp.imports.formats import PAYMENT_FOR_STATUS, country_code, resolve_columns
 from webapp.imports.grouping import FileOrder, RowError, group_orders
-from webapp.imports.reading import read_rows
-from webapp.orders.charged import ChargedTotals
-from webapp.orders.intake import OrderInputError, order_number, take_order, tax_on
+from webapp.imports.reading import FileReadError, read_rows
+from webapp.orders.intake import order_number, tax_on
 from webapp.orders.models import Order, OrderEvent, OrderLine
-from webapp.orders.schemas import OrderIn
 from webapp.orders.shop_days import fill_shop_days
 from webapp.settings.models import current_settings
 from webapp.timekeeping import shop_zone, utcnow
 from webapp.validation import CENT, MAX_MONEY
+from webapp.webhooks.models import ChannelOrder
 
 CHANNEL = "import"
+PLATFORMS = ("shopify", "woocommerce")  # formats whose orders may have come in by webhook already
 BATCH_ORDERS = 5000  # orders per transaction: few commits, memory still flat
 PREVIEW_ORDERS = 5
 KEPT_ERRORS = 5000  # a file of nothing but bad rows should not fill the memory; the count stays exact
@@ -46,6 +43,7 @@ class ImportSummary:
     returns: int = 0
     held: int = 0
     already_imported: int = 0
+    already_received: int = 0  # of those, orders received from the file's platform by webhook
     skipped_rows: int = 0
     rows: int = 0
     products_created: int = 0
@@ -76,6 +74,8 @@ class ImportSummary:
     def describe(self) -> str:
         text = (f"{self.orders} orders, {self.lines} lines, {self.skipped_rows} skipped rows"
                 f" ({self.rows} rows read; {self.already_imported} orders already imported")
+        if self.already_received:
+            text += f" ({self.already_received} of them received by webhook)"
         if self.returns:
             text += f"; {self.returns} returns"
         if self.held:
@@ -88,24 +88,30 @@ def import_orders(path: Path | str, fmt: str, *, history: bool, dry_run: bool = 
                   progress: Callable[[int], None] | None = None) -> ImportSummary:
     """Import a file of order lines; returns what was (or, on a dry run, would be) imported.
 
-    Raises MappingError when the file lacks a needed column. ``progress`` is called with the rows read so far.
+    Raises MappingError when the file lacks a needed column, FileReadError when it stops being readable CSV (the
+    batches before are kept). ``progress`` is called with the rows read so far.
     """
+    from webapp.imports.live import LiveImport  # here, not at the top: live.py builds on this module
+
     with read_rows(Path(path)) as (shape, rows), rare_garbage_collections():
         positions = resolve_columns(shape.header, fmt, columns)
         summary = ImportSummary()
         importer_class = HistoryImport if history else LiveImport
-        importer = importer_class(summary, filename or Path(path).name, actor=actor)
+        importer = importer_class(summary, filename or Path(path).name, actor=actor,
+                                  platform=fmt if fmt in PLATFORMS else None)
         batch: list[FileOrder] = []
+        stored = 0
         try:
             with larger_sqlite_cache():
                 for order in group_orders(rows, positions, shop_zone()):
                     summary.rows += len(order.row_lines)
                     batch.append(order)
-                    if len(batch) >= BATCH_ORDERS:
+                    if len(batch) >= importer.batch_orders:
                         importer.take(batch)
                         batch = []
                         if not dry_run:
                             db.session.commit()
+                            stored = summary.orders
                         if progress:
                             progress(summary.rows)
                 if batch:
@@ -115,6 +121,11 @@ def import_orders(path: Path | str, fmt: str, *, history: bool, dry_run: bool = 
             else:
                 fill_shop_days()  # the bulk inserts bypass the ORM event that stores them
                 db.session.commit()
+        except FileReadError as error:
+            db.session.rollback()
+            kept = "" if dry_run else f"; the {stored} orders before it are imported" if stored else \
+                "; nothing was imported"
+            raise FileReadError(f"{error}{kept}.") from None
         except BaseException:
             db.session.rollback()
             raise
@@ -123,13 +134,30 @@ def import_orders(path: Path | str, fmt: str, *, history: bool, dry_run: bool = 
     return summary
 
 
+def received_from_platform(platform: str | None, numbers: set[str]) -> dict[str, tuple[int, str]]:
+    """Orders of a Shopify or WooCommerce file that its platform's webhook delivered already, by their number in
+    the file (the order's reference, or the platform's own id): number -> (order id, status)."""
+    if platform is None or not numbers:
+        return {}
+    by_id = (select(ChannelOrder.platform_order_id, Order.id, Order.status)
+             .join(Order, Order.id == ChannelOrder.order_id)
+             .where(ChannelOrder.channel == platform, is_one_of(ChannelOrder.platform_order_id, numbers)))
+    by_reference = (select(Order.external_ref, Order.id, Order.status)
+                    .where(Order.channel == platform, is_one_of(Order.external_ref, numbers)))
+    return {number: (order_id, status) for query in (by_id, by_reference)
+            for number, order_id, status in db.session.execute(query)}
+
+
 class HistoryImport:
     """Past orders with their own dates and statuses, written in bulk; stock is not touched."""
 
-    def __init__(self, summary: ImportSummary, filename: str, *, actor: str):
+    batch_orders = BATCH_ORDERS
+
+    def __init__(self, summary: ImportSummary, filename: str, *, actor: str, platform: str | None = None):
         self.summary = summary
         self.filename = filename
         self.actor = actor
+        self.platform = platform
         self.settings = current_settings()
         self.products: dict[str, tuple[int, Decimal]] = {}
         self.customers_by_email: dict[str, int] = {}
@@ -138,7 +166,10 @@ class HistoryImport:
 
     def take(self, batch: list[FileOrder]) -> None:
         summary = self.summary
-        existing = self._existing({order.number for order in batch if order.number})
+        numbers = {order.number for order in batch if order.number}
+        received = received_from_platform(self.platform, numbers)
+        existing = {**{number: (order_id, status, {}) for number, (order_id, status) in received.items()},
+                    **self._existing(numbers)}
         new_orders: list[FileOrder] = []
         returns: list[FileOrder] = []
         numbers_now: set[str] = set()
@@ -147,6 +178,7 @@ class HistoryImport:
             if not errors and not order.returns_only:
                 if order.number in existing:
                     summary.already_imported += 1
+                    summary.already_received += order.number in received
                     continue
                 if order.status == "open":
                     errors.append(RowError(order.first_line, f"order {order.number} is still open (status "
@@ -231,7 +263,7 @@ class HistoryImport:
                     select(Customer.email, Customer.id).where(is_one_of(Customer.email, emails))
                     .order_by(Customer.id.desc())):
                 self.customers_by_email[email] = customer_id
-        names = {self._name(o) for o in orders if "@" not in o.fields.get("customer_email", "") and self._name(o)}
+        names = {o.customer_name for o in orders if "@" not in o.fields.get("customer_email", "") and o.customer_name}
         names -= self.customers_by_name.keys()
         if names:
             for name, customer_id in db.session.execute(
@@ -242,7 +274,7 @@ class HistoryImport:
         keys = []
         for order in orders:
             email = order.fields.get("customer_email", "").lower()
-            name = self._name(order)
+            name = order.customer_name
             if "@" in email:
                 key = ("email", email[:254])
                 known = self.customers_by_email.get(key[1])
@@ -254,11 +286,10 @@ class HistoryImport:
                 known = self._walk_in()
             keys.append(key)
             if known is None and key not in new_rows:
-                country = order.fields.get("country", "")
                 new_rows[key] = {
                     "name": (name or key[1].split("@")[0])[:200], "email": key[1] if key[0] == "email" else None,
                     "city": order.fields.get("city", "")[:100] or None,
-                    "country": country.upper() if len(country) == 2 and country.isalpha() else None,
+                    "country": country_code(order.fields.get("country", "")),
                     "tags": "", "notes": f"Imported from {self.filename}"[:5000], "blocked": False,
                     "created_at": order.created_at,
                 }
@@ -274,13 +305,6 @@ class HistoryImport:
             self.summary.customers_created += len(new_rows)
         return [self.customers_by_email[key[1]] if key[0] == "email" else self.customers_by_name[key[1]]
                 for key in keys]
-
-    @staticmethod
-    def _name(order: FileOrder) -> str:
-        name = order.fields.get("customer_name", "").strip()
-        if not name and order.fields.get("customer_id"):
-            name = f"Customer {order.fields['customer_id']}"
-        return name[:200]
 
     def _walk_in(self) -> int | None:
         if WALK_IN not in self.customers_by_name:
@@ -314,15 +338,14 @@ class HistoryImport:
             status = order.status or "delivered"
             currency = order.fields.get("currency", "").upper()
             at = order.created_at
-            country = order.fields.get("country", "")
             order_rows.append({
                 "id": order_id, "number": order_number(order_id), "customer_id": customer_id, "channel": CHANNEL,
                 "status": status, "payment_status": PAYMENT_FOR_STATUS[status], "priority": "standard",
                 "currency": currency if len(currency) == 3 and currency.isalpha() else settings.currency,
                 "subtotal": subtotal, "shipping": shipping, "tax": tax, "discount": discount,
-                "total": total, "ship_name": self._name(order) or None,
+                "total": total, "ship_name": order.customer_name or None,
                 "ship_city": order.fields.get("city", "")[:100] or None,
-                "ship_country": country.upper() if len(country) == 2 and country.isalpha() else None,
+                "ship_country": country_code(order.fields.get("country", "")),
                 "external_ref": order.number[:100], "notes": "", "hold_reasons": [], "created_at": at,
                 "updated_at": at,
             })
@@ -339,7 +362,7 @@ class HistoryImport:
             if len(summary.preview) < PREVIEW_ORDERS:
                 summary.preview.append({
                     "number": order.number, "line": order.first_line, "date": at.isoformat(sep=" "),
-                    "status": status, "customer": self._name(order) or order.fields.get("customer_email") or WALK_IN,
+                    "status": status, "customer": order.customer_name or order.fields.get("customer_email") or WALK_IN,
                     "lines": [{"sku": r["sku"], "quantity": r["quantity"], "unit_price": str(r["unit_price"])}
                               for r in line_rows if r["order_id"] == order_id],
                     "total": str(total),
@@ -387,93 +410,3 @@ class HistoryImport:
                                   "to_status": "returned", "actor": self.actor, "created_at": at,
                                   "note": f"Returned {items} (imported from {self.filename}, line {first})."}])
         summary.returns += 1
-
-
-class LiveImport:
-    """Open orders taken as if they had just arrived: each goes through intake and the audit (take_order), so
-    stock is reserved for confirmed ones and an unknown SKU holds its order. Emails to customers are not sent:
-    the shop the file came from has told them already."""
-
-    def __init__(self, summary: ImportSummary, filename: str, *, actor: str):
-        self.summary = summary
-        self.filename = filename
-        self.actor = actor
-        g.suppress_notifications = True
-
-    def take(self, batch: list[FileOrder]) -> None:
-        summary = self.summary
-        numbers = {order.number for order in batch if order.number}
-        existing = set(db.session.scalars(select(Order.external_ref).where(
-            Order.channel == CHANNEL, is_one_of(Order.external_ref, numbers)))) if numbers else set()
-        for order in batch:
-            if order.errors:
-                summary.reject(order, order.errors)
-                continue
-            if order.number in existing:
-                summary.already_imported += 1
-                continue
-            if order.returns:
-                summary.reject(order, [RowError(order.returns[0].line, "a negative quantity (a return) is "
-                                                "imported with --history, against its delivered order",
-                                                order.number)])
-                continue
-            try:
-                data = OrderIn.model_validate(self._order_body(order))
-            except ValidationError as error:
-                problem = error.errors()[0]
-                where = ".".join(str(part) for part in problem["loc"])
-                summary.reject(order, [RowError(order.first_line, f"{where}: {problem['msg']}", order.number)])
-                continue
-            try:
-                with db.session.begin_nested():
-                    taken = take_order(data, actor=self.actor, charged=self._charged(order, data))
-            except OrderInputError as error:
-                field, messages = next(iter(error.errors.items()))
-                summary.reject(order, [RowError(order.first_line, f"{field}: {messages[0]}", order.number)])
-                continue
-            except IntegrityError:  # imported at the same moment by another run
-                summary.already_imported += 1
-                continue
-            existing.add(order.number)
-            summary.orders += 1
-            summary.lines += len(order.lines)
-            summary.total += taken.total
-            summary.held += taken.status == "on_hold"
-            if len(summary.preview) < PREVIEW_ORDERS:
-                summary.preview.append({
-                    "number": order.number, "line": order.first_line, "date": taken.created_at.isoformat(sep=" "),
-                    "status": taken.status, "customer": taken.customer.name,
-                    "lines": [{"sku": line.sku, "quantity": line.quantity, "unit_price": str(line.unit_price)}
-                              for line in taken.lines],
-                    "total": str(taken.total), "hold_reasons": list(taken.hold_reasons),
-                })
-
-    def _charged(self, order: FileOrder, data: OrderIn) -> ChargedTotals | None:
-        """The file's own total (with its shipping, tax and discount), kept as the platform's are for webhooks;
-        None when the file gives no total: the order is then priced as any new order."""
-        if "total" not in order.charged:
-            return None
-        charged = order.charged
-        settings = current_settings()
-        shipping = charged.get("shipping", Decimal("0.00"))
-        discount = charged.get("discount", Decimal("0.00"))
-        lines = sum(((line.unit_price or Decimal(0)) * line.quantity for line in data.lines), Decimal(0))
-        tax = charged["tax"] if "tax" in charged else tax_on(lines + shipping - discount, settings)
-        return ChargedTotals(shipping=shipping, discount=discount, tax=tax, total=charged["total"],
-                             tax_included=settings.prices_include_tax)
-
-    def _order_body(self, order: FileOrder) -> dict:
-        fields = order.fields
-        email = fields.get("customer_email", "").strip()
-        country = fields.get("country", "")
-        address = {"city": fields.get("city") or None,
-                   "country": country if len(country) == 2 and country.isalpha() else None}
-        return {
-            "customer": {"name": HistoryImport._name(order) or WALK_IN, "email": email or None,
-                         "address": address if any(address.values()) else None},
-            "lines": [{"sku": line.sku, "quantity": line.quantity,
-                       **({"unit_price": line.unit_price.quantize(CENT)} if line.unit_price is not None else {})}
-                      for line in order.lines],
-            "channel": CHANNEL, "external_ref": order.number[:100],
-            "notes": f"Imported from {self.filename}, line {order.first_line}."[:5000],
-        }

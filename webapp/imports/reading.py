@@ -14,6 +14,10 @@ CHUNK = 1 << 20
 DELIMITERS = ",;\t|"
 
 
+class FileReadError(ValueError):
+    """The file stops being CSV that can be read, from a given line on (a quote that never closes, ...)."""
+
+
 @dataclass
 class FileShape:
     encoding: str
@@ -51,6 +55,16 @@ def detect_delimiter(sample: str) -> str:
     return best if counts[best] else ","
 
 
+def count_rows(path: Path | str) -> int:
+    """Lines after the header, counted in binary chunks (a progress bar's total; quoted newlines overcount)."""
+    lines, last = 0, b"\n"
+    with open(path, "rb") as raw:
+        while chunk := raw.read(CHUNK):
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    return max(lines + (last != b"\n") - 1, 0)  # a last line without its newline counts too
+
+
 @contextmanager
 def read_rows(path: Path) -> Iterator[tuple[FileShape, Iterator[tuple[int, list[str]]]]]:
     """The file's shape and an iterator of (line number, cells) for each data row; blank rows are skipped.
@@ -65,14 +79,25 @@ def read_rows(path: Path) -> Iterator[tuple[FileShape, Iterator[tuple[int, list[
     delimiter = detect_delimiter(sample)
     with open(path, encoding=encoding, newline="") as handle:
         reader = csv.reader(handle, delimiter=delimiter)
-        header = next(reader, [])
+        try:
+            header = next(reader, [])
+        except csv.Error as error:
+            raise _unreadable(1, error) from None
         shape = FileShape(encoding=encoding, delimiter=delimiter, header=[cell.strip() for cell in header])
 
         def rows() -> Iterator[tuple[int, list[str]]]:
             line = reader.line_num + 1
-            for cells in reader:
-                if "".join(cells).strip():  # a row of blank cells is no row
-                    yield line, cells
-                line = reader.line_num + 1
+            try:
+                for cells in reader:
+                    if "".join(cells).strip():  # a row of blank cells is no row
+                        yield line, cells
+                    line = reader.line_num + 1
+            except csv.Error as error:
+                raise _unreadable(line, error) from None
 
         yield shape, rows()
+
+
+def _unreadable(line: int, error: csv.Error) -> FileReadError:
+    return FileReadError(f"line {line}: the file cannot be read as CSV from this line on ({error}); a quote (\") "
+                         "that opens a cell and never closes is the usual cause")

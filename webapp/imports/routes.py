@@ -1,14 +1,13 @@
 """Upload an order file, map its columns, watch the import, read what was skipped."""
-import csv
-import io
-
-from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from sqlalchemy import select
+from werkzeug.exceptions import RequestEntityTooLarge
 
+from webapp.exports.routes import csv_lines
 from webapp.extensions import db
 from webapp.imports.formats import FIELDS, FORMATS
 from webapp.imports.models import ColumnMapping, ImportRun
@@ -19,14 +18,47 @@ from worker import redis_connection
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 
 
+class ImportUploadLimit:
+    """Mixed into the app's request class: bodies stay within MAX_CONTENT_LENGTH, except the import page's upload,
+    which may reach IMPORT_MAX_BYTES.
+
+    Decided from the matched endpoint before anything reads the form (CSRF and the NUL check read it ahead of the
+    view); werkzeug spools a large file part to a temporary file, so the upload never sits in memory.
+    """
+
+    @property
+    def max_content_length(self) -> int | None:
+        if self._max_content_length is None and self.endpoint == "imports.start":
+            return current_app.config["IMPORT_MAX_BYTES"]
+        return super().max_content_length
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        self._max_content_length = value
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def file_too_large(error):
+    """The form again, saying how large a file may be and how to get past it."""
+    limit = current_app.config["IMPORT_MAX_BYTES"]
+    size = f"{limit / 1024 / 1024:,.0f} MB" if limit >= 1024 * 1024 else f"{limit / 1024:,.0f} KB"
+    flash(f"The file is larger than {size}, the most an import takes. Split it into smaller files, or raise "
+          "IMPORT_MAX_BYTES.", "error")
+    return _form_page(413)
+
+
 @bp.get("")
 def new_import():
     """The upload form, with the saved column mappings, and the recent imports."""
+    return _form_page()
+
+
+def _form_page(status: int = 200):
     presets = db.session.scalars(select(ColumnMapping).order_by(ColumnMapping.name)).all()
     runs = db.session.scalars(select(ImportRun).order_by(ImportRun.id.desc()).limit(20)).all()
     chosen = next((p for p in presets if p.name == request.args.get("preset")), None)
-    return render_page("imports/page.html", "imports/_form.html", presets=presets, runs=runs, chosen=chosen,
-                       formats=FORMATS, fields=FIELDS)
+    return render_page("imports/page.html", "imports/_form.html", status, presets=presets, runs=runs,
+                       chosen=chosen, formats=FORMATS, fields=FIELDS)
 
 
 @bp.post("")
@@ -71,9 +103,6 @@ def errors_csv(run_id: int):
     run = db.session.get(ImportRun, run_id)
     if run is None:
         abort(404, "There is no such import.")
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["line", "order", "reason"])
-    writer.writerows(run.errors)
-    return Response(out.getvalue(), mimetype="text/csv",
+    # An order number or reason is the file's own text: a spreadsheet must not run it as a formula.
+    return Response("".join(csv_lines(["line", "order", "reason"], run.errors)), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="import-{run.id}-errors.csv"'})

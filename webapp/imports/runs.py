@@ -1,4 +1,5 @@
-"""Import runs started from the web page: the upload kept on disk, the work done by the worker."""
+"""Import runs: what each import of a file did, on record. From the web page the upload is kept on disk and the
+worker does the work; the command line records its runs the same way."""
 import os
 import uuid
 
@@ -8,12 +9,11 @@ from werkzeug.datastructures import FileStorage
 from webapp.background.dispatch import schedule_job
 from webapp.extensions import db
 from webapp.imports.formats import FIELDS, FORMATS
-from webapp.imports.importing import KEPT_ERRORS, import_orders
+from webapp.imports.importing import ImportSummary, import_orders
 from webapp.imports.models import ColumnMapping, ImportRun
+from webapp.imports.reading import count_rows
 from webapp.timekeeping import utcnow
 from worker import QUEUE_DEFAULT
-
-KEPT_RUN_ERRORS = 1000  # the run's record keeps the first ones
 
 
 class ImportRefused(Exception):
@@ -26,15 +26,6 @@ def upload_folder() -> str:
     folder = os.path.join(current_app.instance_path, "imports")
     os.makedirs(folder, exist_ok=True)
     return folder
-
-
-def count_rows(path: str) -> int:
-    """Lines after the header, counted in binary chunks (a progress bar's total; quoted newlines overcount)."""
-    lines = 0
-    with open(path, "rb") as raw:
-        while chunk := raw.read(1 << 20):
-            lines += chunk.count(b"\n")
-    return max(lines - 1, 0)
 
 
 def start_import_run(upload: FileStorage | None, fmt: str, *, history: bool, dry_run: bool, columns: dict,
@@ -53,41 +44,73 @@ def start_import_run(upload: FileStorage | None, fmt: str, *, history: bool, dry
             preset = ColumnMapping(name=save_as.strip()[:100])
             db.session.add(preset)
         preset.format, preset.columns = fmt, columns
-    run = ImportRun(filename=os.path.basename(upload.filename)[:255], path=path, format=fmt, history=history,
-                    dry_run=dry_run, mapping=columns, state="waiting", actor=actor,
-                    summary={"total_rows": count_rows(path)})
-    db.session.add(run)
-    db.session.flush()
+    run = record_run(upload.filename, fmt, history=history, dry_run=dry_run, columns=columns, actor=actor,
+                     path=path, total_rows=count_rows(path))
     run.job_id = f"import-run-{run.id}"
     schedule_job("worker.jobs.imports.run_import", run.id, job_id=run.job_id, queue=QUEUE_DEFAULT)
     return run
 
 
+def record_run(filename: str, fmt: str, *, history: bool, dry_run: bool, columns: dict, actor: str,
+               path: str | None = None, total_rows: int = 0) -> ImportRun:
+    """A new run on record, waiting, with its id; ``path`` is an upload the run removes when it ends."""
+    run = ImportRun(filename=os.path.basename(filename)[:255], path=path, format=fmt, history=history,
+                    dry_run=dry_run, mapping=columns, state="waiting", actor=actor, summary={"total_rows": total_rows})
+    db.session.add(run)
+    db.session.flush()
+    return run
+
+
 def run_import(run_id: int, report_progress=lambda done: None) -> None:
-    """Import the run's file; the run records the counts, a preview and the rows it could not take."""
+    """Import the run's file; the run records the counts, a preview and the rows it could not take.
+
+    However the import ends, the run ends with it (done or failed, with the reason) and the uploaded file is
+    removed: a page polling the run must never wait for ever. An unexpected error is logged with its traceback
+    and not raised again: the job's retries would find the file gone.
+    """
     run = db.session.get(ImportRun, run_id)
-    if run is None or run.state == "done":
+    if run is None or run.state in ("done", "failed"):
         return
-    total_rows = run.summary.get("total_rows", 0)
     run.state = "running"
     db.session.commit()
     try:
         summary = import_orders(run.path, run.format, history=run.history, dry_run=run.dry_run,
                                 columns=run.mapping, actor=run.actor or "import", filename=run.filename,
                                 progress=report_progress)
-    except ValueError as error:  # a missing column: the run says so
-        db.session.rollback()
-        run = db.session.get(ImportRun, run_id)
-        run.state, run.summary, run.finished_at = "failed", {"message": str(error)}, utcnow()
-        db.session.commit()
+    except Exception as error:
+        fail_run(run_id, error)
         return
+    finish_run(run_id, summary)
+
+
+def finish_run(run_id: int, summary: ImportSummary) -> None:
+    """The run is done: its counts, preview and the rows it could not take (as many as the summary kept)."""
     run = db.session.get(ImportRun, run_id)
     data = summary.as_dict()
     data.pop("errors")
-    data["total_rows"] = total_rows
+    data["total_rows"] = run.summary.get("total_rows", 0)
     run.summary = data
-    run.errors = [[e.line, e.number, e.reason] for e in summary.errors[:KEPT_ERRORS]]
+    run.errors = [[e.line, e.number, e.reason] for e in summary.errors]
     run.state, run.finished_at = "done", utcnow()
     db.session.commit()
-    if run.path and os.path.exists(run.path):
-        os.remove(run.path)
+    _remove_upload(run.path)
+
+
+def fail_run(run_id: int, error: BaseException) -> None:
+    """The run failed: a file the import refused (ValueError) says why; anything else is logged in full too."""
+    db.session.rollback()
+    if isinstance(error, ValueError):  # a missing column, a file that is no CSV
+        message = str(error)
+    else:
+        current_app.logger.error("import run %s failed", run_id, exc_info=error)
+        message = (f"The import stopped on an unexpected error ({type(error).__name__}: {str(error)[:300]}). "
+                   "Orders stored before it are kept; importing the file again skips them.")
+    run = db.session.get(ImportRun, run_id)
+    run.state, run.summary, run.finished_at = "failed", {"message": message}, utcnow()
+    db.session.commit()
+    _remove_upload(run.path)
+
+
+def _remove_upload(path: str | None) -> None:
+    if path and os.path.exists(path):
+        os.remove(path)

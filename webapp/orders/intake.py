@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from webapp.catalog.models import Product
 from webapp.customers.matching import match_or_create_customer
+from webapp.customers.models import Customer
 from webapp.emails import order_messages
 from webapp.extensions import db
 from webapp.invoices.issuing import issue_invoice
@@ -58,11 +59,12 @@ def tax_on(amount: Decimal, settings: ShopSettings) -> Decimal:
 
 
 def take_order(data: OrderIn, *, actor: str, today: date | None = None,
-               charged: ChargedTotals | None = None) -> Order:
+               charged: ChargedTotals | None = None, customer: Customer | None = None) -> Order:
     """Store a validated order and run the audit; returns it confirmed, on hold or rejected.
 
-    ``charged`` holds a shop platform's own totals (webhooks), kept instead of the shop's tax sums. The caller
-    commits. Raises OrderInputError for an unknown SKU on channels where that is a mistake.
+    ``charged`` holds a shop platform's own totals (webhooks), kept instead of the shop's tax sums. ``customer``
+    is one the caller matched already (imports); otherwise the customer is matched on email, else phone. The
+    caller commits. Raises OrderInputError for an unknown SKU on channels where that is a mistake.
     """
     settings = current_settings()
     skus = {line.sku for line in data.lines}
@@ -79,6 +81,7 @@ def take_order(data: OrderIn, *, actor: str, today: date | None = None,
     address = data.customer.address.model_dump() if data.customer.address else {}
     customer = match_or_create_customer(
         name=data.customer.name, email=data.customer.email, phone=data.customer.phone, address=address,
+        known=customer,
     )
     returning_customer = customer.id is not None
     order = Order(
