@@ -174,7 +174,7 @@ def test_a_job_is_the_actor_of_what_it_writes(app, make_product):
 
 def test_a_history_import_is_one_entry_per_batch_not_per_row(app, make_product, tmp_path, monkeypatch):
     make_product("MUG-BLU", stock=1)
-    monkeypatch.setattr(importing, "BATCH_ORDERS", 2)
+    monkeypatch.setattr(importing.HistoryImport, "batch_orders", 2)
     rows = [[f"A{n}", "2024-03-01", "delivered", "MUG-BLU", "Mug", 1, "14.00", "GBP", f"c{n}@example.com",
              f"C {n}", "GB", "Bath"] for n in range(5)]
     before = len(entries())
