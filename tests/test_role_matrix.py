@@ -114,9 +114,9 @@ PAGES = {
     ("users.deactivate", "POST"): OWNER,
     ("users.reactivate", "POST"): OWNER,
     ("users.reset_password", "POST"): OWNER,
-    ("api_tokens.list_tokens", "GET"): EVERYONE,
-    ("api_tokens.create_token", "POST"): EVERYONE,
-    ("api_tokens.revoke", "POST"): EVERYONE,
+    ("api_tokens.list_tokens", "GET"): OWNER,
+    ("api_tokens.create_token", "POST"): OWNER,
+    ("api_tokens.revoke", "POST"): OWNER,
     ("api.openapi_document", "GET"): PUBLIC,
 }
 # /api/v1 ignores sessions: a Bearer token carrying this scope is needed.
@@ -231,6 +231,26 @@ def test_every_api_route_needs_a_token_with_its_scope(client, make_user):
             if _answer_class(response) != expected:
                 wrong.append(f"{method} {url} with {token and token[:9]}: expected {expected}, "
                              f"got {response.status_code}")
+    assert wrong == []
+
+
+@pytest.mark.parametrize("role", ["staff", "viewer"])
+def test_an_api_token_is_held_to_its_users_role_even_when_it_carries_more_scopes(client, make_user, role):
+    """Tokens are made by the owner (or the CLI) for a person; a role lowered later takes the writes away."""
+    person = make_user(email=f"{role}-api@example.com", role="staff")
+    token = create_api_token(person, list(SCOPES))
+    person.role = role
+    db.session.commit()
+    wrong = []
+    for endpoint, method, url in RULES:
+        if (endpoint, "GET" if method == "HEAD" else method) not in API:
+            continue
+        scope = _expected(endpoint, method)
+        expected = "allowed" if role == "staff" or scope.endswith(":read") else "403"
+        response = client.open(url, method=method, headers={"Authorization": f"Bearer {token}"},
+                               json={} if method == "POST" else None)
+        if _answer_class(response) != expected:
+            wrong.append(f"{method} {url} as {role}: expected {expected}, got {response.status_code}")
     assert wrong == []
 
 

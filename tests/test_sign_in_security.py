@@ -404,3 +404,38 @@ def test_a_forged_session_user_id_is_refused(app, client, make_user):
             session["_user_id"] = forged
             session[SIGNED_IN_AT] = session[SEEN_AT] = int(time.time())
         assert not signed_in(client), forged
+
+
+# --- found in review (2026-12-01) --------------------------------------------------------------------------------
+
+@pytest.mark.app_config(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="3 per minute")
+def test_password_guesses_at_one_account_are_limited_from_any_address(app, make_user):
+    make_user()
+    answers = [app.test_client().post("/login", data={"email": "Owner@Example.com", "password": "a wrong guess"},
+                                      environ_base={"REMOTE_ADDR": f"10.0.0.{n}"}).status_code for n in range(4)]
+    assert answers == [401, 401, 401, 429]  # four addresses, one account: the account's allowance ran out
+    other = app.test_client().post("/login", data={"email": "someone-else@example.com", "password": "guess"},
+                                   environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    assert other.status_code == 401  # another account is not locked by it
+
+
+@pytest.mark.parametrize("code", ["１２３４５６", "١٢٣٤٥٦", "12345６"])
+def test_a_code_in_other_digits_is_refused_not_an_error(app, client, make_user, code):
+    turn_on_two_step(make_user())
+    enter_password(client)
+    response = client.post("/login/code", data={"code": code})
+    assert response.status_code in (401, 422) and not signed_in(client)
+
+
+def test_new_recovery_codes_and_signing_out_everywhere_are_in_the_activity_log(app, client, make_user):
+    from webapp.activity.models import ActivityEntry
+
+    user = make_user()
+    totp, _ = turn_on_two_step(user)
+    enter_password(client)
+    client.post("/login/code", data={"code": totp.now()})
+    client.post("/account/two-step/recovery-codes", data={"code": a_wrong_code(totp)})  # refused: no entry
+    assert client.post("/account/sign-out-everywhere").status_code in (302, 303)
+    notes = [entry.note for entry in db.session.scalars(select(ActivityEntry).where(ActivityEntry.kind == "user"))]
+    db.session.rollback()
+    assert any("Signed out everywhere" in note for note in notes), notes

@@ -203,7 +203,9 @@ def _known(session, model, thing_id: int, column: str) -> str:
     return session.connection().execute(query).scalar() or ""
 
 
-def record_bulk(session, *, kind: str, thing_ref: str, note: str, thing_id: int | None = None) -> None:
-    """One entry for a batch written without the ORM (a history import batch, the demo shop)."""
-    entry = Draft(kind, "imported", thing_id, thing_ref, {}, [note], current_actor())
+def record_bulk(session, *, kind: str, thing_ref: str, note: str, thing_id: int | None = None,
+                action: str = "imported") -> None:
+    """One entry for a write made without the ORM (a history import batch, the demo shop, signing a user out
+    everywhere)."""
+    entry = Draft(kind, action, thing_id, thing_ref, {}, [note], current_actor())
     session.connection().execute(insert(TABLE), [entry.row()])

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
+from urllib.parse import urlsplit
 
 REDACTED = "[redacted]"
 LONGEST_VALUE = 300
@@ -40,7 +41,7 @@ def tracked_models() -> dict[type, Tracked]:
         ShopSettings: Tracked("settings", lambda s: "shop settings"),
         User: Tracked("user", lambda u: u.email),
         ApiToken: Tracked("token", lambda t: f"{t.prefix}…", frozenset({"last_used_at"})),
-        Webhook: Tracked("webhook", lambda w: w.url),
+        Webhook: Tracked("webhook", lambda w: url_without_path(w.url)),
         ImportRun: Tracked("import", lambda r: r.filename, frozenset({"path", "errors", "summary", "job_id"})),
         ColumnMapping: Tracked("import", lambda m: f"column mapping {m.name}", linked=False),
     }
@@ -51,12 +52,20 @@ def is_secret(field: str) -> bool:
     return "password" in field or "secret" in field or field.endswith("_hash")
 
 
+def url_without_path(url: str | None) -> str:
+    """A webhook's address as the log shows it: receivers (Slack, Zapier) often carry a secret in the path."""
+    parts = urlsplit(url or "")
+    return f"{parts.scheme}://{parts.netloc}/…" if parts.netloc else "webhook"
+
+
 def as_text(field: str, value) -> str | None:
     """A value as the log shows it: short text, secrets redacted."""
     if value is None:
         return None
     if is_secret(field):
         return REDACTED
+    if field == "url":
+        return url_without_path(str(value))
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, datetime):

@@ -55,8 +55,8 @@ RULES: dict[str, tuple[frozenset, frozenset]] = {
     "settings": (OWNER, OWNER),
     "webhooks_out": (OWNER, OWNER),
     "users": (OWNER, OWNER),
-    # Everyone manages their own API tokens (the owner sees all): a token never does more than its user's role.
-    "api_tokens": (EVERYONE, EVERYONE),
+    # API tokens reach every order and customer in bulk, so, like exports, they are the owner's (issue 6).
+    "api_tokens": (OWNER, OWNER),
 }
 
 

@@ -23,6 +23,7 @@ def account():
 
 
 @bp.route("/password", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], key_func=two_step_limit_key)
 def change_password():
     """Change your password; every other session is signed out."""
     form = ChangePasswordForm()

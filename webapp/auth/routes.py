@@ -52,6 +52,8 @@ def _save_rehash() -> None:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+# And per account, from any address: guessing one person's password from many addresses is limited too.
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], key_func=lambda: login_limit_key())
 @reads_only  # hashing takes a while; it must not hold SQLite's write lock meanwhile
 def login():
     """Sign in with email and password."""
@@ -68,6 +70,9 @@ def login():
             spend_password_check_time(form.password.data)
         elif user.check_password(form.password.data):
             _save_rehash()
+            if not user.active:
+                flash("This account is switched off; ask the shop's owner to switch it on.", "error")
+                return render_template("auth/login.html", form=form), 403
             if user.two_step_enabled:
                 session[PENDING] = {"user": user.id, "generation": user.session_generation, "at": int(time.time())}
                 return redirect(url_for("auth.login_code", next=request.args.get("next")))
@@ -79,13 +84,19 @@ def login():
     return render_template("auth/login.html", form=form), status
 
 
+def login_limit_key() -> str:
+    email = (request.form.get("email") or "").strip().lower()[:254]
+    return f"login-account:{email}" if email else get_remote_address()
+
+
 def _pending_user() -> User | None:
     """The user who passed the password step in this browser in the last few minutes, if any."""
     pending = session.get(PENDING)
     if not isinstance(pending, dict) or time.time() - pending.get("at", 0) > PENDING_SECONDS:
         return None
     user = db.session.get(User, pending.get("user"))
-    if user is None or not user.two_step_enabled or user.session_generation != pending.get("generation"):
+    if user is None or not user.active or not user.two_step_enabled \
+            or user.session_generation != pending.get("generation"):
         return None
     return user
 

@@ -11,6 +11,7 @@ from flask_login import login_user, logout_user
 from flask_login.signals import user_loaded_from_cookie
 from sqlalchemy import update
 
+from webapp.activity.recording import record_bulk
 from webapp.auth.models import User
 from webapp.extensions import db
 
@@ -77,6 +78,8 @@ def sign_out_everywhere(user: User) -> None:
     db.session.execute(update(User).where(User.id == user.id)
                        .values(session_generation=User.session_generation + 1)
                        .execution_options(synchronize_session=False))
+    record_bulk(db.session, kind="user", thing_ref=user.email, thing_id=user.id, action="updated",
+                note="Signed out everywhere: every other session and remember cookie ended.")
     db.session.commit()
     db.session.refresh(user)
     sign_in(user)

@@ -11,6 +11,7 @@ import segno
 from markupsafe import Markup
 from sqlalchemy import delete, or_, select, update
 
+from webapp.activity.recording import record_bulk
 from webapp.auth.models import RecoveryCode, User
 from webapp.extensions import db
 from webapp.timekeeping import utcnow
@@ -19,7 +20,7 @@ ISSUER = "Solo OMS"
 RECOVERY_CODE_COUNT = 10
 # A code stays good for one 30-second step either side of now: phone clocks drift and people type slowly.
 ALLOWED_DRIFT_STEPS = 1
-_TOTP_CODE = re.compile(r"\d{6}")
+_TOTP_CODE = re.compile(r"[0-9]{6}")  # \d would take full-width and other digits
 _RECOVERY_CODE = re.compile(r"[0-9a-f]{16}")
 
 
@@ -112,6 +113,8 @@ def new_recovery_codes(user: User) -> list[str]:
     """Replace the user's recovery codes with ten new ones; they are returned to be shown once, and only their
     hashes are kept. 64 random bits each, so a plain SHA-256 keeps them safe (as for API tokens)."""
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    record_bulk(db.session, kind="user", thing_ref=user.email, thing_id=user.id, action="updated",
+                note=f"New recovery codes ({RECOVERY_CODE_COUNT}); the old ones no longer work.")
     codes = [secrets.token_hex(8) for _ in range(RECOVERY_CODE_COUNT)]
     db.session.add_all(RecoveryCode(user_id=user.id, code_hash=_hash(code)) for code in codes)
     return ["-".join(code[i:i + 4] for i in range(0, 16, 4)) for code in codes]

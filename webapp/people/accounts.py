@@ -66,6 +66,7 @@ def switch_off(user: User) -> None:
     """The user can no longer sign in; their sessions end and their API tokens stop working at once."""
     _keep_an_owner(user, "active", "switching this account off")
     user.active = False
+    user.session_generation += 1  # and switching back on later does not bring the old sessions back
 
 
 def switch_on(user: User) -> None:

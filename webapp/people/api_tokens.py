@@ -51,7 +51,7 @@ def create_token():
     return _page(new_secret=secret, status=201)
 
 
-@bp.post("/<int:token_id>/revoke")
+@bp.post("/<int(max=2147483647):token_id>/revoke")
 def revoke(token_id: int):
     """Revoke a token at once; calls made with it are refused from now on."""
     token = db.session.get(ApiToken, token_id)

@@ -3,6 +3,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from sqlalchemy import select
 
 from webapp.auth.models import User
+from webapp.auth.passwords import password_problems
 from webapp.extensions import db
 from webapp.people.accounts import (
     AccountRefusal,
@@ -59,7 +60,7 @@ def add_user():
     return redirect(url_for("users.list_users"))
 
 
-@bp.post("/<int:user_id>/role")
+@bp.post("/<int(max=2147483647):user_id>/role")
 def set_role(user_id: int):
     """Give someone another role."""
     user = _person(user_id)
@@ -75,7 +76,7 @@ def set_role(user_id: int):
     return redirect(url_for("users.list_users"))
 
 
-@bp.post("/<int:user_id>/switch-off")
+@bp.post("/<int(max=2147483647):user_id>/switch-off")
 def deactivate(user_id: int):
     """Switch an account off: no signing in, sessions end, API tokens stop working."""
     user = _person(user_id)
@@ -88,7 +89,7 @@ def deactivate(user_id: int):
     return redirect(url_for("users.list_users"))
 
 
-@bp.post("/<int:user_id>/switch-on")
+@bp.post("/<int(max=2147483647):user_id>/switch-on")
 def reactivate(user_id: int):
     """Let a switched-off person sign in again (their unrevoked tokens work again too)."""
     user = _person(user_id)
@@ -98,13 +99,16 @@ def reactivate(user_id: int):
     return redirect(url_for("users.list_users"))
 
 
-@bp.post("/<int:user_id>/password")
+@bp.post("/<int(max=2147483647):user_id>/password")
 def reset_password(user_id: int):
     """Set a new password for someone who forgot theirs."""
     user = _person(user_id)
     form = PasswordForm()
     if not form.validate():
         return _refuse(user, " ".join(form.password.errors))
+    problems = password_problems(form.password.data, user.email)  # against their email, not the owner's
+    if problems:
+        return _refuse(user, " ".join(problems))
     set_new_password(user, form.password.data)
     db.session.commit()
     flash(f"New password set for {user.email}; tell them.", "success")
