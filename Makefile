@@ -15,7 +15,7 @@ test: install-test system-packages-test
 	@scripts/run_tests.sh
 
 screenshots: install-test system-packages-test
-	SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest -q tests/test_browser.py tests/test_dashboard_browser.py tests/test_browser_forecasts.py \
+	SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest -q tests/test_browser.py tests/test_dashboard_browser.py tests/test_browser_forecasts.py tests/test_browser_paste_and_import.py \
 		tests/test_invoices.py::test_invoice_page_picture
 
 bench: install-test
