@@ -22,10 +22,12 @@ PYTHON = os.path.join(ROOT, ".venv", "bin", "python")
 
 
 def postgres_answers(url: str) -> bool:
+    """Whether the server answers (through its own `postgres` database: the bench's may not exist yet)."""
     from sqlalchemy import create_engine, text
 
+    server = url.rpartition("/")[0]
     try:
-        engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1),
+        engine = create_engine(f"{server}/postgres".replace("postgresql://", "postgresql+psycopg://", 1),
                                connect_args={"connect_timeout": 3})
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))

@@ -149,9 +149,11 @@ def main():
     for name, result, target in rows:
         print(f"| {name:<42} | {result['rps']:>7.1f} | {result['rps'] / base['rps']:>8.4f} | {result['p50']:>8.1f} | "
               f"{result['p95']:>8.1f} | {result['errors']:>6.0f} | {target}")
-        record(f"dashboard: {name.removesuffix(', 1 conn')}, {args.lines:,} order lines", f"p50 {result['p50']:.0f} ms",
-               f"{result['rps'] / base['rps']:.4f} of hello ({base['rps']:.0f} req/s)", "<= 300 ms",
-               result["p50"] <= 300, "SQLite")
+        if target:  # the KPI rows; the hello row is the yardstick
+            record(f"dashboard: {name.removesuffix(', 1 conn')}, {args.lines:,} order lines",
+                   f"p50 {result['p50']:.0f} ms",
+                   f"{result['rps'] / base['rps']:.4f} of hello ({base['rps']:.0f} req/s)", "<= 300 ms",
+                   result["p50"] <= 300, "SQLite")
     print(f"\nweb worker RSS after the runs: {rss:.0f} MB (target <= 150 MB)")
     record("web worker memory (after the dashboard)", f"{rss:.0f} MB RSS", "", "<= 150 MB", rss <= 150, "SQLite")
 
