@@ -18,6 +18,7 @@ from webapp.demo_shop.feedback import demo_feedback
 from webapp.demo_shop.history import ShopHistory
 from webapp.extensions import db
 from webapp.feedback.models import OrderFeedback
+from webapp.orders.earlier_orders import fill_earlier_orders
 from webapp.orders.intake import order_number
 from webapp.orders.models import Order, OrderEvent, OrderLine
 from webapp.orders.shop_days import fill_shop_days
@@ -113,7 +114,8 @@ def seed_demo_shop(days: int = HISTORY_DAYS, seed: int = DEFAULT_SEED) -> dict:
         "reserved_delta": m.reserved_delta, "reason": m.reason, "actor": "demo seed", "created_at": m.at,
         "order_id": order_ids[m.order.index] if m.order is not None else None,
     } for m in sorted(history.movements, key=lambda m: m.at)])
-    fill_shop_days()  # the bulk inserts bypass the ORM event that stores them
+    fill_shop_days()  # the bulk inserts bypass the ORM events that store them
+    fill_earlier_orders()
     db.session.commit()
     return {"products": len(history.products), "customers": len(history.customers),
             "orders": len(history.orders), "lines": sum(len(o.lines) for o in history.orders), "days": days,

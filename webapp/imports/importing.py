@@ -23,6 +23,7 @@ from webapp.extensions import db
 from webapp.imports.formats import PAYMENT_FOR_STATUS, resolve_columns
 from webapp.imports.grouping import FileOrder, RowError, group_orders
 from webapp.imports.reading import read_rows
+from webapp.orders.earlier_orders import fill_earlier_orders
 from webapp.orders.intake import OrderInputError, order_number, take_order, tax_on
 from webapp.orders.models import Order, OrderEvent, OrderLine
 from webapp.orders.schemas import OrderIn
@@ -111,7 +112,8 @@ def import_orders(path: Path | str, fmt: str, *, history: bool, dry_run: bool = 
             if dry_run:
                 db.session.rollback()
             else:
-                fill_shop_days()  # the bulk inserts bypass the ORM event that stores them
+                fill_shop_days()  # the bulk inserts bypass the ORM events that store them
+                fill_earlier_orders()
                 db.session.commit()
         except BaseException:
             db.session.rollback()

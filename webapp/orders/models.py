@@ -48,8 +48,12 @@ class Order(db.Model):
         # The dashboard: orders placed in a date range with every column its figures read, so they are counted
         # and summed from the index alone; and a customer's orders in time order (with the status and total, so a
         # customer's history is summed from the index alone).
-        Index("ix_orders_sales", "created_at", "status", "total", "customer_id", "shipped_at", "channel", "shop_day"),
+        Index("ix_orders_sales", "created_at", "status", "total", "customer_id", "shipped_at", "channel", "shop_day",
+              "earlier_orders", "earlier_total"),
         Index("ix_orders_customer_created", "customer_id", "created_at", "status", "total"),
+        # Orders whose earlier orders are not worked out yet: where a customer's stored figures stop being trusted.
+        Index("ix_orders_earlier_unknown", "customer_id", "created_at",
+              sqlite_where=text("earlier_orders IS NULL"), postgresql_where=text("earlier_orders IS NULL")),
         # An imported order comes in once: importing the same file twice creates nothing new. Only for imports:
         # other channels (the API) may legitimately repeat a reference.
         Index("uq_orders_import_external_ref", "external_ref", unique=True,
@@ -87,6 +91,10 @@ class Order(db.Model):
     shipped_at: Mapped[datetime | None]
     # The date it was placed in the shop's time zone, kept by webapp.orders.shop_days (NULL: not worked out yet).
     shop_day: Mapped[date | None]
+    # How many orders that earn the same customer placed before this one, and their total: the "usual order" of the
+    # unusual-orders check, kept by webapp.orders.earlier_orders (NULL: not worked out yet).
+    earlier_orders: Mapped[int | None]
+    earlier_total: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
 
     customer: Mapped[Customer] = relationship()
     lines: Mapped[list[OrderLine]] = relationship(order_by=OrderLine.id, cascade="all, delete-orphan")
