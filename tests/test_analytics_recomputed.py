@@ -20,6 +20,7 @@ from webapp.extensions import db
 from webapp.feedback.models import OrderFeedback
 from webapp.orders.earlier_orders import fill_earlier_orders
 from webapp.orders.models import NOT_SALES, SHIPPED_OR_LATER, Order
+from webapp.orders.shipping_times import fill_hours_to_ship
 from webapp.settings.models import current_settings
 from webapp.timekeeping import shop_today, shop_zone, utcnow
 
@@ -180,8 +181,9 @@ def recomputed(first: date, last: date) -> dict:
 
 
 def stored_earlier_orders_are_right() -> int:
-    """Every order's stored earlier orders, where trusted (no order of the customer placed at or before it lacks
-    them), equal its customer's earlier orders that earn; returns how many orders are not trusted."""
+    """Every order's stored earlier orders (count, total, the latest one's time), where trusted (no order of the
+    customer placed at or before it lacks them), are its customer's earlier orders that earn; returns how many
+    orders are not trusted."""
     db.session.expire_all()
     orders = sorted(db.session.scalars(select(Order)).all(), key=lambda o: (o.created_at, o.id))
     seen, unknown_since, untrusted = defaultdict(list), {}, 0
@@ -192,9 +194,13 @@ def stored_earlier_orders_are_right() -> int:
             untrusted += 1
         else:
             earlier = seen[o.customer_id]
-            assert (o.earlier_orders, o.earlier_total) == (len(earlier), sum(earlier, Decimal(0))), o.number
+            previous_at = earlier[-1][0] if earlier else None
+            assert (o.earlier_orders, o.earlier_total, o.previous_order_at) == (
+                len(earlier), sum((total for _, total in earlier), Decimal(0)), previous_at), o.number
+            assert o.days_since_previous_order == (
+                (o.created_at - previous_at).total_seconds() / 86400 if previous_at else None)
         if o.status not in NOT_SALES:
-            seen[o.customer_id].append(o.total)
+            seen[o.customer_id].append((o.created_at, o.total))
     return untrusted
 
 
@@ -256,7 +262,7 @@ def test_the_figures_match_a_recomputation_as_the_shop_changes(shop):
     assert stored_earlier_orders_are_right() > 3
     for first, last in RANGES:
         check(first, last)
-    assert fill_earlier_orders() > 3
+    assert fill_earlier_orders() > 3 and fill_hours_to_ship() == 3
     db.session.commit()
     assert stored_earlier_orders_are_right() == 0
     for first, last in RANGES:

@@ -13,6 +13,7 @@ from webapp.imports.models import ColumnMapping, ImportRun  # noqa: F401
 from webapp.invoices.models import DocumentSequence, Invoice  # noqa: F401
 from webapp.orders import (
     earlier_orders,  # noqa: F401 - keeps each order's earlier orders in step
+    shipping_times,  # noqa: F401 - and its hours to ship
     shop_days,  # noqa: F401 - keeps each order's stored shop day in step
 )
 from webapp.orders.models import Order, OrderEvent, OrderLine  # noqa: F401

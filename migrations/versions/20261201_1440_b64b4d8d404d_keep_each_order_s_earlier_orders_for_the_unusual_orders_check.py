@@ -26,7 +26,7 @@ def upgrade():
         batch_op.create_index('ix_orders_sales', ['created_at', 'status', 'total', 'customer_id', 'shipped_at',
                                                   'channel', 'shop_day', 'earlier_orders', 'earlier_total'],
                               unique=False)
-        batch_op.create_index('ix_orders_earlier_unknown', ['customer_id', 'created_at'], unique=False,
+        batch_op.create_index('ix_orders_earlier_unknown', ['earlier_orders', 'customer_id', 'created_at'], unique=False,
                               sqlite_where=sa.text('earlier_orders IS NULL'),
                               postgresql_where=sa.text('earlier_orders IS NULL'))
 

@@ -11,6 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import aliased
 
+from webapp.analytics.medians import median, median_in_order, unindexed
 from webapp.catalog.models import Product
 from webapp.customers.models import Customer
 from webapp.extensions import db
@@ -93,16 +94,9 @@ def _rounded(value, places: int = 2) -> float | None:
     return round(float(value), places) if value is not None else None
 
 
-def _median(values):
-    """The median of a one-column select labelled ``value`` (NULLs left out by the caller), as a scalar subquery.
-
-    Portable (SQLite has no percentile function): sorts the values once and averages the middle one (n odd) or two
-    (n even), skipping the first (n - 1) / 2. A LIMIT rather than ranking every value with window functions.
-    """
-    inner = values.cte()
-    n = select(func.count()).select_from(inner).scalar_subquery()
-    middle = select(inner.c.value).order_by(inner.c.value).limit(2 - n % 2).offset((n - 1) // 2).subquery()
-    return select(func.avg(middle.c.value)).scalar_subquery()
+def _hours_to_ship():
+    """SQL: an order's hours to ship, stored (webapp.orders.shipping_times) or worked out where missing."""
+    return func.coalesce(Order.hours_to_ship, hours_between_sql(Order.shipped_at, Order.created_at))
 
 
 def ordered_in(first: date, last: date):
@@ -116,14 +110,14 @@ EARNING = Order.status.not_in(NOT_REVENUE)
 
 def figures(first: date, last: date) -> Figures:
     """The comparable figures of the days ``first`` to ``last`` (inclusive, shop time), in four queries."""
-    start, _ = utc_bounds(first, last)
+    start, end = utc_bounds(first, last)
     in_range = ordered_in(first, last)
     (orders, revenue, earning_orders, t_avg, delivered, left_pending, cancelled, returned,
      shipped_or_later) = db.session.execute(select(
         func.count(Order.id),
         func.coalesce(func.sum(case((EARNING, Order.total))), 0),
         func.count(case((EARNING, Order.id))),
-        func.avg(case((Order.shipped_at.is_not(None), hours_between_sql(Order.shipped_at, Order.created_at)))),
+        func.avg(case((Order.shipped_at.is_not(None), _hours_to_ship()))),
         func.count(case((Order.status == "delivered", Order.id))),
         func.count(case((Order.status != "pending", Order.id))),
         func.count(case((Order.status == "cancelled", Order.id))),
@@ -154,9 +148,15 @@ def figures(first: date, last: date) -> Figures:
     costed_revenue, cost = cents(costed_revenue), cents(cost)
     margin = costed_revenue - cost
 
-    # The medians and the ratings, as scalar subqueries of one statement.
+    # The medians and the ratings, as scalar subqueries of one statement. Each median reads the stored values in
+    # order, unless an order of the range lacks its stored value (written by a path that bypassed the ORM): then
+    # the values are worked out and sorted, as before they were stored.
     shipping_hours = (select(hours_between_sql(Order.shipped_at, Order.created_at).label("value"))
                       .where(in_range, Order.shipped_at.is_not(None)))
+    hours_missing = (select(Order.id).where(Order.hours_to_ship.is_(None), Order.shipped_at.is_not(None), in_range)
+                     .exists())
+    t_median = case((hours_missing, median(shipping_hours)),
+                    else_=median_in_order(Order.hours_to_ship, start, end))
     # Gaps between consecutive orders of a customer, both in the range (a window over the range's orders only:
     # looking back before the range would walk each customer's whole history, seconds on a big shop).
     # Ordered by time alone, so SQLite reads the (customer_id, created_at) index in order instead of sorting; orders
@@ -165,9 +165,13 @@ def figures(first: date, last: date) -> Figures:
     pairs = select(Order.created_at.label("at"), previous_at.label("previous_at")).where(in_range, EARNING).subquery()
     gap_days = (select((hours_between_sql(pairs.c.at, pairs.c.previous_at) / 24.0).label("value"))
                 .where(pairs.c.previous_at.is_not(None)))
+    # Stored: the days since the customer's previous order that earns, when that one is in the range too.
+    gaps_untrusted = select(Order.id).where(Order.earlier_orders.is_(None), Order.created_at < end).exists()
+    gap_median = case((gaps_untrusted, median(gap_days)), else_=median_in_order(
+        Order.days_since_previous_order, start, end, unindexed(Order.previous_order_at) >= start, EARNING))
     rated = select(OrderFeedback.rating).join(Order, Order.id == OrderFeedback.order_id).where(in_range).subquery()
     t_median, gap_median, rating, ratings = db.session.execute(select(
-        _median(shipping_hours), _median(gap_days),
+        t_median, gap_median,
         select(func.avg(rated.c.rating)).scalar_subquery(), select(func.count()).select_from(rated).scalar_subquery(),
     )).one()
 

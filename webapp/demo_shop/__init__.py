@@ -21,6 +21,7 @@ from webapp.feedback.models import OrderFeedback
 from webapp.orders.earlier_orders import fill_earlier_orders
 from webapp.orders.intake import order_number
 from webapp.orders.models import Order, OrderEvent, OrderLine
+from webapp.orders.shipping_times import fill_hours_to_ship
 from webapp.orders.shop_days import fill_shop_days
 from webapp.settings.models import ShopSettings, current_settings
 from webapp.timekeeping import shop_zone, utcnow
@@ -116,6 +117,7 @@ def seed_demo_shop(days: int = HISTORY_DAYS, seed: int = DEFAULT_SEED) -> dict:
     } for m in sorted(history.movements, key=lambda m: m.at)])
     fill_shop_days()  # the bulk inserts bypass the ORM events that store them
     fill_earlier_orders()
+    fill_hours_to_ship()
     db.session.commit()
     return {"products": len(history.products), "customers": len(history.customers),
             "orders": len(history.orders), "lines": sum(len(o.lines) for o in history.orders), "days": days,

@@ -27,6 +27,7 @@ from webapp.orders.earlier_orders import fill_earlier_orders
 from webapp.orders.intake import OrderInputError, order_number, take_order, tax_on
 from webapp.orders.models import Order, OrderEvent, OrderLine
 from webapp.orders.schemas import OrderIn
+from webapp.orders.shipping_times import fill_hours_to_ship
 from webapp.orders.shop_days import fill_shop_days
 from webapp.settings.models import current_settings
 from webapp.timekeeping import shop_zone, utcnow
@@ -114,6 +115,7 @@ def import_orders(path: Path | str, fmt: str, *, history: bool, dry_run: bool = 
             else:
                 fill_shop_days()  # the bulk inserts bypass the ORM events that store them
                 fill_earlier_orders()
+                fill_hours_to_ship()
                 db.session.commit()
         except BaseException:
             db.session.rollback()

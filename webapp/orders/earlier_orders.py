@@ -1,6 +1,6 @@
 """Each order's earlier orders: how many orders that earn the same customer placed before it (by placing time, then
-id) and their total, stored on the order so the dashboard's unusual-orders check reads the range's orders alone
-instead of every customer's whole history on every request.
+id), their total, and when the latest of them was placed, stored on the order so the dashboard's unusual-orders check
+and its median days between orders read the range's orders alone instead of every customer's whole history.
 
 The stored figures are a cache, never the only truth. A NULL means "not worked out", and it also makes every later
 order of that customer untrusted: the dashboard works those out live (``unusual_orders``), so a write that bypasses
@@ -20,7 +20,14 @@ ORDERS = Order.__table__
 EARNING = Order.status.not_in(NOT_SALES)
 # Changes to an order that change what its customer's later orders count.
 COUNTED = ("status", "total", "created_at", "customer_id")
+# The stored columns, and their bind names in the update (a bind may not be named as a column).
+COLUMNS = ("earlier_orders", "earlier_total", "previous_order_at", "days_since_previous_order")
+STORED = tuple(f"new_{column}" for column in COLUMNS)
 PENDING = "earlier_orders_since"  # session.info key: customer id -> the first placing time to work out again
+
+
+def _forget(order: Order) -> None:
+    order.earlier_orders = order.earlier_total = order.previous_order_at = order.days_since_previous_order = None
 
 
 def _work_out_from(order: Order, customer_id: int, since: datetime) -> None:
@@ -32,7 +39,7 @@ def _work_out_from(order: Order, customer_id: int, since: datetime) -> None:
 def _new_order(mapper, connection, order: Order) -> None:
     if order.created_at is None:  # the column default would set it only after this event
         order.created_at = utcnow()
-    order.earlier_orders = order.earlier_total = None
+    _forget(order)
     _work_out_from(order, order.customer_id, order.created_at)
 
 
@@ -51,7 +58,7 @@ def _changed_order(mapper, connection, order: Order) -> None:
         old_customer, old_at = connection.execute(
             select(ORDERS.c.customer_id, ORDERS.c.created_at).where(ORDERS.c.id == order.id)).one()
         _work_out_from(order, old_customer, old_at)
-        order.earlier_orders = order.earlier_total = None
+        _forget(order)
     _work_out_from(order, order.customer_id, order.created_at)
 
 
@@ -74,25 +81,29 @@ def work_out(connection, since: dict[int, datetime | None]) -> int:
     changed = []
     for customer_id, start in since.items():
         mine = Order.customer_id == customer_id
-        base_count, base_total = 0, 0
+        base_count, base_total, base_at = 0, 0, None
         if start is not None:
-            base_count, base_total = connection.execute(
-                select(func.count(Order.id), func.coalesce(func.sum(Order.total), 0))
+            base_count, base_total, base_at = connection.execute(
+                select(func.count(Order.id), func.coalesce(func.sum(Order.total), 0), func.max(Order.created_at))
                 .where(mine, Order.created_at < start, EARNING)).one()
         rows = connection.execute(
-            select(Order.id, Order.earlier_orders, Order.earlier_total,
+            select(Order.id, Order.created_at, Order.earlier_orders, Order.earlier_total, Order.previous_order_at,
+                   Order.days_since_previous_order,
                    func.count(case((EARNING, Order.id))).over(**before_each),
-                   func.coalesce(func.sum(case((EARNING, Order.total))).over(**before_each), 0))
+                   func.coalesce(func.sum(case((EARNING, Order.total))).over(**before_each), 0),
+                   func.max(case((EARNING, Order.created_at))).over(**before_each))
             .where(mine, *([Order.created_at >= start] if start is not None else []))).all()
-        for order_id, stored_count, stored_total, count, total in rows:
-            count, total = base_count + count, base_total + total
-            if (stored_count, stored_total) != (count, total):
-                changed.append({"order_id": order_id, "earlier_count": count, "earlier_spent": total})
+        for order_id, at, *stored, count, total, previous_at in rows:
+            previous_at = previous_at or base_at
+            since_previous = (at - previous_at).total_seconds() / 86400 if previous_at else None
+            worked_out = [base_count + count, base_total + total, previous_at, since_previous]
+            if stored != worked_out:
+                changed.append({"order_id": order_id, **dict(zip(STORED, worked_out))})
     if changed:
         # A plain table update naming updated_at, so its onupdate leaves it alone: this is not a change to the order.
         connection.execute(update(ORDERS).where(ORDERS.c.id == bindparam("order_id"))
-                           .values(earlier_orders=bindparam("earlier_count"), earlier_total=bindparam("earlier_spent"),
-                                   updated_at=ORDERS.c.updated_at), changed)
+                           .values(updated_at=ORDERS.c.updated_at,
+                                   **{column: bindparam(name) for column, name in zip(COLUMNS, STORED)}), changed)
     return len(changed)
 
 
