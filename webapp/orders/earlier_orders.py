@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, case, event, func, inspect, select, update
 from sqlalchemy.orm import Session, object_session
 
+from webapp.customers.models import Customer
 from webapp.extensions import db
 from webapp.orders.models import NOT_SALES, Order
 from webapp.timekeeping import utcnow
@@ -23,6 +24,7 @@ COUNTED = ("status", "total", "created_at", "customer_id")
 # The stored columns, and their bind names in the update (a bind may not be named as a column).
 COLUMNS = ("earlier_orders", "earlier_total", "previous_order_at", "days_since_previous_order")
 STORED = tuple(f"new_{column}" for column in COLUMNS)
+LOCKED_AT_ONCE = 5000  # customers per locking statement, well within PostgreSQL's bound parameters
 PENDING = "earlier_orders_since"  # session.info key: customer id -> the first placing time to work out again
 
 
@@ -78,6 +80,14 @@ def work_out(connection, since: dict[int, datetime | None]) -> int:
     """Store the earlier orders of each customer's orders placed from ``since[customer]`` on (None: all of them);
     returns how many orders changed."""
     before_each = {"partition_by": Order.customer_id, "order_by": (Order.created_at, Order.id), "rows": (None, -1)}
+    if connection.dialect.name == "postgresql":
+        # One transaction at a time works out a customer's orders, after the one before has committed, so each sees
+        # the other's new orders (locked in id order: two never wait on each other). SQLite writers take turns
+        # already (BEGIN IMMEDIATE).
+        customers = sorted(since)
+        for i in range(0, len(customers), LOCKED_AT_ONCE):
+            connection.execute(select(Customer.id).where(Customer.id.in_(customers[i:i + LOCKED_AT_ONCE]))
+                               .order_by(Customer.id).with_for_update(key_share=True))
     changed = []
     for customer_id, start in since.items():
         mine = Order.customer_id == customer_id
