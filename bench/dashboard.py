@@ -39,6 +39,8 @@ def prepare(folder: str, lines: int) -> tuple[str, str]:
     from webapp.auth.tokens import create_api_token
     from webapp.extensions import db
     from webapp.models import Customer, Order, OrderLine, Product
+    from webapp.orders.earlier_orders import fill_earlier_orders
+    from webapp.orders.shipping_times import fill_hours_to_ship
     from webapp.orders.shop_days import fill_shop_days
     from webapp.timekeeping import utcnow
 
@@ -92,6 +94,8 @@ def prepare(folder: str, lines: int) -> tuple[str, str]:
             db.session.execute(insert(Order), orders)
             db.session.execute(insert(OrderLine), rows)
         fill_shop_days()  # as a history import does after its bulk inserts
+        fill_earlier_orders()
+        fill_hours_to_ship()
         db.session.commit()
         db.session.execute(db.text("ANALYZE"))
         db.session.commit()

@@ -18,7 +18,9 @@ from webapp.bulk import new_ids
 from webapp.catalog.models import Product
 from webapp.extensions import db
 from webapp.feedback.models import OrderFeedback
+from webapp.orders.earlier_orders import fill_earlier_orders
 from webapp.orders.models import NOT_SALES, SHIPPED_OR_LATER, Order
+from webapp.orders.shipping_times import fill_hours_to_ship
 from webapp.settings.models import current_settings
 from webapp.timekeeping import shop_today, shop_zone, utcnow
 
@@ -173,8 +175,33 @@ def recomputed(first: date, last: date) -> dict:
             usual = Fraction(sum(before, Decimal(0))) / len(before) if before else 0
             if len(before) >= anomalies.USUAL_AFTER and usual > 0 and (
                     o.total > usual * anomalies.FACTOR or o.total * anomalies.FACTOR < usual):
-                unusual.append((o.created_at, o.number, o.total, len(before)))
+                unusual.append((o.created_at, o.number, o.total, _cents(sum(before, Decimal(0)) / len(before)),
+                                len(before)))
     return {"figures": figures, "near": near, "breakdowns": breakdowns, "unusual": sorted(unusual)}
+
+
+def stored_earlier_orders_are_right() -> int:
+    """Every order's stored earlier orders (count, total, the latest one's time), where trusted (no order of the
+    customer placed at or before it lacks them), are its customer's earlier orders that earn; returns how many
+    orders are not trusted."""
+    db.session.expire_all()
+    orders = sorted(db.session.scalars(select(Order)).all(), key=lambda o: (o.created_at, o.id))
+    seen, unknown_since, untrusted = defaultdict(list), {}, 0
+    for o in orders:
+        if o.earlier_orders is None:
+            unknown_since.setdefault(o.customer_id, o.created_at)
+        if o.customer_id in unknown_since and o.created_at >= unknown_since[o.customer_id]:
+            untrusted += 1
+        else:
+            earlier = seen[o.customer_id]
+            previous_at = earlier[-1][0] if earlier else None
+            assert (o.earlier_orders, o.earlier_total, o.previous_order_at) == (
+                len(earlier), sum((total for _, total in earlier), Decimal(0)), previous_at), o.number
+            assert o.days_since_previous_order == (
+                (o.created_at - previous_at).total_seconds() / 86400 if previous_at else None)
+        if o.status not in NOT_SALES:
+            seen[o.customer_id].append((o.created_at, o.total))
+    return untrusted
 
 
 def check(first: date, last: date):
@@ -190,7 +217,7 @@ def check(first: date, last: date):
             got = [(d.day, d.orders, d.revenue, d.previous_day, d.previous_orders, d.previous_revenue) for d in got]
             value = [(a, n, _cents(r), b, m, _cents(s)) for a, n, r, b, m, s in value]
         assert got == value, key
-    assert [(o["created_at"], o["number"], o["total"], o["earlier_orders"])
+    assert [(o["created_at"], o["number"], o["total"], o["usual"], o["earlier_orders"])
             for o in anomalies.unusual_orders(first, last)] == expected["unusual"]
     db.session.rollback()
 
@@ -216,9 +243,12 @@ def test_the_figures_match_a_recomputation_as_the_shop_changes(shop):
     edited.lines[0].line_total = edited.lines[0].unit_price * edited.lines[0].quantity
     edited.total = sum(line.line_total for line in edited.lines)
     orders[5].created_at = datetime(2026, 10, 24, 23, 30)  # 00:30 BST on the 25th
+    orders[6].customer_id = orders[9].customer_id  # an order put on the right customer
+    orders[7].total *= 10  # a big order, unusual for its customer now
     db.session.commit()
     for first, last in RANGES:
         check(first, last)
+    assert stored_earlier_orders_are_right() == 0
 
     # Orders written in bulk, bypassing the ORM (as history imports and the demo shop do).
     customer_id = orders[0].customer_id
@@ -228,8 +258,16 @@ def test_the_figures_match_a_recomputation_as_the_shop_changes(shop):
          "total": Decimal("99.00"), "hold_reasons": [], "created_at": datetime(2026, 10, 25, 0, 15) + timedelta(days=n),
          "updated_at": datetime(2026, 10, 25), "shipped_at": datetime(2026, 10, 26, 3)} for n, i in enumerate(ids)])
     db.session.commit()
+    # Their customer's later orders no longer trust their stored earlier orders: worked out live until filled.
+    assert stored_earlier_orders_are_right() > 3
     for first, last in RANGES:
         check(first, last)
+    assert fill_earlier_orders() > 3 and fill_hours_to_ship() == 3
+    db.session.commit()
+    assert stored_earlier_orders_are_right() == 0
+    for first, last in RANGES:
+        check(first, last)
+    assert {"high", "low"} <= {o["direction"] for o in anomalies.unusual_orders(*RANGES[-1])}
 
     # A new time zone moves the orders placed near midnight to other days.
     settings = current_settings()

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import order_body
+from tests.test_analytics_recomputed import stored_earlier_orders_are_right
 from tests.test_stock_ledger import assert_ledger_matches
 from webapp.auth.tokens import create_api_token
 from webapp.extensions import db
@@ -120,3 +121,25 @@ def test_the_same_transition_sent_many_times_at_once_applies_once(make_app, live
         expected = (10, 3) if target == "cancelled" else (6, 3)
         assert (product.on_hand, product.reserved) == expected
         assert_ledger_matches()
+
+
+def test_concurrent_orders_of_one_customer_each_count_the_ones_placed_before(make_app, live_server, make_user,
+                                                                             make_product):
+    """Each order stores its customer's earlier orders (for the dashboard): orders arriving at once must each see the
+    ones committed before them, not only those committed when its own transaction began."""
+    app, token = _setup(make_app, make_user, make_product, stock=1000)
+    server = live_server(app)
+    customer = {"name": "Regular", "email": "regular@example.com",
+                "address": {"line1": "1 Road", "city": "Leeds", "country": "GB"}}
+
+    def order(i):
+        return _post(server.url + "/api/v1/orders", order_body("LAST-TEN", 1 + i % 3, customer=customer), token)
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        results = list(pool.map(order, range(24)))
+
+    assert all(status == 201 for status, _ in results), results
+    with app.app_context():
+        assert stored_earlier_orders_are_right() == 0
+        counts = db.session.scalars(select(Order.earlier_orders).order_by(Order.created_at, Order.id)).all()
+        assert counts == list(range(24))

@@ -12,7 +12,11 @@ from webapp.feedback.models import OrderFeedback  # noqa: F401
 from webapp.forecasting.models import DemandForecast, SalesAnomaly  # noqa: F401
 from webapp.imports.models import ColumnMapping, ImportRun  # noqa: F401
 from webapp.invoices.models import DocumentSequence, Invoice  # noqa: F401
-from webapp.orders import shop_days  # noqa: F401 - keeps each order's stored shop day in step
+from webapp.orders import (
+    earlier_orders,  # noqa: F401 - keeps each order's earlier orders in step
+    shipping_times,  # noqa: F401 - and its hours to ship
+    shop_days,  # noqa: F401 - keeps each order's stored shop day in step
+)
 from webapp.orders.models import Order, OrderEvent, OrderLine  # noqa: F401
 from webapp.printing.models import PrintRun  # noqa: F401
 from webapp.settings.models import ShopSettings  # noqa: F401

@@ -46,9 +46,10 @@ def is_postgres() -> bool:
     return db.session.get_bind().dialect.name == "postgresql"
 
 
-def hours_between_sql(later, earlier):
-    """SQL for the hours from one UTC timestamp column to another, on PostgreSQL and SQLite alike."""
-    if is_postgres():
+def hours_between_sql(later, earlier, postgres: bool | None = None):
+    """SQL for the hours from one UTC timestamp column to another, on PostgreSQL and SQLite alike (on a database of
+    the given kind, when called where the request's session is not the one writing)."""
+    if is_postgres() if postgres is None else postgres:
         return func.extract("epoch", later - earlier) / 3600.0
     return (func.julianday(later) - func.julianday(earlier)) * 24.0
 

@@ -9,14 +9,15 @@ Three kinds, each one query:
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import BigInteger, and_, case, cast, func, or_, select
+from sqlalchemy.orm import aliased
 
 from webapp.analytics.kpis import EARNING, cents
 from webapp.catalog.models import Product
 from webapp.customers.models import Customer
 from webapp.extensions import db
 from webapp.forecasting.models import DemandForecast, SalesAnomaly
-from webapp.orders.models import Order
+from webapp.orders.models import NOT_SALES, Order
 from webapp.timekeeping import utc_bounds
 
 SHIFT_UP = 1.5
@@ -66,38 +67,40 @@ def unusual_orders(first: date, last: date, limit: int = 50) -> list[dict]:
     customer's earlier orders, for customers with at least 3 earlier orders (cancelled and rejected ones left out
     on both sides).
 
-    The mean, not the median: a running count and sum are window functions that SQLite and PostgreSQL both have,
-    where a running median is not.
+    The mean, not the median: a count and a total are kept on each order (webapp.orders.earlier_orders), where a
+    running median could not be. Where those are not trusted yet (a customer with an order whose figures are not
+    worked out, at or before this one) they are worked out live from the customer's history.
     """
     start, end = utc_bounds(first, last)
-    # The range's own orders, with a running count and sum of the same customer's earlier orders in the range.
-    before_each = {"partition_by": Order.customer_id, "order_by": (Order.created_at, Order.id), "rows": (None, -1)}
-    in_range = (
-        select(Order.number, Order.customer_id, Order.created_at, Order.total,
-               func.count(Order.id).over(**before_each).label("n"),
-               func.sum(Order.total).over(**before_each).label("s"))
-        .where(Order.created_at >= start, Order.created_at < end, EARNING).cte("in_range")
-    )  # a CTE: read once, though used twice
-    # Their history before the range, summed per customer straight from the (customer_id, created_at, status,
-    # total) index: no sort, no table rows, however long the shop's history.
-    prior = (
-        select(Order.customer_id, func.count(Order.id).label("n"), func.sum(Order.total).label("s"))
-        .where(Order.created_at < start, EARNING, Order.customer_id.in_(select(in_range.c.customer_id)))
-        .group_by(Order.customer_id).subquery()
-    )
+    in_range = (select(Order.id, Order.number, Order.customer_id, Order.created_at, Order.total,
+                       Order.earlier_orders, Order.earlier_total)
+                .where(Order.created_at >= start, Order.created_at < end, EARNING).subquery("in_range"))
     r = in_range.c
-    earlier = (func.coalesce(prior.c.n, 0) + r.n).label("earlier")
-    usual = ((func.coalesce(prior.c.s, 0) + func.coalesce(r.s, 0)) / earlier).label("usual")
+    # Usually no rows: read from a partial index of the orders not worked out yet.
+    unknown = (select(Order.customer_id, func.min(Order.created_at).label("since"))
+               .where(Order.earlier_orders.is_(None)).group_by(Order.customer_id).subquery("unknown"))
+    trusted = or_(unknown.c.since.is_(None), r.created_at < unknown.c.since)
+    h = aliased(Order)
+    before = select().where(h.customer_id == r.customer_id, h.status.not_in(NOT_SALES),
+                            or_(h.created_at < r.created_at, and_(h.created_at == r.created_at, h.id < r.id)))
+    live_count = before.add_columns(func.count(h.id)).scalar_subquery()
+    live_total = before.add_columns(func.coalesce(func.sum(h.total), 0)).scalar_subquery()
+    earlier = case((trusted, r.earlier_orders), else_=live_count).label("earlier")
+    spent = case((trusted, r.earlier_total), else_=live_total).label("spent")
+    # Compared in whole cents, without dividing: SQLite's floats would tip an order sitting exactly on 3x either way.
+    total_cents, spent_cents = (cast(func.round(money * 100), BigInteger) for money in (r.total, spent))
     rows = db.session.execute(
-        select(r.number, Customer.name, r.created_at, r.total, usual, earlier)
+        select(r.number, Customer.name, r.created_at, r.total, spent, earlier)
         .select_from(in_range).join(Customer, Customer.id == r.customer_id)
-        .outerjoin(prior, prior.c.customer_id == r.customer_id)
-        .where(earlier >= USUAL_AFTER, usual > 0, or_(r.total > usual * FACTOR, r.total * FACTOR < usual))
+        .outerjoin(unknown, unknown.c.customer_id == r.customer_id)
+        .where(earlier >= USUAL_AFTER, spent > 0, or_(total_cents * earlier > spent_cents * FACTOR,
+                                                      total_cents * earlier * FACTOR < spent_cents))
         .order_by(r.created_at, r.number).limit(limit)
     ).all()
     return [{"number": number, "customer": name, "created_at": created_at, "total": cents(total),
-             "usual": cents(usual), "earlier_orders": earlier, "direction": "high" if total > usual else "low"}
-            for number, name, created_at, total, usual, earlier in rows]
+             "usual": cents(spent / earlier), "earlier_orders": earlier,
+             "direction": "high" if total * earlier > spent else "low"}
+            for number, name, created_at, total, spent, earlier in rows]
 
 
 def unusual(first: date, last: date) -> Unusual:

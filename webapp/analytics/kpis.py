@@ -11,6 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import aliased
 
+from webapp.analytics.medians import median, median_in_order, unindexed
 from webapp.catalog.models import Product
 from webapp.customers.models import Customer
 from webapp.extensions import db
@@ -93,16 +94,9 @@ def _rounded(value, places: int = 2) -> float | None:
     return round(float(value), places) if value is not None else None
 
 
-def _median(values):
-    """The median of a one-column select labelled ``value`` (NULLs left out by the caller), as a scalar subquery.
-
-    Portable (SQLite has no percentile function): sorts the values once and averages the middle one (n odd) or two
-    (n even), skipping the first (n - 1) / 2. A LIMIT rather than ranking every value with window functions.
-    """
-    inner = values.cte()
-    n = select(func.count()).select_from(inner).scalar_subquery()
-    middle = select(inner.c.value).order_by(inner.c.value).limit(2 - n % 2).offset((n - 1) // 2).subquery()
-    return select(func.avg(middle.c.value)).scalar_subquery()
+def _hours_to_ship():
+    """SQL: an order's hours to ship, stored (webapp.orders.shipping_times) or worked out where missing."""
+    return func.coalesce(Order.hours_to_ship, hours_between_sql(Order.shipped_at, Order.created_at))
 
 
 def ordered_in(first: date, last: date):
@@ -114,16 +108,17 @@ def ordered_in(first: date, last: date):
 EARNING = Order.status.not_in(NOT_REVENUE)
 
 
-def figures(first: date, last: date) -> Figures:
-    """The comparable figures of the days ``first`` to ``last`` (inclusive, shop time), in four queries."""
-    start, _ = utc_bounds(first, last)
+def figures(first: date, last: date, sold: list["ProductSales"] | None = None) -> Figures:
+    """The comparable figures of the days ``first`` to ``last`` (inclusive, shop time), in four queries; ``sold``:
+    the range's product_sales if already read."""
+    start, end = utc_bounds(first, last)
     in_range = ordered_in(first, last)
     (orders, revenue, earning_orders, t_avg, delivered, left_pending, cancelled, returned,
      shipped_or_later) = db.session.execute(select(
         func.count(Order.id),
         func.coalesce(func.sum(case((EARNING, Order.total))), 0),
         func.count(case((EARNING, Order.id))),
-        func.avg(case((Order.shipped_at.is_not(None), hours_between_sql(Order.shipped_at, Order.created_at)))),
+        func.avg(case((Order.shipped_at.is_not(None), _hours_to_ship()))),
         func.count(case((Order.status == "delivered", Order.id))),
         func.count(case((Order.status != "pending", Order.id))),
         func.count(case((Order.status == "cancelled", Order.id))),
@@ -144,19 +139,22 @@ def figures(first: date, last: date) -> Figures:
         func.count(case(((per_customer.c.n > 1) | ordered_before, per_customer.c.customer_id))),
     )).one()
 
-    line_revenue, costed_revenue, cost = db.session.execute(
-        select(func.sum(OrderLine.line_total),
-               func.sum(case((Product.unit_cost.is_not(None), OrderLine.line_total))),
-               func.sum(case((Product.unit_cost.is_not(None), OrderLine.quantity * Product.unit_cost))))
-        .select_from(OrderLine).join(Order, Order.id == OrderLine.order_id)
-        .outerjoin(Product, Product.id == OrderLine.product_id).where(in_range, EARNING)
-    ).one()
-    costed_revenue, cost = cents(costed_revenue), cents(cost)
+    sold = product_sales(first, last) if sold is None else sold
+    line_revenue = sum((row.revenue for row in sold), Decimal(0)) if sold else None
+    costed = [row for row in sold if row.unit_cost is not None]
+    costed_revenue = cents(sum((row.revenue for row in costed), Decimal(0)))
+    cost = cents(sum((row.units * row.unit_cost for row in costed), Decimal(0)))
     margin = costed_revenue - cost
 
-    # The medians and the ratings, as scalar subqueries of one statement.
+    # The medians and the ratings, as scalar subqueries of one statement. Each median reads the stored values in
+    # order, unless an order of the range lacks its stored value (written by a path that bypassed the ORM): then
+    # the values are worked out and sorted, as before they were stored.
     shipping_hours = (select(hours_between_sql(Order.shipped_at, Order.created_at).label("value"))
                       .where(in_range, Order.shipped_at.is_not(None)))
+    hours_missing = (select(Order.id).where(Order.hours_to_ship.is_(None), Order.shipped_at.is_not(None), in_range)
+                     .exists())
+    t_median = case((hours_missing, median(shipping_hours)),
+                    else_=median_in_order(Order.hours_to_ship, start, end))
     # Gaps between consecutive orders of a customer, both in the range (a window over the range's orders only:
     # looking back before the range would walk each customer's whole history, seconds on a big shop).
     # Ordered by time alone, so SQLite reads the (customer_id, created_at) index in order instead of sorting; orders
@@ -165,9 +163,13 @@ def figures(first: date, last: date) -> Figures:
     pairs = select(Order.created_at.label("at"), previous_at.label("previous_at")).where(in_range, EARNING).subquery()
     gap_days = (select((hours_between_sql(pairs.c.at, pairs.c.previous_at) / 24.0).label("value"))
                 .where(pairs.c.previous_at.is_not(None)))
+    # Stored: the days since the customer's previous order that earns, when that one is in the range too.
+    gaps_untrusted = select(Order.id).where(Order.earlier_orders.is_(None), Order.created_at < end).exists()
+    gap_median = case((gaps_untrusted, median(gap_days)), else_=median_in_order(
+        Order.days_since_previous_order, start, end, unindexed(Order.previous_order_at) >= start, EARNING))
     rated = select(OrderFeedback.rating).join(Order, Order.id == OrderFeedback.order_id).where(in_range).subquery()
     t_median, gap_median, rating, ratings = db.session.execute(select(
-        _median(shipping_hours), _median(gap_days),
+        t_median, gap_median,
         select(func.avg(rated.c.rating)).scalar_subquery(), select(func.count()).select_from(rated).scalar_subquery(),
     )).one()
 
@@ -191,15 +193,45 @@ def figures(first: date, last: date) -> Figures:
     )
 
 
-def top_products(first: date, last: date, limit: int = 5) -> list[dict]:
-    """Products by revenue (units and revenue of orders that earn)."""
+@dataclass
+class ProductSales:
+    """Units and revenue of one SKU sold as one product (None: no product) in orders that earn."""
+
+    sku: str
+    name: str  # the SKU's greatest line name in the range, over all its products
+    product_id: int | None
+    unit_cost: Decimal | None  # today's cost: costs are not kept per sale
+    units: int
+    revenue: Decimal
+
+
+def product_sales(first: date, last: date) -> list[ProductSales]:
+    """What sold in the range, per SKU and product: one pass over the range's lines, which the margin and top
+    products both read (``summary`` hands the one pass to both)."""
+    grouped = (select(OrderLine.sku, OrderLine.product_id, func.max(OrderLine.name).label("name"),
+                      func.sum(OrderLine.quantity).label("units"), func.sum(OrderLine.line_total).label("revenue"))
+               .join(Order, Order.id == OrderLine.order_id).where(ordered_in(first, last), EARNING)
+               .group_by(OrderLine.sku, OrderLine.product_id).subquery())
+    # Costs joined to the few grouped rows, not to every line; the name by the database's own ordering.
     rows = db.session.execute(
-        select(OrderLine.sku, func.max(OrderLine.name), func.sum(OrderLine.quantity), func.sum(OrderLine.line_total))
-        .join(Order, Order.id == OrderLine.order_id).where(ordered_in(first, last), EARNING)
-        .group_by(OrderLine.sku).order_by(func.sum(OrderLine.line_total).desc(), OrderLine.sku).limit(limit)
+        select(grouped.c.sku, func.max(grouped.c.name).over(partition_by=grouped.c.sku), grouped.c.product_id,
+               Product.unit_cost, grouped.c.units, grouped.c.revenue)
+        .outerjoin(Product, Product.id == grouped.c.product_id)
     ).all()
-    return [{"sku": sku, "name": name, "quantity": int(quantity), "revenue": f"{cents(amount):.2f}"}
-            for sku, name, quantity, amount in rows]
+    return [ProductSales(sku, name, product_id, unit_cost, int(units), cents(revenue))
+            for sku, name, product_id, unit_cost, units, revenue in rows]
+
+
+def top_products(first: date, last: date, limit: int = 5, sold: list[ProductSales] | None = None) -> list[dict]:
+    """Products by revenue (units and revenue of orders that earn); ``sold``: the range's product_sales if read."""
+    by_sku: dict[str, list] = {}
+    for row in product_sales(first, last) if sold is None else sold:
+        entry = by_sku.setdefault(row.sku, [row.name, 0, Decimal(0)])
+        entry[1] += row.units
+        entry[2] += row.revenue
+    ranked = sorted(by_sku.items(), key=lambda item: (-item[1][2], item[0]))[:limit]
+    return [{"sku": sku, "name": name, "quantity": units, "revenue": f"{revenue:.2f}"}
+            for sku, (name, units, revenue) in ranked]
 
 
 def channel_mix(first: date, last: date) -> list[dict]:
@@ -301,9 +333,10 @@ def daily_series(first: date, last: date) -> list[Day]:
 
 def summary(first: date, last: date, top: int = 5) -> Summary:
     """Every figure and breakdown of the range (for the API and the dashboard)."""
+    sold = product_sales(first, last)
     return Summary(
-        **asdict(figures(first, last)),
-        top_products=top_products(first, last, top),
+        **asdict(figures(first, last, sold)),
+        top_products=top_products(first, last, top, sold),
         channels=channel_mix(first, last),
         top_customers=top_customers(first, last, top),
         countries=customers_by_country(first, last),

@@ -19,8 +19,10 @@ from webapp.demo_shop.feedback import demo_feedback
 from webapp.demo_shop.history import ShopHistory
 from webapp.extensions import db
 from webapp.feedback.models import OrderFeedback
+from webapp.orders.earlier_orders import fill_earlier_orders
 from webapp.orders.intake import order_number
 from webapp.orders.models import Order, OrderEvent, OrderLine
+from webapp.orders.shipping_times import fill_hours_to_ship
 from webapp.orders.shop_days import fill_shop_days
 from webapp.settings.models import ShopSettings, current_settings
 from webapp.timekeeping import shop_zone, utcnow
@@ -114,7 +116,9 @@ def seed_demo_shop(days: int = HISTORY_DAYS, seed: int = DEFAULT_SEED) -> dict:
         "reserved_delta": m.reserved_delta, "reason": m.reason, "actor": "demo seed", "created_at": m.at,
         "order_id": order_ids[m.order.index] if m.order is not None else None,
     } for m in sorted(history.movements, key=lambda m: m.at)])
-    fill_shop_days()  # the bulk inserts bypass the ORM event that stores them
+    fill_shop_days()  # the bulk inserts bypass the ORM events that store them
+    fill_earlier_orders()
+    fill_hours_to_ship()
     record_bulk(db.session, kind="import", thing_ref="demo shop",  # bulk rows bypass the ORM: one log entry
                 note=f"Demo shop: {len(history.products)} products, {len(history.customers)} customers, "
                      f"{len(history.orders)} orders over {days} days.")

@@ -20,8 +20,10 @@ from webapp.extensions import db
 from webapp.imports.formats import PAYMENT_FOR_STATUS, country_code, resolve_columns
 from webapp.imports.grouping import FileOrder, RowError, group_orders
 from webapp.imports.reading import FileReadError, read_rows
+from webapp.orders.earlier_orders import fill_earlier_orders
 from webapp.orders.intake import order_number, tax_on
 from webapp.orders.models import Order, OrderEvent, OrderLine
+from webapp.orders.shipping_times import fill_hours_to_ship
 from webapp.orders.shop_days import fill_shop_days
 from webapp.settings.models import current_settings
 from webapp.timekeeping import shop_zone, utcnow
@@ -119,7 +121,9 @@ def import_orders(path: Path | str, fmt: str, *, history: bool, dry_run: bool = 
             if dry_run:
                 db.session.rollback()
             else:
-                fill_shop_days()  # the bulk inserts bypass the ORM event that stores them
+                fill_shop_days()  # the bulk inserts bypass the ORM events that store them
+                fill_earlier_orders()
+                fill_hours_to_ship()
                 db.session.commit()
         except FileReadError as error:
             db.session.rollback()

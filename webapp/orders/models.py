@@ -48,8 +48,24 @@ class Order(db.Model):
         # The dashboard: orders placed in a date range with every column its figures read, so they are counted
         # and summed from the index alone; and a customer's orders in time order (with the status and total, so a
         # customer's history is summed from the index alone).
-        Index("ix_orders_sales", "created_at", "status", "total", "customer_id", "shipped_at", "channel", "shop_day"),
+        Index("ix_orders_sales", "created_at", "status", "total", "customer_id", "shipped_at", "channel", "shop_day",
+              "earlier_orders", "earlier_total", "hours_to_ship", "previous_order_at", "days_since_previous_order"),
         Index("ix_orders_customer_created", "customer_id", "created_at", "status", "total"),
+        # The dashboard's medians: the middle value read in value order, by LIMIT/OFFSET, instead of sorting a range.
+        Index("ix_orders_hours_to_ship", "hours_to_ship", "created_at",
+              sqlite_where=text("hours_to_ship IS NOT NULL"), postgresql_where=text("hours_to_ship IS NOT NULL")),
+        Index("ix_orders_days_since_previous", "days_since_previous_order", "previous_order_at", "created_at", "status",
+              sqlite_where=text("days_since_previous_order IS NOT NULL"),
+              postgresql_where=text("days_since_previous_order IS NOT NULL")),
+        # Shipped orders whose hours to ship are not worked out yet (usually none), and
+        Index("ix_orders_hours_unknown", "hours_to_ship", "created_at",
+              sqlite_where=text("shipped_at IS NOT NULL AND hours_to_ship IS NULL"),
+              postgresql_where=text("shipped_at IS NOT NULL AND hours_to_ship IS NULL")),
+        # Orders whose earlier orders are not worked out yet: where a customer's stored figures stop being trusted.
+        # Both lead with the NULL column, so SQLite seeks them (it passes over a partial index it has no statistics
+        # for, and an empty one has none).
+        Index("ix_orders_earlier_unknown", "earlier_orders", "customer_id", "created_at",
+              sqlite_where=text("earlier_orders IS NULL"), postgresql_where=text("earlier_orders IS NULL")),
         # An imported order comes in once: importing the same file twice creates nothing new. Only for imports:
         # other channels (the API) may legitimately repeat a reference.
         Index("uq_orders_import_external_ref", "external_ref", unique=True,
@@ -92,6 +108,15 @@ class Order(db.Model):
     shipped_at: Mapped[datetime | None]
     # The date it was placed in the shop's time zone, kept by webapp.orders.shop_days (NULL: not worked out yet).
     shop_day: Mapped[date | None]
+    # How many orders that earn the same customer placed before this one, and their total: the "usual order" of the
+    # unusual-orders check, kept by webapp.orders.earlier_orders (NULL: not worked out yet).
+    earlier_orders: Mapped[int | None]
+    earlier_total: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    # The customer's previous order that earns (its placing time, and the days since), kept with earlier_orders.
+    previous_order_at: Mapped[datetime | None]
+    days_since_previous_order: Mapped[float | None]
+    # shipped_at - created_at, kept by webapp.orders.shipping_times (NULL: not shipped, or not worked out yet).
+    hours_to_ship: Mapped[float | None]
 
     customer: Mapped[Customer] = relationship()
     lines: Mapped[list[OrderLine]] = relationship(order_by=OrderLine.id, cascade="all, delete-orphan")

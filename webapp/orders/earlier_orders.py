@@ -1,0 +1,126 @@
+"""Each order's earlier orders: how many orders that earn the same customer placed before it (by placing time, then
+id), their total, and when the latest of them was placed, stored on the order so the dashboard's unusual-orders check
+and its median days between orders read the range's orders alone instead of every customer's whole history.
+
+The stored figures are a cache, never the only truth. A NULL means "not worked out", and it also makes every later
+order of that customer untrusted: the dashboard works those out live (``unusual_orders``), so a write that bypasses
+this module is slower to read, never wrong, as long as it leaves its orders' figures NULL (bulk inserts do).
+ORM writes are kept exact at flush; bulk writes call ``fill_earlier_orders`` afterwards.
+"""
+from datetime import datetime
+
+from sqlalchemy import bindparam, case, event, func, inspect, select, update
+from sqlalchemy.orm import Session, object_session
+
+from webapp.customers.models import Customer
+from webapp.extensions import db
+from webapp.orders.models import NOT_SALES, Order
+from webapp.timekeeping import utcnow
+
+ORDERS = Order.__table__
+EARNING = Order.status.not_in(NOT_SALES)
+# Changes to an order that change what its customer's later orders count.
+COUNTED = ("status", "total", "created_at", "customer_id")
+# The stored columns, and their bind names in the update (a bind may not be named as a column).
+COLUMNS = ("earlier_orders", "earlier_total", "previous_order_at", "days_since_previous_order")
+STORED = tuple(f"new_{column}" for column in COLUMNS)
+LOCKED_AT_ONCE = 5000  # customers per locking statement, well within PostgreSQL's bound parameters
+PENDING = "earlier_orders_since"  # session.info key: customer id -> the first placing time to work out again
+
+
+def _forget(order: Order) -> None:
+    order.earlier_orders = order.earlier_total = order.previous_order_at = order.days_since_previous_order = None
+
+
+def _work_out_from(order: Order, customer_id: int, since: datetime) -> None:
+    pending = object_session(order).info.setdefault(PENDING, {})
+    pending[customer_id] = min(since, pending.get(customer_id, since))
+
+
+@event.listens_for(Order, "before_insert")
+def _new_order(mapper, connection, order: Order) -> None:
+    if order.created_at is None:  # the column default would set it only after this event
+        order.created_at = utcnow()
+    _forget(order)
+    _work_out_from(order, order.customer_id, order.created_at)
+
+
+@event.listens_for(Order, "before_update")
+def _changed_order(mapper, connection, order: Order) -> None:
+    state = inspect(order)
+    if not any(state.attrs[name].history.has_changes() for name in COUNTED):
+        return
+    status = state.attrs.status.history
+    if not (state.attrs.total.history.has_changes() or state.attrs.created_at.history.has_changes()
+            or state.attrs.customer_id.history.has_changes()) and status.deleted:
+        if (status.deleted[0] in NOT_SALES) == (order.status in NOT_SALES):
+            return  # moved along the workflow: still earning (or still not), so nothing later changes
+    if state.attrs.created_at.history.has_changes() or state.attrs.customer_id.history.has_changes():
+        # Its old place in its (old) customer's history: read from the row, as an expired attribute has no history.
+        old_customer, old_at = connection.execute(
+            select(ORDERS.c.customer_id, ORDERS.c.created_at).where(ORDERS.c.id == order.id)).one()
+        _work_out_from(order, old_customer, old_at)
+        _forget(order)
+    _work_out_from(order, order.customer_id, order.created_at)
+
+
+@event.listens_for(Order, "before_delete")
+def _deleted_order(mapper, connection, order: Order) -> None:
+    _work_out_from(order, order.customer_id, order.created_at)
+
+
+@event.listens_for(Session, "after_flush")
+def _work_out_after_flush(session, context) -> None:
+    pending = session.info.pop(PENDING, None)
+    if pending:
+        work_out(session.connection(), pending)
+
+
+def work_out(connection, since: dict[int, datetime | None]) -> int:
+    """Store the earlier orders of each customer's orders placed from ``since[customer]`` on (None: all of them);
+    returns how many orders changed."""
+    before_each = {"partition_by": Order.customer_id, "order_by": (Order.created_at, Order.id), "rows": (None, -1)}
+    if connection.dialect.name == "postgresql":
+        # One transaction at a time works out a customer's orders, after the one before has committed, so each sees
+        # the other's new orders (locked in id order: two never wait on each other). SQLite writers take turns
+        # already (BEGIN IMMEDIATE).
+        customers = sorted(since)
+        for i in range(0, len(customers), LOCKED_AT_ONCE):
+            connection.execute(select(Customer.id).where(Customer.id.in_(customers[i:i + LOCKED_AT_ONCE]))
+                               .order_by(Customer.id).with_for_update(key_share=True))
+    changed = []
+    for customer_id, start in since.items():
+        mine = Order.customer_id == customer_id
+        base_count, base_total, base_at = 0, 0, None
+        if start is not None:
+            base_count, base_total, base_at = connection.execute(
+                select(func.count(Order.id), func.coalesce(func.sum(Order.total), 0), func.max(Order.created_at))
+                .where(mine, Order.created_at < start, EARNING)).one()
+        rows = connection.execute(
+            select(Order.id, Order.created_at, Order.earlier_orders, Order.earlier_total, Order.previous_order_at,
+                   Order.days_since_previous_order,
+                   func.count(case((EARNING, Order.id))).over(**before_each),
+                   func.coalesce(func.sum(case((EARNING, Order.total))).over(**before_each), 0),
+                   func.max(case((EARNING, Order.created_at))).over(**before_each))
+            .where(mine, *([Order.created_at >= start] if start is not None else []))).all()
+        for order_id, at, *stored, count, total, previous_at in rows:
+            previous_at = previous_at or base_at
+            since_previous = (at - previous_at).total_seconds() / 86400 if previous_at else None
+            worked_out = [base_count + count, base_total + total, previous_at, since_previous]
+            if stored != worked_out:
+                changed.append({"order_id": order_id, **dict(zip(STORED, worked_out))})
+    if changed:
+        # A plain table update naming updated_at, so its onupdate leaves it alone: this is not a change to the order.
+        connection.execute(update(ORDERS).where(ORDERS.c.id == bindparam("order_id"))
+                           .values(updated_at=ORDERS.c.updated_at,
+                                   **{column: bindparam(name) for column, name in zip(COLUMNS, STORED)}), changed)
+    return len(changed)
+
+
+def fill_earlier_orders(connection=None) -> int:
+    """Work out the earlier orders wherever they are missing (after bulk writes), with every later order of the
+    same customers; returns how many orders changed."""
+    connection = connection or db.session.connection()
+    since = dict(connection.execute(select(Order.customer_id, func.min(Order.created_at))
+                                    .where(Order.earlier_orders.is_(None)).group_by(Order.customer_id)).all())
+    return work_out(connection, since)
