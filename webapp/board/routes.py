@@ -8,9 +8,9 @@ from flask_wtf.csrf import generate_csrf
 from webapp.board.columns import (
     COLUMNS,
     COLUMNS_BY_KEY,
+    board_cards,
     board_version,
-    column_cards,
-    column_count,
+    column_counts,
     read_filters,
     start_of_shop_day,
 )
@@ -70,8 +70,8 @@ def board():
         active_tab = filters.tab if filters.tab in {c.key for c in columns} else columns[0].key
         body, status = render_page(
             "board/page.html", "board/_board.html", status=400 if errors else 200,
-            cards_by_column={c.key: column_cards(c, filters, day_start, limit=limit) for c in columns},
-            counts={c.key: column_count(c, filters, day_start) for c in columns},
+            cards_by_column=board_cards(columns, filters, day_start, limit=limit),
+            counts=column_counts(columns, filters, day_start),
             active_tab=active_tab, poll_seconds=current_app.config["BOARD_POLL_SECONDS"],
             filter_errors=errors, columns_all=COLUMNS, channels=CHANNELS, priorities=PRIORITIES,
             **_common_context(filters),
@@ -96,6 +96,6 @@ def more_cards(key: str):
     limit = current_app.config["BOARD_CARDS_PER_COLUMN"] * (1 if is_fragment_request() else 10)
     return render_page(
         "board/column.html", "board/_cards.html", column=column, offset=offset,
-        cards=column_cards(column, filters, day_start, limit=limit, offset=offset),
-        total=column_count(column, filters, day_start), **_common_context(filters),
+        cards=board_cards((column,), filters, day_start, limit=limit, offset=offset)[column.key],
+        total=column_counts((column,), filters, day_start)[column.key], **_common_context(filters),
     )

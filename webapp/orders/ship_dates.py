@@ -173,15 +173,17 @@ def predict_remaining_hours(model: ShipTimeModel, priority: str, units: int, ela
     return OLDER_THAN_HISTORY_HOURS, "Older than any order shipped lately: expected within a day."
 
 
-def _units(order: Order) -> int:
-    """Units in the order: the board fills item_count for all its cards at once; an order page has its lines."""
-    if "item_count" in inspect(order).dict:
+def _units(order) -> int:
+    """Units in the order: the board's cards (plain rows) and lists filled by fill_item_counts carry item_count;
+    an order page has its lines."""
+    if not isinstance(order, Order) or "item_count" in inspect(order).dict:
         return int(order.item_count or 0)
     return sum(line.quantity for line in order.lines)
 
 
-def predict_ship(order: Order, model: ShipTimeModel | None = None, now: datetime | None = None) -> Prediction | None:
-    """When an open order is expected to ship; None for an order that shipped or never will."""
+def predict_ship(order, model: ShipTimeModel | None = None, now: datetime | None = None) -> Prediction | None:
+    """When an open order (an Order, or a board card's row) is expected to ship; None for an order that shipped
+    or never will."""
     if order.status not in OPEN_STATUSES:
         return None
     model = model if model is not None else ship_time_model()
