@@ -17,13 +17,15 @@ def shop_zone() -> ZoneInfo:
 
     if not has_app_context():  # worker helpers, scripts
         return ZoneInfo(os.environ.get("SHOP_TIMEZONE", "Europe/London"))
-    if "shop_zone" not in g:
+    zone = g.get("shop_zone")  # one lookup through the proxy: filters ask for it once per card
+    if zone is None:
         from webapp.extensions import db
         from webapp.settings.models import ShopSettings
 
         settings = db.session.get(ShopSettings, 1)
-        g.shop_zone = ZoneInfo((settings.time_zone if settings else None) or current_app.config["SHOP_TIMEZONE"])
-    return g.shop_zone
+        zone = g.shop_zone = ZoneInfo((settings.time_zone if settings else None)
+                                      or current_app.config["SHOP_TIMEZONE"])
+    return zone
 
 
 def shop_today() -> date:

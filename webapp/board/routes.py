@@ -1,4 +1,5 @@
 """The board page, its self-refreshing fragment, and "more" cards for a column."""
+from functools import partial
 from urllib.parse import quote, urlencode
 
 from flask import Blueprint, abort, current_app, make_response, request, url_for
@@ -15,8 +16,9 @@ from webapp.board.columns import (
     start_of_shop_day,
 )
 from webapp.orders.models import CHANNELS, PRIORITIES
+from webapp.orders.ship_dates import predict_ship, ship_time_model
 from webapp.orders.workflow import allowed_next
-from webapp.timekeeping import shop_today
+from webapp.timekeeping import shop_today, utcnow
 from webapp.validation import whole_number
 from webapp.views import is_fragment_request, render_page
 
@@ -34,10 +36,16 @@ def order_link(endpoint: str):
     """number -> URL of an order page or action: one url_for per request rather than one per card (the board
     shows over a hundred cards, and url_for was a quarter of its rendering time)."""
     pattern = url_for(endpoint, number="--number--")
+    query_strings = {}  # every card asks with the same query (next=this board), so encode it once
 
     def link(number: str, **query) -> str:
         url = pattern.replace("--number--", quote(number, safe=""))
-        return f"{url}?{urlencode(query)}" if query else url
+        if not query:
+            return url
+        key = tuple(query.items())
+        if key not in query_strings:
+            query_strings[key] = urlencode(query)
+        return f"{url}?{query_strings[key]}"
 
     return link
 
@@ -53,6 +61,8 @@ def _common_context(filters):
         "board_actions": board_actions,
         "can_act": current_user.role != "viewer",
         "today": shop_today(),
+        # One model and one "now" for all the cards of this request.
+        "ship_prediction": partial(predict_ship, model=ship_time_model(), now=utcnow()),
     }
 
 
