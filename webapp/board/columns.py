@@ -99,6 +99,16 @@ CARD_FIELDS = (Order.number, Order.status, Order.priority, Order.created_at, Ord
                Order.due_date, Order.carrier, Order.tracking_number, Order.hold_reasons)
 
 
+# One type object for every request: SQLAlchemy works out a new type object's cache key afresh each time
+# (inspecting its constructor), which cost more than running the board's queries.
+COLUMN_KEY_TYPE = String()
+
+
+def _column_key(column: Column):
+    """The column's key as an SQL value, typed so that PostgreSQL accepts it in a UNION."""
+    return cast(literal(column.key, COLUMN_KEY_TYPE), COLUMN_KEY_TYPE).label("column_key")
+
+
 def _sort_cards(column: Column, cards: list) -> None:
     """Put a column's cards back in _picked's order (a join keeps no order)."""
     if column.shipped_today:
@@ -114,7 +124,7 @@ def _picked(column: Column, filters: BoardFilters, day_start: datetime, limit: i
     order_by = ((Order.shipped_at.desc(), Order.id.desc()) if column.shipped_today
                 else (Order.priority, Order.created_at, Order.id))
     return select(
-        select(cast(literal(column.key), String).label("column_key"), Order.id)
+        select(_column_key(column), Order.id)
         .where(*_column_conditions(column, filters, day_start))
         .order_by(*order_by).limit(limit).offset(offset)
         .subquery()
@@ -148,7 +158,7 @@ def column_counts(columns: tuple[Column, ...], filters: BoardFilters, day_start:
     """How many orders each column holds, in one query: a count per column (UNION ALL), so each is answered
     from its own index range (a GROUP BY over every status would also walk all of shipped's history)."""
     rows = db.session.execute(union_all(*(
-        select(cast(literal(column.key), String).label("column_key"), func.count().label("orders"))
+        select(_column_key(column), func.count().label("orders"))
         .select_from(Order).where(*_column_conditions(column, filters, day_start))
         for column in columns
     ))).all()
