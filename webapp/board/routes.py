@@ -1,5 +1,5 @@
 """The board page, its self-refreshing fragment, and "more" cards for a column."""
-from functools import partial
+from functools import cache, partial
 from urllib.parse import quote, urlencode
 
 from flask import Blueprint, abort, current_app, make_response, request, url_for
@@ -17,7 +17,7 @@ from webapp.board.columns import (
 )
 from webapp.orders.models import CHANNELS, PRIORITIES
 from webapp.orders.ship_dates import predict_ship, ship_time_model
-from webapp.orders.workflow import allowed_next
+from webapp.orders.workflow import ACTION_LABELS, allowed_next
 from webapp.timekeeping import shop_today, utcnow
 from webapp.validation import whole_number
 from webapp.views import is_fragment_request, render_page
@@ -28,8 +28,13 @@ bp = Blueprint("board", __name__)
 CARD_ACTIONS = ("confirmed", "processing", "shipped", "delivered", "cancelled")
 
 
-def board_actions(status: str) -> list[str]:
-    return [to for to in allowed_next(status) if to in CARD_ACTIONS]
+@cache
+def board_actions(status: str) -> tuple[tuple[str, str, str], ...]:
+    """(next status, button class, button label) for each action a card of ``status`` offers; the same for every
+    card of a status, so worked out once per process."""
+    actions = [to for to in allowed_next(status) if to in CARD_ACTIONS]
+    return tuple((to, "danger" if to in ("cancelled", "rejected") else "primary" if position == 0 else "",
+                  ACTION_LABELS.get(to, to)) for position, to in enumerate(actions))
 
 
 def order_link(endpoint: str):
