@@ -2,13 +2,14 @@
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
+from functools import cache
 
-from sqlalchemy import String, cast, func, literal, select, union_all
+from sqlalchemy import Integer, String, bindparam, cast, func, literal, select, union_all
 
 from webapp.customers.models import Customer
 from webapp.extensions import db
 from webapp.orders.models import CHANNELS, PRIORITIES, Order, OrderLine
-from webapp.orders.search import text_filter
+from webapp.orders.search import text_filter, text_pattern
 from webapp.orders.ship_dates import ship_time_model
 from webapp.timekeeping import shop_today, shop_zone, utcnow
 from webapp.validation import clean_text
@@ -81,16 +82,35 @@ def start_of_shop_day() -> datetime:
     return datetime.combine(shop_today(), time.min, tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
 
 
-def _column_conditions(column: Column, filters: BoardFilters, day_start: datetime) -> list:
+@dataclass(frozen=True)
+class FilterShape:
+    """Which filters a view uses, not their values: the board's statements are built once per shape and column
+    set, and the values are bound when they run (building and keying them cost more than running them)."""
+    channel: bool = False
+    priority: bool = False
+    text: bool = False
+
+    @classmethod
+    def of(cls, filters: BoardFilters) -> "FilterShape":
+        return cls(channel=bool(filters.channel), priority=bool(filters.priority), text=bool(filters.q))
+
+
+def _parameters(filters: BoardFilters, day_start: datetime, **extra) -> dict:
+    """The values for the bind parameters of _column_conditions."""
+    return {"day_start": day_start, "channel": filters.channel, "priority": filters.priority,
+            "text_pattern": text_pattern(filters.q)} | extra
+
+
+def _column_conditions(column: Column, shape: FilterShape) -> list:
     conditions = [Order.status.in_(column.statuses)]
     if column.shipped_today:
-        conditions.append(Order.shipped_at >= day_start)
-    if filters.channel:
-        conditions.append(Order.channel == filters.channel)
-    if filters.priority:
-        conditions.append(Order.priority == filters.priority)
-    if filters.q:
-        conditions.append(text_filter(filters.q))
+        conditions.append(Order.shipped_at >= bindparam("day_start"))
+    if shape.channel:
+        conditions.append(Order.channel == bindparam("channel"))
+    if shape.priority:
+        conditions.append(Order.priority == bindparam("priority"))
+    if shape.text:
+        conditions.append(text_filter(bindparam("text_pattern")))
     return conditions
 
 
@@ -99,14 +119,9 @@ CARD_FIELDS = (Order.number, Order.status, Order.priority, Order.created_at, Ord
                Order.due_date, Order.carrier, Order.tracking_number, Order.hold_reasons)
 
 
-# One type object for every request: SQLAlchemy works out a new type object's cache key afresh each time
-# (inspecting its constructor), which cost more than running the board's queries.
-COLUMN_KEY_TYPE = String()
-
-
 def _column_key(column: Column):
     """The column's key as an SQL value, typed so that PostgreSQL accepts it in a UNION."""
-    return cast(literal(column.key, COLUMN_KEY_TYPE), COLUMN_KEY_TYPE).label("column_key")
+    return cast(literal(column.key, String()), String()).label("column_key")
 
 
 def _sort_cards(column: Column, cards: list) -> None:
@@ -117,7 +132,7 @@ def _sort_cards(column: Column, cards: list) -> None:
         cards.sort(key=lambda card: (card.priority, card.created_at, card.id))
 
 
-def _picked(column: Column, filters: BoardFilters, day_start: datetime, limit: int, offset: int):
+def _picked(column: Column, shape: FilterShape):
     """The ids of one column's cards: express first, then oldest first (shipped: newest first)."""
     # Priorities sort express before standard, so ix_orders_board_column serves this without a sort, and
     # ix_orders_status_shipped the shipped column; both cover these few columns, so no table row is read here.
@@ -125,9 +140,23 @@ def _picked(column: Column, filters: BoardFilters, day_start: datetime, limit: i
                 else (Order.priority, Order.created_at, Order.id))
     return select(
         select(_column_key(column), Order.id)
-        .where(*_column_conditions(column, filters, day_start))
-        .order_by(*order_by).limit(limit).offset(offset)
+        .where(*_column_conditions(column, shape))
+        .order_by(*order_by)
+        .limit(bindparam("limit", type_=Integer)).offset(bindparam("offset", type_=Integer))
         .subquery()
+    )
+
+
+@cache
+def _cards_statement(columns: tuple[Column, ...], shape: FilterShape):
+    picked = union_all(*(_picked(column, shape) for column in columns)).subquery()
+    item_count = (select(func.coalesce(func.sum(OrderLine.quantity), 0))
+                  .where(OrderLine.order_id == Order.id).scalar_subquery())
+    return (
+        select(picked.c.column_key, Order.id, Order.shipped_at, *CARD_FIELDS,
+               Customer.name.label("customer_name"), item_count.label("item_count"))
+        .join(Order, Order.id == picked.c.id)
+        .join(Customer, Customer.id == Order.customer_id)
     )
 
 
@@ -137,15 +166,8 @@ def board_cards(columns: tuple[Column, ...], filters: BoardFilters, day_start: d
 
     The ids are picked per column first (LIMIT in a subquery each), so the customer join and the item count run
     for the shown cards only, never for every order of a status."""
-    picked = union_all(*(_picked(column, filters, day_start, limit, offset) for column in columns)).subquery()
-    item_count = (select(func.coalesce(func.sum(OrderLine.quantity), 0))
-                  .where(OrderLine.order_id == Order.id).scalar_subquery())
-    rows = db.session.execute(
-        select(picked.c.column_key, Order.id, Order.shipped_at, *CARD_FIELDS,
-               Customer.name.label("customer_name"), item_count.label("item_count"))
-        .join(Order, Order.id == picked.c.id)
-        .join(Customer, Customer.id == Order.customer_id)
-    ).all()
+    rows = db.session.execute(_cards_statement(columns, FilterShape.of(filters)),
+                              _parameters(filters, day_start, limit=limit, offset=offset)).all()
     cards = {column.key: [] for column in columns}
     for row in rows:
         cards[row.column_key].append(row)
@@ -154,14 +176,20 @@ def board_cards(columns: tuple[Column, ...], filters: BoardFilters, day_start: d
     return cards
 
 
+@cache
+def _counts_statement(columns: tuple[Column, ...], shape: FilterShape):
+    return union_all(*(
+        select(_column_key(column), func.count().label("orders"))
+        .select_from(Order).where(*_column_conditions(column, shape))
+        for column in columns
+    ))
+
+
 def column_counts(columns: tuple[Column, ...], filters: BoardFilters, day_start: datetime) -> dict[str, int]:
     """How many orders each column holds, in one query: a count per column (UNION ALL), so each is answered
     from its own index range (a GROUP BY over every status would also walk all of shipped's history)."""
-    rows = db.session.execute(union_all(*(
-        select(_column_key(column), func.count().label("orders"))
-        .select_from(Order).where(*_column_conditions(column, filters, day_start))
-        for column in columns
-    ))).all()
+    rows = db.session.execute(_counts_statement(columns, FilterShape.of(filters)),
+                              _parameters(filters, day_start)).all()
     return {key: count for key, count in rows}
 
 
