@@ -3,6 +3,7 @@ import os
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from flask import current_app, g, has_app_context
 from sqlalchemy import Date, Interval, case, cast, func, literal, literal_column
 
 
@@ -13,8 +14,6 @@ def utcnow() -> datetime:
 
 def shop_zone() -> ZoneInfo:
     """The shop's time zone: set in the settings, else SHOP_TIMEZONE, else London (read once per request)."""
-    from flask import current_app, g, has_app_context
-
     if not has_app_context():  # worker helpers, scripts
         return ZoneInfo(os.environ.get("SHOP_TIMEZONE", "Europe/London"))
     zone = g.get("shop_zone")  # one lookup through the proxy: filters ask for it once per card
