@@ -18,7 +18,7 @@ from webapp.board.columns import (
 from webapp.orders.models import CHANNELS, PRIORITIES
 from webapp.orders.ship_dates import predict_ship, ship_time_model
 from webapp.orders.workflow import ACTION_LABELS, allowed_next
-from webapp.timekeeping import shop_today, utcnow
+from webapp.timekeeping import shop_today, shop_zone, utcnow
 from webapp.validation import whole_number
 from webapp.views import is_fragment_request, render_page
 
@@ -67,7 +67,7 @@ def _common_context(filters):
         "can_act": current_user.role != "viewer",
         "today": shop_today(),
         # One model and one "now" for all the cards of this request.
-        "ship_prediction": partial(predict_ship, model=ship_time_model(), now=utcnow()),
+        "ship_prediction": partial(predict_ship, model=ship_time_model(), now=utcnow(), zone=shop_zone()),
     }
 
 
