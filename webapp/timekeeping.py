@@ -3,6 +3,7 @@ import os
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from flask import current_app, g, has_app_context
 from sqlalchemy import Date, Interval, case, cast, func, literal, literal_column
 
 
@@ -13,17 +14,17 @@ def utcnow() -> datetime:
 
 def shop_zone() -> ZoneInfo:
     """The shop's time zone: set in the settings, else SHOP_TIMEZONE, else London (read once per request)."""
-    from flask import current_app, g, has_app_context
-
     if not has_app_context():  # worker helpers, scripts
         return ZoneInfo(os.environ.get("SHOP_TIMEZONE", "Europe/London"))
-    if "shop_zone" not in g:
+    zone = g.get("shop_zone")  # one lookup through the proxy: filters ask for it once per card
+    if zone is None:
         from webapp.extensions import db
         from webapp.settings.models import ShopSettings
 
         settings = db.session.get(ShopSettings, 1)
-        g.shop_zone = ZoneInfo((settings.time_zone if settings else None) or current_app.config["SHOP_TIMEZONE"])
-    return g.shop_zone
+        zone = g.shop_zone = ZoneInfo((settings.time_zone if settings else None)
+                                      or current_app.config["SHOP_TIMEZONE"])
+    return zone
 
 
 def shop_today() -> date:

@@ -129,7 +129,16 @@ def age(value: datetime | None) -> str:
 
 
 def status_label(status: str) -> Markup:
-    return Markup('<span class="status status-{0}">{1}</span>').format(status, STATUS_LABELS.get(status, status))
+    """The coloured status badge; the known ones are built once (Markup.format was a fifth of the board's
+    rendering)."""
+    badge = STATUS_BADGES.get(status)
+    if badge is None:
+        badge = Markup('<span class="status status-{0}">{1}</span>').format(status, STATUS_LABELS.get(status, status))
+    return badge
+
+
+STATUS_BADGES = {status: Markup('<span class="status status-{0}">{1}</span>').format(status, label)
+                 for status, label in STATUS_LABELS.items()}
 
 
 def spreadsheet_safe(value):

@@ -2,13 +2,14 @@
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
+from functools import cache
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import Integer, String, bindparam, cast, func, literal, select, union_all
 
+from webapp.customers.models import Customer
 from webapp.extensions import db
-from webapp.orders.models import CHANNELS, PRIORITIES, Order
-from webapp.orders.search import fill_item_counts, text_filter
+from webapp.orders.models import CHANNELS, PRIORITIES, Order, OrderLine
+from webapp.orders.search import text_filter, text_pattern
 from webapp.orders.ship_dates import ship_time_model
 from webapp.timekeeping import shop_today, shop_zone, utcnow
 from webapp.validation import clean_text
@@ -81,41 +82,115 @@ def start_of_shop_day() -> datetime:
     return datetime.combine(shop_today(), time.min, tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
 
 
-def _column_conditions(column: Column, filters: BoardFilters, day_start: datetime) -> list:
+@dataclass(frozen=True)
+class FilterShape:
+    """Which filters a view uses, not their values: the board's statements are built once per shape and column
+    set, and the values are bound when they run (building and keying them cost more than running them)."""
+    channel: bool = False
+    priority: bool = False
+    text: bool = False
+
+    @classmethod
+    def of(cls, filters: BoardFilters) -> "FilterShape":
+        return cls(channel=bool(filters.channel), priority=bool(filters.priority), text=bool(filters.q))
+
+
+def _parameters(filters: BoardFilters, day_start: datetime, **extra) -> dict:
+    """The values for the bind parameters of _column_conditions."""
+    return {"day_start": day_start, "channel": filters.channel, "priority": filters.priority,
+            "text_pattern": text_pattern(filters.q)} | extra
+
+
+def _column_conditions(column: Column, shape: FilterShape) -> list:
     conditions = [Order.status.in_(column.statuses)]
     if column.shipped_today:
-        conditions.append(Order.shipped_at >= day_start)
-    if filters.channel:
-        conditions.append(Order.channel == filters.channel)
-    if filters.priority:
-        conditions.append(Order.priority == filters.priority)
-    if filters.q:
-        conditions.append(text_filter(filters.q))
+        conditions.append(Order.shipped_at >= bindparam("day_start"))
+    if shape.channel:
+        conditions.append(Order.channel == bindparam("channel"))
+    if shape.priority:
+        conditions.append(Order.priority == bindparam("priority"))
+    if shape.text:
+        conditions.append(text_filter(bindparam("text_pattern")))
     return conditions
 
 
-def column_cards(column: Column, filters: BoardFilters, day_start: datetime, *, limit: int,
-                 offset: int = 0) -> list[Order]:
-    """Cards for one column: express first, then oldest first (shipped: newest first)."""
-    # Priorities sort express before standard, so ix_orders_board_column serves this without a sort.
-    order_by = ((Order.shipped_at.desc(),) if column.shipped_today
+# What a card shows, read as plain rows: the board needs no ORM objects, relationships or identity map.
+CARD_FIELDS = (Order.number, Order.status, Order.priority, Order.created_at, Order.total, Order.currency,
+               Order.due_date, Order.carrier, Order.tracking_number, Order.hold_reasons)
+
+
+def _column_key(column: Column):
+    """The column's key as an SQL value, typed so that PostgreSQL accepts it in a UNION."""
+    return cast(literal(column.key, String()), String()).label("column_key")
+
+
+def _sort_cards(column: Column, cards: list) -> None:
+    """Put a column's cards back in _picked's order (a join keeps no order)."""
+    if column.shipped_today:
+        cards.sort(key=lambda card: (card.shipped_at, card.id), reverse=True)
+    else:
+        cards.sort(key=lambda card: (card.priority, card.created_at, card.id))
+
+
+def _picked(column: Column, shape: FilterShape):
+    """The ids of one column's cards: express first, then oldest first (shipped: newest first)."""
+    # Priorities sort express before standard, so ix_orders_board_column serves this without a sort, and
+    # ix_orders_status_shipped the shipped column; both cover these few columns, so no table row is read here.
+    order_by = ((Order.shipped_at.desc(), Order.id.desc()) if column.shipped_today
                 else (Order.priority, Order.created_at, Order.id))
-    cards = list(db.session.scalars(
-        select(Order)
-        .where(*_column_conditions(column, filters, day_start))
-        .options(joinedload(Order.customer))
+    return select(
+        select(_column_key(column), Order.id)
+        .where(*_column_conditions(column, shape))
         .order_by(*order_by)
-        .limit(limit)
-        .offset(offset)
-    ))
-    fill_item_counts(cards)
+        .limit(bindparam("limit", type_=Integer)).offset(bindparam("offset", type_=Integer))
+        .subquery()
+    )
+
+
+@cache
+def _cards_statement(columns: tuple[Column, ...], shape: FilterShape):
+    picked = union_all(*(_picked(column, shape) for column in columns)).subquery()
+    item_count = (select(func.coalesce(func.sum(OrderLine.quantity), 0))
+                  .where(OrderLine.order_id == Order.id).scalar_subquery())
+    return (
+        select(picked.c.column_key, Order.id, Order.shipped_at, *CARD_FIELDS,
+               Customer.name.label("customer_name"), item_count.label("item_count"))
+        .join(Order, Order.id == picked.c.id)
+        .join(Customer, Customer.id == Order.customer_id)
+    )
+
+
+def board_cards(columns: tuple[Column, ...], filters: BoardFilters, day_start: datetime, *, limit: int,
+                offset: int = 0) -> dict[str, list]:
+    """The cards of each column (column key -> rows with CARD_FIELDS, customer_name and item_count) in one query.
+
+    The ids are picked per column first (LIMIT in a subquery each), so the customer join and the item count run
+    for the shown cards only, never for every order of a status."""
+    rows = db.session.execute(_cards_statement(columns, FilterShape.of(filters)),
+                              _parameters(filters, day_start, limit=limit, offset=offset)).all()
+    cards = {column.key: [] for column in columns}
+    for row in rows:
+        cards[row.column_key].append(row)
+    for column in columns:
+        _sort_cards(column, cards[column.key])
     return cards
 
 
-def column_count(column: Column, filters: BoardFilters, day_start: datetime) -> int:
-    return db.session.scalar(
-        select(func.count(Order.id)).where(*_column_conditions(column, filters, day_start))
-    )
+@cache
+def _counts_statement(columns: tuple[Column, ...], shape: FilterShape):
+    return union_all(*(
+        select(_column_key(column), func.count().label("orders"))
+        .select_from(Order).where(*_column_conditions(column, shape))
+        for column in columns
+    ))
+
+
+def column_counts(columns: tuple[Column, ...], filters: BoardFilters, day_start: datetime) -> dict[str, int]:
+    """How many orders each column holds, in one query: a count per column (UNION ALL), so each is answered
+    from its own index range (a GROUP BY over every status would also walk all of shipped's history)."""
+    rows = db.session.execute(_counts_statement(columns, FilterShape.of(filters)),
+                              _parameters(filters, day_start)).all()
+    return {key: count for key, count in rows}
 
 
 def board_version(filters: BoardFilters, viewer_role: str, day_start: datetime) -> str:

@@ -1,4 +1,5 @@
 """The board page, its self-refreshing fragment, and "more" cards for a column."""
+from functools import cache, partial
 from urllib.parse import quote, urlencode
 
 from flask import Blueprint, abort, current_app, make_response, request, url_for
@@ -8,15 +9,16 @@ from flask_wtf.csrf import generate_csrf
 from webapp.board.columns import (
     COLUMNS,
     COLUMNS_BY_KEY,
+    board_cards,
     board_version,
-    column_cards,
-    column_count,
+    column_counts,
     read_filters,
     start_of_shop_day,
 )
 from webapp.orders.models import CHANNELS, PRIORITIES
-from webapp.orders.workflow import allowed_next
-from webapp.timekeeping import shop_today
+from webapp.orders.ship_dates import predict_ship, ship_time_model
+from webapp.orders.workflow import ACTION_LABELS, allowed_next
+from webapp.timekeeping import shop_today, shop_zone, utcnow
 from webapp.validation import whole_number
 from webapp.views import is_fragment_request, render_page
 
@@ -26,18 +28,29 @@ bp = Blueprint("board", __name__)
 CARD_ACTIONS = ("confirmed", "processing", "shipped", "delivered", "cancelled")
 
 
-def board_actions(status: str) -> list[str]:
-    return [to for to in allowed_next(status) if to in CARD_ACTIONS]
+@cache
+def board_actions(status: str) -> tuple[tuple[str, str, str], ...]:
+    """(next status, button class, button label) for each action a card of ``status`` offers; the same for every
+    card of a status, so worked out once per process."""
+    actions = [to for to in allowed_next(status) if to in CARD_ACTIONS]
+    return tuple((to, "danger" if to in ("cancelled", "rejected") else "primary" if position == 0 else "",
+                  ACTION_LABELS.get(to, to)) for position, to in enumerate(actions))
 
 
 def order_link(endpoint: str):
     """number -> URL of an order page or action: one url_for per request rather than one per card (the board
     shows over a hundred cards, and url_for was a quarter of its rendering time)."""
     pattern = url_for(endpoint, number="--number--")
+    query_strings = {}  # every card asks with the same query (next=this board), so encode it once
 
     def link(number: str, **query) -> str:
         url = pattern.replace("--number--", quote(number, safe=""))
-        return f"{url}?{urlencode(query)}" if query else url
+        if not query:
+            return url
+        key = tuple(query.items())
+        if key not in query_strings:
+            query_strings[key] = urlencode(query)
+        return f"{url}?{query_strings[key]}"
 
     return link
 
@@ -53,6 +66,8 @@ def _common_context(filters):
         "board_actions": board_actions,
         "can_act": current_user.role != "viewer",
         "today": shop_today(),
+        # One model and one "now" for all the cards of this request.
+        "ship_prediction": partial(predict_ship, model=ship_time_model(), now=utcnow(), zone=shop_zone()),
     }
 
 
@@ -70,8 +85,8 @@ def board():
         active_tab = filters.tab if filters.tab in {c.key for c in columns} else columns[0].key
         body, status = render_page(
             "board/page.html", "board/_board.html", status=400 if errors else 200,
-            cards_by_column={c.key: column_cards(c, filters, day_start, limit=limit) for c in columns},
-            counts={c.key: column_count(c, filters, day_start) for c in columns},
+            cards_by_column=board_cards(columns, filters, day_start, limit=limit),
+            counts=column_counts(columns, filters, day_start),
             active_tab=active_tab, poll_seconds=current_app.config["BOARD_POLL_SECONDS"],
             filter_errors=errors, columns_all=COLUMNS, channels=CHANNELS, priorities=PRIORITIES,
             **_common_context(filters),
@@ -96,6 +111,6 @@ def more_cards(key: str):
     limit = current_app.config["BOARD_CARDS_PER_COLUMN"] * (1 if is_fragment_request() else 10)
     return render_page(
         "board/column.html", "board/_cards.html", column=column, offset=offset,
-        cards=column_cards(column, filters, day_start, limit=limit, offset=offset),
-        total=column_count(column, filters, day_start), **_common_context(filters),
+        cards=board_cards((column,), filters, day_start, limit=limit, offset=offset)[column.key],
+        total=column_counts((column,), filters, day_start)[column.key], **_common_context(filters),
     )

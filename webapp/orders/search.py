@@ -7,9 +7,15 @@ from webapp.extensions import db
 from webapp.orders.models import Order, OrderLine
 
 
-def text_filter(text: str):
-    """A condition matching orders whose number, customer name/email or any line's SKU contains ``text``."""
-    pattern = f"%{text.strip().lower()}%"
+def text_pattern(text: str) -> str:
+    """The LIKE pattern text_filter matches ``text`` with."""
+    return f"%{text.strip().lower()}%"
+
+
+def text_filter(text):
+    """A condition matching orders whose number, customer name/email or any line's SKU contains ``text`` (or,
+    given a bind parameter, the text_pattern it will hold)."""
+    pattern = text_pattern(text) if isinstance(text, str) else text
     return or_(
         func.lower(Order.number).like(pattern),
         Order.customer_id.in_(

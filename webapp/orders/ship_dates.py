@@ -17,6 +17,8 @@ import time as clock
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from flask import current_app, g
 from sqlalchemy import Integer, case, cast, func, inspect, select
@@ -93,11 +95,17 @@ class Prediction:
     @property
     def label(self) -> str:
         """'ships ~Tue 24 Nov'."""
-        return f"ships ~{self.ships_on:%a} {self.ships_on.day} {self.ships_on:%b}"
+        return _ship_label(self.ships_on)
 
     def misses(self, due_date: date | None) -> bool:
         """True when the order is predicted to ship after its due date."""
         return due_date is not None and self.ships_on > due_date
+
+
+@lru_cache(maxsize=1024)
+def _ship_label(day: date) -> str:
+    # A board's cards share a handful of days: format each once.
+    return f"ships ~{day:%a} {day.day} {day:%b}"
 
 
 def build_model(now: datetime | None = None) -> ShipTimeModel:
@@ -173,15 +181,18 @@ def predict_remaining_hours(model: ShipTimeModel, priority: str, units: int, ela
     return OLDER_THAN_HISTORY_HOURS, "Older than any order shipped lately: expected within a day."
 
 
-def _units(order: Order) -> int:
-    """Units in the order: the board fills item_count for all its cards at once; an order page has its lines."""
-    if "item_count" in inspect(order).dict:
+def _units(order) -> int:
+    """Units in the order: the board's cards (plain rows) and lists filled by fill_item_counts carry item_count;
+    an order page has its lines."""
+    if not isinstance(order, Order) or "item_count" in inspect(order).dict:
         return int(order.item_count or 0)
     return sum(line.quantity for line in order.lines)
 
 
-def predict_ship(order: Order, model: ShipTimeModel | None = None, now: datetime | None = None) -> Prediction | None:
-    """When an open order is expected to ship; None for an order that shipped or never will."""
+def predict_ship(order, model: ShipTimeModel | None = None, now: datetime | None = None,
+                 zone: ZoneInfo | None = None) -> Prediction | None:
+    """When an open order (an Order, or a board card's row) is expected to ship; None for an order that shipped
+    or never will. The board passes its model, now and the shop's zone once for all its cards."""
     if order.status not in OPEN_STATUSES:
         return None
     model = model if model is not None else ship_time_model()
@@ -189,5 +200,5 @@ def predict_ship(order: Order, model: ShipTimeModel | None = None, now: datetime
     elapsed = max(0.0, (now - order.created_at).total_seconds() / 3600)
     remaining, basis = predict_remaining_hours(model, order.priority, _units(order), elapsed)
     ships_at = now + timedelta(hours=remaining)
-    ships_on = ships_at.replace(tzinfo=UTC).astimezone(shop_zone()).date()
+    ships_on = ships_at.replace(tzinfo=UTC).astimezone(zone or shop_zone()).date()
     return Prediction(ships_at=ships_at, ships_on=ships_on, basis=basis)
