@@ -27,12 +27,20 @@ RETRY = Retry(max=4, interval=[10, 60, 300, 900])
 RESULT_TTL = 86400
 
 
-def schedule_job(function: str, *args, job_id: str, queue: str) -> None:
-    """Record a job to run after the current transaction commits; the same ``job_id`` is scheduled only once."""
+def schedule_job(function: str, *args, job_id: str, queue: str, new_id: bool = False) -> None:
+    """Record a job to run after the current transaction commits; the same ``job_id`` is scheduled only once.
+
+    ``new_id``: the job id is made from a row id inserted in this transaction (rows that jobs are keyed on are
+    never deleted, so their ids are never reused): no job can have it yet, and the look-up is skipped.
+    """
     if queue not in QUEUES:
         raise ValueError(f"unknown queue {queue}")
-    exists = db.session.scalar(select(PendingJob.id).where(PendingJob.job_id == job_id))
-    if exists is None:
+    exists = None
+    if not new_id:
+        with db.session.no_autoflush:  # a job scheduled earlier in this transaction is found in the session below
+            exists = db.session.scalar(select(PendingJob.id).where(PendingJob.job_id == job_id))
+        exists = exists or any(isinstance(obj, PendingJob) and obj.job_id == job_id for obj in db.session.new)
+    if not exists:
         db.session.add(PendingJob(function=function, args=list(args), job_id=job_id, queue=queue))
     if has_request_context():
         g.setdefault("scheduled_job_ids", []).append(job_id)
