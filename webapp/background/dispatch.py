@@ -2,6 +2,7 @@
 import logging
 import threading
 import time
+from collections import namedtuple
 from datetime import timedelta
 
 from flask import g, has_request_context
@@ -9,7 +10,8 @@ from redis.exceptions import RedisError
 from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError
 from rq.job import Job
-from sqlalchemy import select, update
+from sqlalchemy import event, inspect, select, update
+from sqlalchemy.orm import Session
 
 from webapp.background.models import PendingJob
 from webapp.extensions import db
@@ -40,10 +42,37 @@ def schedule_job(function: str, *args, job_id: str, queue: str, new_id: bool = F
         with db.session.no_autoflush:  # a job scheduled earlier in this transaction is found in the session below
             exists = db.session.scalar(select(PendingJob.id).where(PendingJob.job_id == job_id))
         exists = exists or any(isinstance(obj, PendingJob) and obj.job_id == job_id for obj in db.session.new)
-    if not exists:
-        db.session.add(PendingJob(function=function, args=list(args), job_id=job_id, queue=queue))
-    if has_request_context():
-        g.setdefault("scheduled_job_ids", []).append(job_id)
+    if exists:
+        if has_request_context():  # scheduled before (and perhaps not handed over yet): the request's end looks
+            g.setdefault("scheduled_job_ids", []).append(job_id)
+        return
+    row = PendingJob(function=function, args=list(args), job_id=job_id, queue=queue)
+    db.session.add(row)
+    if has_request_context():  # handed over at the request's end if its transaction commits (see _note_committed)
+        db.session.info.setdefault(NEW_JOBS, []).append((row, function, list(args), job_id, queue))
+
+
+# session.info: the PendingJob rows this transaction added; once it commits, request globals: what they hold, so
+# that the request's end hands them to RQ without reading them back.
+NEW_JOBS = "new_pending_jobs"
+WaitingJob = namedtuple("WaitingJob", "id function args job_id queue")
+
+
+@event.listens_for(Session, "after_commit")
+def _note_committed(session) -> None:
+    rows = session.info.pop(NEW_JOBS, None)
+    if not rows or not has_request_context():
+        return
+    committed = g.setdefault("committed_jobs", [])
+    for row, *fields in rows:
+        state = inspect(row)
+        if state.persistent:  # not a row of a savepoint that was rolled back; its identity needs no query
+            committed.append(WaitingJob(state.identity[0], *fields))
+
+
+@event.listens_for(Session, "after_rollback")  # the real rollback, not a savepoint's
+def _forget_rolled_back(session) -> None:
+    session.info.pop(NEW_JOBS, None)
 
 
 def dispatch_pending(job_ids: list[str] | None = None, limit: int = 500, *, mark_within: float = 0) -> int:
@@ -66,6 +95,11 @@ def dispatch_pending(job_ids: list[str] | None = None, limit: int = 500, *, mark
     with reading_only():  # the read need not wait for the write lock
         waiting = db.session.execute(query).all()
         db.session.rollback()  # no transaction held while talking to Redis
+    return hand_over(waiting, mark_within=mark_within)
+
+
+def hand_over(waiting: list, *, mark_within: float = 0) -> int:
+    """Enqueue these waiting rows (id, function, args, job_id, queue) on RQ and mark them; see dispatch_pending."""
     handed_over = []
     try:
         connection = redis_connection()
