@@ -4,7 +4,8 @@ import logging
 
 from flask import Flask, current_app, g
 
-from webapp.background.dispatch import dispatch_pending
+from webapp.background.dispatch import dispatch_pending, hand_over
+from webapp.extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -20,8 +21,15 @@ def _dispatch_after_request(error):
     is not handed over now is caught up by the periodic dispatch job.
     """
     job_ids = g.pop("scheduled_job_ids", None)
-    if error is None and job_ids:
-        try:
-            dispatch_pending(job_ids, mark_within=current_app.config["DISPATCH_MARK_SECONDS"])
-        except Exception:  # noqa: BLE001 - logged; the periodic dispatch retries
-            log.exception("dispatching %d job(s) after the request failed", len(job_ids))
+    committed = g.pop("committed_jobs", None)
+    if error is not None:
+        return
+    mark_within = current_app.config["DISPATCH_MARK_SECONDS"]
+    try:
+        if committed:  # rows this request added and committed: no need to read them back
+            db.session.rollback()
+            hand_over(committed, mark_within=mark_within)
+        if job_ids:  # jobs scheduled before: they may be waiting still
+            dispatch_pending(job_ids, mark_within=mark_within)
+    except Exception:  # noqa: BLE001 - logged; the periodic dispatch retries
+        log.exception("dispatching %d job(s) after the request failed", len(job_ids or []) + len(committed or []))

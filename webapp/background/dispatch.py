@@ -2,6 +2,7 @@
 import logging
 import threading
 import time
+from collections import namedtuple
 from datetime import timedelta
 
 from flask import g, has_request_context
@@ -9,7 +10,8 @@ from redis.exceptions import RedisError
 from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError
 from rq.job import Job
-from sqlalchemy import select, update
+from sqlalchemy import event, inspect, select, update
+from sqlalchemy.orm import Session
 
 from webapp.background.models import PendingJob
 from webapp.extensions import db
@@ -27,15 +29,50 @@ RETRY = Retry(max=4, interval=[10, 60, 300, 900])
 RESULT_TTL = 86400
 
 
-def schedule_job(function: str, *args, job_id: str, queue: str) -> None:
-    """Record a job to run after the current transaction commits; the same ``job_id`` is scheduled only once."""
+def schedule_job(function: str, *args, job_id: str, queue: str, new_id: bool = False) -> None:
+    """Record a job to run after the current transaction commits; the same ``job_id`` is scheduled only once.
+
+    ``new_id``: the job id is made from a row id inserted in this transaction (rows that jobs are keyed on are
+    never deleted, so their ids are never reused): no job can have it yet, and the look-up is skipped.
+    """
     if queue not in QUEUES:
         raise ValueError(f"unknown queue {queue}")
-    exists = db.session.scalar(select(PendingJob.id).where(PendingJob.job_id == job_id))
-    if exists is None:
-        db.session.add(PendingJob(function=function, args=list(args), job_id=job_id, queue=queue))
-    if has_request_context():
-        g.setdefault("scheduled_job_ids", []).append(job_id)
+    exists = None
+    if not new_id:
+        with db.session.no_autoflush:  # a job scheduled earlier in this transaction is found in the session below
+            exists = db.session.scalar(select(PendingJob.id).where(PendingJob.job_id == job_id))
+        exists = exists or any(isinstance(obj, PendingJob) and obj.job_id == job_id for obj in db.session.new)
+    if exists:
+        if has_request_context():  # scheduled before (and perhaps not handed over yet): the request's end looks
+            g.setdefault("scheduled_job_ids", []).append(job_id)
+        return
+    row = PendingJob(function=function, args=list(args), job_id=job_id, queue=queue)
+    db.session.add(row)
+    if has_request_context():  # handed over at the request's end if its transaction commits (see _note_committed)
+        db.session.info.setdefault(NEW_JOBS, []).append((row, function, list(args), job_id, queue))
+
+
+# session.info: the PendingJob rows this transaction added; once it commits, request globals: what they hold, so
+# that the request's end hands them to RQ without reading them back.
+NEW_JOBS = "new_pending_jobs"
+WaitingJob = namedtuple("WaitingJob", "id function args job_id queue")
+
+
+@event.listens_for(Session, "after_commit")
+def _note_committed(session) -> None:
+    rows = session.info.pop(NEW_JOBS, None)
+    if not rows or not has_request_context():
+        return
+    committed = g.setdefault("committed_jobs", [])
+    for row, *fields in rows:
+        state = inspect(row)
+        if state.persistent:  # not a row of a savepoint that was rolled back; its identity needs no query
+            committed.append(WaitingJob(state.identity[0], *fields))
+
+
+@event.listens_for(Session, "after_rollback")  # the real rollback, not a savepoint's
+def _forget_rolled_back(session) -> None:
+    session.info.pop(NEW_JOBS, None)
 
 
 def dispatch_pending(job_ids: list[str] | None = None, limit: int = 500, *, mark_within: float = 0) -> int:
@@ -58,6 +95,11 @@ def dispatch_pending(job_ids: list[str] | None = None, limit: int = 500, *, mark
     with reading_only():  # the read need not wait for the write lock
         waiting = db.session.execute(query).all()
         db.session.rollback()  # no transaction held while talking to Redis
+    return hand_over(waiting, mark_within=mark_within)
+
+
+def hand_over(waiting: list, *, mark_within: float = 0) -> int:
+    """Enqueue these waiting rows (id, function, args, job_id, queue) on RQ and mark them; see dispatch_pending."""
     handed_over = []
     try:
         connection = redis_connection()

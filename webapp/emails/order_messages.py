@@ -5,6 +5,7 @@ Each is queued once per order (its dedupe key) and only when switched on in the 
 """
 from flask import g
 
+from webapp.emails.models import OutgoingEmail
 from webapp.emails.outbox import queue_email
 from webapp.orders.models import Order
 from webapp.settings.models import current_settings
@@ -14,22 +15,26 @@ def _quiet() -> bool:
     return bool(g.get("suppress_notifications"))
 
 
-def order_received(order: Order) -> None:
+def order_received(order: Order, *, new_order: bool = False) -> OutgoingEmail | None:
+    """``new_order``: the order was made in this transaction; see queue_email's ``new_key``."""
     settings = current_settings()
     if _quiet() or not settings.email_owner_new_order or not settings.shop_email:
-        return
-    queue_email(kind="new_order", dedupe_key=f"new-order:{order.number}", to=settings.shop_email,
-                subject=f"New order {order.number} from {order.customer.name} ({order.status.replace('_', ' ')})",
-                template="new_order", order_id=order.id, order=order)
+        return None
+    return queue_email(
+        kind="new_order", dedupe_key=f"new-order:{order.number}", to=settings.shop_email,
+        subject=f"New order {order.number} from {order.customer.name} ({order.status.replace('_', ' ')})",
+        template="new_order", order_id=order.id, new_key=new_order, order=order)
 
 
-def order_confirmed(order: Order) -> None:
+def order_confirmed(order: Order, *, new_order: bool = False) -> OutgoingEmail | None:
+    """``new_order``: the order was made in this transaction; see queue_email's ``new_key``."""
     settings = current_settings()
     if _quiet() or not settings.email_customer_confirmation or not order.customer.email:
-        return
-    queue_email(kind="confirmation", dedupe_key=f"confirmation:{order.number}", to=order.customer.email,
-                subject=f"Your order {order.number} is confirmed", template="order_confirmation",
-                order_id=order.id, order=order)
+        return None
+    return queue_email(
+        kind="confirmation", dedupe_key=f"confirmation:{order.number}", to=order.customer.email,
+        subject=f"Your order {order.number} is confirmed", template="order_confirmation",
+        order_id=order.id, new_key=new_order, order=order)
 
 
 def invoice_ready(document) -> None:

@@ -17,10 +17,17 @@ from worker import QUEUE_EMAILS
 
 
 def queue_email(*, kind: str, dedupe_key: str, to: str, subject: str, template: str, order_id: int | None = None,
-                attachment_invoice_id: int | None = None, **context) -> OutgoingEmail | None:
+                attachment_invoice_id: int | None = None, new_key: bool = False, **context) -> OutgoingEmail | None:
     """Add a message (plain text and HTML from templates/emails/<template>.txt/.html) to the outbox and schedule
-    its delivery after the commit. A message with the same ``dedupe_key`` is never queued twice."""
-    if db.session.scalar(select(OutgoingEmail.id).where(OutgoingEmail.dedupe_key == dedupe_key)):
+    its delivery after the commit. A message with the same ``dedupe_key`` is never queued twice.
+
+    ``new_key``: the key names something made in this transaction (a new order's number), so no other
+    transaction can be queueing it meanwhile. The message is then only added, not flushed in a savepoint of its
+    own; the caller flushes and hands it to ``schedule_new_emails``.
+    """
+    with db.session.no_autoflush:
+        queued = db.session.scalar(select(OutgoingEmail.id).where(OutgoingEmail.dedupe_key == dedupe_key))
+    if queued or any(isinstance(obj, OutgoingEmail) and obj.dedupe_key == dedupe_key for obj in db.session.new):
         return None
     context.setdefault("shop", current_settings())
     email = OutgoingEmail(
@@ -29,13 +36,25 @@ def queue_email(*, kind: str, dedupe_key: str, to: str, subject: str, template: 
         text_body=render_template(f"emails/{template}.txt", **context),
         html_body=render_template(f"emails/{template}.html", **context),
     )
+    if new_key:
+        db.session.add(email)
+        return email
     try:
         with db.session.begin_nested():  # a concurrent request may queue the same message first
             db.session.add(email)
     except IntegrityError:
         return None
-    schedule_job("worker.jobs.emails.send_email", email.id, job_id=f"send-email-{email.id}", queue=QUEUE_EMAILS)
+    schedule_job("worker.jobs.emails.send_email", email.id, job_id=f"send-email-{email.id}", queue=QUEUE_EMAILS,
+                 new_id=True)
     return email
+
+
+def schedule_new_emails(emails: list[OutgoingEmail | None]) -> None:
+    """Schedule the delivery of messages queued with ``new_key`` once the caller has flushed them."""
+    for email in emails:
+        if email is not None:
+            schedule_job("worker.jobs.emails.send_email", email.id, job_id=f"send-email-{email.id}",
+                         queue=QUEUE_EMAILS, new_id=True)
 
 
 def retry_email(email: OutgoingEmail) -> bool:

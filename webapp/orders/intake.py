@@ -8,6 +8,7 @@ from webapp.catalog.models import Product
 from webapp.customers.matching import match_or_create_customer
 from webapp.customers.models import Customer
 from webapp.emails import order_messages
+from webapp.emails.outbox import schedule_new_emails
 from webapp.extensions import db
 from webapp.invoices.issuing import issue_invoice
 from webapp.metrics import count_order_when_committed
@@ -123,31 +124,33 @@ def take_order(data: OrderIn, *, actor: str, today: date | None = None,
     if too_large:
         raise OrderInputError(too_large)
     db.session.add(order)
-    db.session.flush()
+    db.session.flush()  # the order's id makes its number; everything below is written by one flush at the end
     order.number = order_number(order.id)
-    record_event(order, kind="created", actor=actor, to_status="pending",
-                 note=f"Received via {data.channel}.")
-    if charge_notes:
-        record_event(order, kind="note", actor=actor, note=" ".join(charge_notes))
+    with db.session.no_autoflush:  # the reads below need nothing of this order written yet
+        record_event(order, kind="created", actor=actor, to_status="pending",
+                     note=f"Received via {data.channel}.")
+        if charge_notes:
+            record_event(order, kind="note", actor=actor, note=" ".join(charge_notes))
 
-    result = audit_order(order, settings, {p.id: p for p in products.values()}, submitted_prices,
-                         returning_customer=returning_customer)
-    decision = result.decision
-    reasons = result.reject_reasons or result.hold_reasons
-    if decision == "confirmed":
-        short = reserve_order_stock(order, actor)
-        if short:  # another order took the stock between the audit's look and the reservation
-            decision = "on_hold"
-            reasons = [f"Not enough stock of {sku}." for sku in short]
-    order.status = decision
-    order.hold_reasons = reasons if decision != "confirmed" else []
-    record_event(order, kind="status", actor="audit", from_status="pending", to_status=decision,
-                 note=" ".join(reasons))
+        result = audit_order(order, settings, {p.id: p for p in products.values()}, submitted_prices,
+                             returning_customer=returning_customer)
+        decision = result.decision
+        reasons = result.reject_reasons or result.hold_reasons
+        if decision == "confirmed":
+            short = reserve_order_stock(order, actor)
+            if short:  # another order took the stock between the audit's look and the reservation
+                decision = "on_hold"
+                reasons = [f"Not enough stock of {sku}." for sku in short]
+        order.status = decision
+        order.hold_reasons = reasons if decision != "confirmed" else []
+        record_event(order, kind="status", actor="audit", from_status="pending", to_status=decision,
+                     note=" ".join(reasons))
+        emails = [order_messages.order_received(order, new_order=True)]
+        if decision == "confirmed":
+            emails.append(order_messages.order_confirmed(order, new_order=True))
     db.session.flush()
-    order_messages.order_received(order)
-    if decision == "confirmed":
-        order_messages.order_confirmed(order)
-        if settings.invoice_on == "confirmed":
-            issue_invoice(order, actor=actor)
+    schedule_new_emails(emails)
+    if decision == "confirmed" and settings.invoice_on == "confirmed":
+        issue_invoice(order, actor=actor)
     count_order_when_committed(db.session, order.channel)
     return order
