@@ -76,45 +76,67 @@ def _work_out_after_flush(session, context) -> None:
         work_out(session.connection(), pending)
 
 
-def work_out(connection, since: dict[int, datetime | None]) -> int:
-    """Store the earlier orders of each customer's orders placed from ``since[customer]`` on (None: all of them);
-    returns how many orders changed."""
-    before_each = {"partition_by": Order.customer_id, "order_by": (Order.created_at, Order.id), "rows": (None, -1)}
-    if connection.dialect.name == "postgresql":
-        # One transaction at a time works out a customer's orders, after the one before has committed, so each sees
-        # the other's new orders (locked in id order: two never wait on each other). SQLite writers take turns
-        # already (BEGIN IMMEDIATE).
-        customers = sorted(since)
-        for i in range(0, len(customers), LOCKED_AT_ONCE):
-            connection.execute(select(Customer.id).where(Customer.id.in_(customers[i:i + LOCKED_AT_ONCE]))
-                               .order_by(Customer.id).with_for_update(key_share=True))
-    changed = []
-    for customer_id, start in since.items():
-        mine = Order.customer_id == customer_id
-        base_count, base_total, base_at = 0, 0, None
-        if start is not None:
-            base_count, base_total, base_at = connection.execute(
-                select(func.count(Order.id), func.coalesce(func.sum(Order.total), 0), func.max(Order.created_at))
-                .where(mine, Order.created_at < start, EARNING)).one()
-        rows = connection.execute(
-            select(Order.id, Order.created_at, Order.earlier_orders, Order.earlier_total, Order.previous_order_at,
+BEFORE_EACH = {"partition_by": Order.customer_id, "order_by": (Order.created_at, Order.id), "rows": (None, -1)}
+
+
+def _running_figures(*where):
+    """Each order with its stored figures and, worked out by windows over its customer's orders before it, the
+    count, total and latest placing time of the earning ones."""
+    return (select(Order.id, Order.created_at, Order.earlier_orders, Order.earlier_total, Order.previous_order_at,
                    Order.days_since_previous_order,
-                   func.count(case((EARNING, Order.id))).over(**before_each),
-                   func.coalesce(func.sum(case((EARNING, Order.total))).over(**before_each), 0),
-                   func.max(case((EARNING, Order.created_at))).over(**before_each))
-            .where(mine, *([Order.created_at >= start] if start is not None else []))).all()
-        for order_id, at, *stored, count, total, previous_at in rows:
-            previous_at = previous_at or base_at
-            since_previous = (at - previous_at).total_seconds() / 86400 if previous_at else None
-            worked_out = [base_count + count, base_total + total, previous_at, since_previous]
-            if stored != worked_out:
-                changed.append({"order_id": order_id, **dict(zip(STORED, worked_out))})
+                   func.count(case((EARNING, Order.id))).over(**BEFORE_EACH),
+                   func.coalesce(func.sum(case((EARNING, Order.total))).over(**BEFORE_EACH), 0),
+                   func.max(case((EARNING, Order.created_at))).over(**BEFORE_EACH))
+            .where(*where))
+
+
+def _changes(rows, base_count=0, base_total=0, base_at=None) -> list[dict]:
+    """The orders among ``rows`` whose stored figures differ from the worked-out ones, ready for _store."""
+    changed = []
+    for order_id, at, *stored, count, total, previous_at in rows:
+        previous_at = previous_at or base_at
+        since_previous = (at - previous_at).total_seconds() / 86400 if previous_at else None
+        worked_out = [base_count + count, base_total + total, previous_at, since_previous]
+        if stored != worked_out:
+            changed.append({"order_id": order_id, **dict(zip(STORED, worked_out))})
+    return changed
+
+
+def _store(connection, changed: list[dict]) -> int:
     if changed:
         # A plain table update naming updated_at, so its onupdate leaves it alone: this is not a change to the order.
         connection.execute(update(ORDERS).where(ORDERS.c.id == bindparam("order_id"))
                            .values(updated_at=ORDERS.c.updated_at,
                                    **{column: bindparam(name) for column, name in zip(COLUMNS, STORED)}), changed)
     return len(changed)
+
+
+def _take_turns(connection, customers) -> None:
+    """On PostgreSQL, one transaction at a time works out a customer's orders, after the one before has committed,
+    so each sees the other's new orders (locked in id order: two never wait on each other). SQLite writers take
+    turns already (BEGIN IMMEDIATE)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(select(Customer.id).where(Customer.id.in_(customers)).order_by(Customer.id)
+                           .with_for_update(key_share=True))
+
+
+def work_out(connection, since: dict[int, datetime | None]) -> int:
+    """Store the earlier orders of each customer's orders placed from ``since[customer]`` on (None: all of them);
+    returns how many orders changed."""
+    customers = sorted(since)
+    for i in range(0, len(customers), LOCKED_AT_ONCE):
+        _take_turns(connection, customers[i:i + LOCKED_AT_ONCE])
+    changed = []
+    for customer_id, start in since.items():
+        mine = Order.customer_id == customer_id
+        base = (0, 0, None)
+        if start is not None:
+            base = connection.execute(
+                select(func.count(Order.id), func.coalesce(func.sum(Order.total), 0), func.max(Order.created_at))
+                .where(mine, Order.created_at < start, EARNING)).one()
+        rows = connection.execute(_running_figures(mine, *([Order.created_at >= start] if start is not None else [])))
+        changed += _changes(rows, *base)
+    return _store(connection, changed)
 
 
 def fill_earlier_orders(connection=None) -> int:
@@ -126,25 +148,5 @@ def fill_earlier_orders(connection=None) -> int:
     """
     connection = connection or db.session.connection()
     affected = select(Order.customer_id).where(Order.earlier_orders.is_(None)).distinct()
-    if connection.dialect.name == "postgresql":  # the same turn-taking as work_out
-        connection.execute(select(Customer.id).where(Customer.id.in_(affected)).order_by(Customer.id)
-                           .with_for_update(key_share=True))
-    before_each = {"partition_by": Order.customer_id, "order_by": (Order.created_at, Order.id), "rows": (None, -1)}
-    rows = connection.execute(
-        select(Order.id, Order.created_at, Order.earlier_orders, Order.earlier_total, Order.previous_order_at,
-               Order.days_since_previous_order,
-               func.count(case((EARNING, Order.id))).over(**before_each),
-               func.coalesce(func.sum(case((EARNING, Order.total))).over(**before_each), 0),
-               func.max(case((EARNING, Order.created_at))).over(**before_each))
-        .where(Order.customer_id.in_(affected)))
-    changed = []
-    for order_id, at, *stored, count, total, previous_at in rows:
-        since_previous = (at - previous_at).total_seconds() / 86400 if previous_at else None
-        worked_out = [count, total, previous_at, since_previous]
-        if stored != worked_out:
-            changed.append({"order_id": order_id, **dict(zip(STORED, worked_out))})
-    if changed:
-        connection.execute(update(ORDERS).where(ORDERS.c.id == bindparam("order_id"))
-                           .values(updated_at=ORDERS.c.updated_at,
-                                   **{column: bindparam(name) for column, name in zip(COLUMNS, STORED)}), changed)
-    return len(changed)
+    _take_turns(connection, affected)
+    return _store(connection, _changes(connection.execute(_running_figures(Order.customer_id.in_(affected)))))
