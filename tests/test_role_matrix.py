@@ -114,6 +114,7 @@ PAGES = {
     ("users.deactivate", "POST"): OWNER,
     ("users.reactivate", "POST"): OWNER,
     ("users.reset_password", "POST"): OWNER,
+    ("users.reset_two_step_sign_in", "POST"): OWNER,
     ("api_tokens.list_tokens", "GET"): OWNER,
     ("api_tokens.create_token", "POST"): OWNER,
     ("api_tokens.revoke", "POST"): OWNER,

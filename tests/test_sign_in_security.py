@@ -32,10 +32,10 @@ def browsers_are_separate(app):
 
 def turn_on_two_step(user: User) -> tuple[pyotp.TOTP, list[str]]:
     """Two-step sign-in switched on directly through the service; returns the authenticator and the recovery codes."""
-    two_step.start_setup(user)
+    secret = two_step.start_setup(user)
     codes = two_step.enable(user)
     db.session.commit()
-    return pyotp.TOTP(user.totp_secret), codes
+    return pyotp.TOTP(secret), codes
 
 
 def a_wrong_code(totp: pyotp.TOTP) -> str:
@@ -62,9 +62,10 @@ def test_turning_on_shows_a_qr_code_and_needs_a_current_code(client, auth):
     assert client.post("/account/two-step/start").status_code == 302
     page = client.get("/account/two-step").get_data(as_text=True)
     user = db.session.scalars(select(User)).one()
-    totp = pyotp.TOTP(user.totp_secret)
+    secret = two_step.secret_of(user)
+    totp = pyotp.TOTP(secret)
     assert "<svg" in page and "QR code for your authenticator app" in page
-    assert " ".join(user.totp_secret[i:i + 4] for i in range(0, 32, 4)) in page  # the key, to type by hand
+    assert " ".join(secret[i:i + 4] for i in range(0, 32, 4)) in page  # the key, to type by hand
     assert not re.search(r"<script(?![^>]*\bsrc=)", page)  # the QR code needs no inline script
     assert not user.two_step_enabled
 
@@ -95,7 +96,7 @@ def test_turning_on_signs_out_the_other_sessions(app, client, auth):
     assert enter_password(other).status_code == 302 and signed_in(other)
     client.post("/account/two-step/start")
     user = db.session.scalars(select(User)).one()
-    client.post("/account/two-step/confirm", data={"code": pyotp.TOTP(user.totp_secret).now()})
+    client.post("/account/two-step/confirm", data={"code": pyotp.TOTP(two_step.secret_of(user)).now()})
     assert not signed_in(other) and signed_in(client)
 
 
@@ -193,7 +194,7 @@ def test_turning_off_needs_the_password_and_a_code(client, make_user):
     db.session.commit()
     assert client.post("/account/two-step/off", data={"password": PASSWORD, "code": codes[0]}).status_code == 302
     db.session.refresh(user)
-    assert not user.two_step_enabled and user.totp_secret is None
+    assert not user.two_step_enabled and user.totp_secret_sealed is None
     assert db.session.scalar(select(func.count(RecoveryCode.id))) == 0
     client.post("/logout")
     assert enter_password(client).headers["Location"] == "/board"  # the password alone again

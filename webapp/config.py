@@ -29,6 +29,9 @@ def from_environment(instance_path: str) -> dict:
     secure_cookies = _env_flag("SESSION_COOKIE_SECURE", public_url.startswith("https://"))
     return {
         "SECRET_KEY": os.environ.get("SECRET_KEY") or _instance_secret(instance_path),
+        # Earlier SECRET_KEYs, comma-separated, while they are rotated out: two-step sign-in keys sealed under one
+        # still open (webapp/auth/sealed_secrets.py).
+        "OLD_SECRET_KEYS": [key.strip() for key in os.environ.get("OLD_SECRET_KEYS", "").split(",") if key.strip()],
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": redis_url,

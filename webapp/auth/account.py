@@ -51,12 +51,14 @@ def sign_out_elsewhere():
 
 
 def _two_step_page(confirm_form=None, off_form=None, codes_form=None, status=200):
+    # A setup not yet confirmed shows its key; one that can no longer be read (SECRET_KEY changed) starts again.
+    secret = None if current_user.two_step_enabled else two_step.setup_secret(current_user)
     return render_template(
         "auth/two_step.html", confirm_form=confirm_form or ConfirmSetupForm(),
         off_form=off_form or PasswordAndCodeForm(), codes_form=codes_form or ConfirmSetupForm(),
         codes_left=two_step.recovery_codes_left(current_user),
-        qr_code=two_step.qr_code_svg(current_user) if current_user.totp_secret else None,
-        secret=two_step.grouped_secret(current_user) if current_user.totp_secret else None,
+        qr_code=two_step.qr_code_svg(current_user, secret) if secret else None,
+        secret=two_step.grouped_secret(secret) if secret else None,
     ), status
 
 
@@ -82,9 +84,11 @@ def start_two_step():
 def confirm_two_step():
     """Turn two-step sign-in on with a code from the app, and show the recovery codes once."""
     form = ConfirmSetupForm()
-    if current_user.two_step_enabled or not current_user.totp_secret:
-        flash("Start by scanning a new QR code." if not current_user.totp_secret else "Two-step sign-in is already on.",
-              "error")
+    if current_user.two_step_enabled:
+        flash("Two-step sign-in is already on.", "error")
+        return redirect(url_for("account.two_step_page"))
+    if not two_step.setup_secret(current_user):
+        flash("Start by scanning a new QR code.", "error")
         return redirect(url_for("account.two_step_page"))
     if not form.validate_on_submit():
         return _two_step_page(confirm_form=form, status=422)

@@ -4,8 +4,10 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
+from webapp.auth import two_step
 from webapp.auth.models import API_SCOPES, ROLES, ApiToken, User, role_allows
 from webapp.auth.passwords import password_problems
+from webapp.auth.sealed_secrets import SecretUnreadable, resealed
 from webapp.auth.setup_token import has_users, issue_setup_token
 from webapp.auth.tokens import create_api_token, revoke_api_token
 from webapp.extensions import db
@@ -47,6 +49,40 @@ def setup_token():
     token = issue_setup_token()
     db.session.commit()
     click.echo(token)
+
+
+@users.command("reseal-two-step-keys")
+def reseal_two_step_keys():
+    """Seal every stored two-step sign-in key under the current SECRET_KEY (after rotating it, before removing
+    the old one from OLD_SECRET_KEYS)."""
+    resealed_count, unreadable = 0, []
+    for user in db.session.scalars(select(User).where(User.totp_secret_sealed.is_not(None)).order_by(User.id)):
+        try:
+            sealed = resealed(user.totp_secret_sealed)
+        except SecretUnreadable:
+            unreadable.append(user.email)
+            continue
+        if sealed:
+            user.totp_secret_sealed = sealed
+            resealed_count += 1
+    db.session.commit()
+    click.echo(f"Sealed {resealed_count} two-step sign-in key(s) again under the current SECRET_KEY.")
+    if unreadable:
+        click.echo("Not readable with SECRET_KEY or OLD_SECRET_KEYS (they sign in with a recovery code, or "
+                   f"`flask users reset-two-step --email …`): {', '.join(unreadable)}")
+
+
+@users.command("reset-two-step")
+@click.option("--email", required=True)
+def reset_two_step(email: str):
+    """Turn a person's two-step sign-in off (lost phone and recovery codes); their sessions end."""
+    user = db.session.scalars(select(User).where(func.lower(User.email) == email.strip().lower())).first()
+    if user is None:
+        raise click.BadParameter(f"no user with email {email}", param_hint="--email")
+    two_step.disable(user)
+    user.session_generation += 1
+    db.session.commit()
+    click.echo(f"Two-step sign-in is off for {user.email}; they sign in with their password and can set it up again.")
 
 
 @click.group()

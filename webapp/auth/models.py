@@ -44,9 +44,10 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16), default="owner")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # Two-step sign-in: the authenticator's secret (pending until confirmed with a code), when it was switched on,
-    # and the last 30-second time step whose code was accepted, so that no code is accepted twice.
-    totp_secret: Mapped[str | None] = mapped_column(String(32))
+    # Two-step sign-in: the authenticator's secret (pending until confirmed with a code), encrypted under a key
+    # derived from SECRET_KEY (webapp/auth/sealed_secrets.py), when it was switched on, and the last 30-second time
+    # step whose code was accepted, so that no code is accepted twice.
+    totp_secret_sealed: Mapped[str | None] = mapped_column(String(255))
     totp_enabled_at: Mapped[datetime | None]
     totp_last_step: Mapped[int | None]
     # Part of every session's and remember cookie's user id: raising it signs the user out everywhere.

@@ -8,11 +8,13 @@ from enum import Enum
 
 import pyotp
 import segno
+from flask import current_app
 from markupsafe import Markup
 from sqlalchemy import delete, or_, select, update
 
 from webapp.activity.recording import record_bulk
 from webapp.auth.models import RecoveryCode, User
+from webapp.auth.sealed_secrets import SecretUnreadable, open_sealed, resealed, seal
 from webapp.extensions import db
 from webapp.timekeeping import utcnow
 
@@ -32,30 +34,46 @@ class CodeCheck(Enum):
     WRONG = "That code is not right. Check the clock on your phone and use the newest code."
     REPLAYED = "That code was already used. Wait for the next code in your authenticator app."
     WRONG_RECOVERY = "That recovery code is not one of yours, or it was already used."
+    KEY_UNREADABLE = ("Codes from your authenticator app cannot be checked at the moment: the key they are made "
+                      "from was stored under a secret key this server no longer has. Use one of your recovery codes "
+                      "instead, then set up two-step sign-in again (or ask the shop's owner to reset it).")
 
 
 def start_setup(user: User) -> str:
-    """Give the user a new secret, not yet in force until confirmed with a code; returns it."""
-    user.totp_secret = pyotp.random_base32()
+    """Give the user a new secret, not yet in force until confirmed with a code; returns it (stored sealed)."""
+    secret = pyotp.random_base32()
+    user.totp_secret_sealed = seal(secret)
     user.totp_enabled_at = None
     user.totp_last_step = None
-    return user.totp_secret
+    return secret
 
 
-def provisioning_uri(user: User) -> str:
-    return pyotp.TOTP(user.totp_secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
+def secret_of(user: User) -> str | None:
+    """The user's authenticator secret in the clear, None when there is none; SecretUnreadable when it was sealed
+    under a SECRET_KEY this server no longer has."""
+    return open_sealed(user.totp_secret_sealed) if user.totp_secret_sealed else None
 
 
-def qr_code_svg(user: User) -> Markup:
+def setup_secret(user: User) -> str | None:
+    """The secret of a setup not yet confirmed, to show; None when there is none or it can no longer be read
+    (the person then simply starts again)."""
+    try:
+        return secret_of(user)
+    except SecretUnreadable:
+        return None
+
+
+def qr_code_svg(user: User, secret: str) -> Markup:
     """The secret as a QR code, an inline SVG (no script, no image request)."""
-    svg = segno.make(provisioning_uri(user), error="m").svg_inline(scale=5, dark="#111", light="#fff",
-                                                                   title="QR code for your authenticator app")
+    uri = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
+    svg = segno.make(uri, error="m").svg_inline(scale=5, dark="#111", light="#fff",
+                                                title="QR code for your authenticator app")
     return Markup(svg)
 
 
-def grouped_secret(user: User) -> str:
+def grouped_secret(secret: str) -> str:
     """The secret in groups of four, easier to type into an app by hand."""
-    return " ".join(user.totp_secret[i:i + 4] for i in range(0, len(user.totp_secret), 4))
+    return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
 
 
 def _normalise(text: str) -> str:
@@ -77,9 +95,14 @@ def check_code(user: User, text: str, *, allow_recovery: bool = True) -> CodeChe
 
 
 def _check_totp(user: User, code: str) -> CodeCheck:
-    if not user.totp_secret:
+    if not user.totp_secret_sealed:
         return CodeCheck.WRONG
-    totp = pyotp.TOTP(user.totp_secret)
+    try:
+        totp = pyotp.TOTP(secret_of(user))
+    except SecretUnreadable:
+        current_app.logger.error("the two-step sign-in key of user %s cannot be opened with SECRET_KEY or "
+                                 "OLD_SECRET_KEYS; they can sign in with a recovery code", user.id)
+        return CodeCheck.KEY_UNREADABLE
     now_step = int(time.time()) // totp.interval
     matched = [step for step in range(now_step - ALLOWED_DRIFT_STEPS, now_step + ALLOWED_DRIFT_STEPS + 1)
                if hmac.compare_digest(totp.generate_otp(step), code)]
@@ -93,6 +116,8 @@ def _check_totp(user: User, code: str) -> CodeCheck:
     if not spent:
         return CodeCheck.REPLAYED
     user.totp_last_step = step
+    # Sealed under an old SECRET_KEY (OLD_SECRET_KEYS): sealed again under the current one, in the caller's commit.
+    user.totp_secret_sealed = resealed(user.totp_secret_sealed) or user.totp_secret_sealed
     return CodeCheck.ACCEPTED
 
 
@@ -134,7 +159,7 @@ def enable(user: User) -> list[str]:
 
 def disable(user: User) -> None:
     """Switch two-step sign-in off and forget the secret and the recovery codes."""
-    user.totp_secret = None
+    user.totp_secret_sealed = None
     user.totp_enabled_at = None
     user.totp_last_step = None
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))

@@ -5,6 +5,7 @@ The shop always keeps at least one active owner, or nobody could manage users or
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 
+from webapp.auth import two_step
 from webapp.auth.models import ROLES, User
 from webapp.extensions import db
 
@@ -76,4 +77,18 @@ def switch_on(user: User) -> None:
 def set_new_password(user: User, password: str) -> None:
     """A new password from the owner: the person's other sessions end too (someone else may have had the old)."""
     user.set_password(password)
+    user.session_generation += 1
+
+
+def reset_two_step(user: User, owner: User) -> None:
+    """Two-step sign-in off for someone who lost their phone and recovery codes, or whose key can no longer be read
+    (SECRET_KEY changed): they sign in with their password alone and set it up again. Their sessions end too (the
+    phone may be in someone else's hands). Not for the owner's own account: that needs their password and a code,
+    on their own Two-step sign-in page."""
+    if user.id == owner.id:
+        raise AccountRefusal("two_step", "Turn your own two-step sign-in off on your Two-step sign-in page: it "
+                                         "needs your password and a code.")
+    if not user.two_step_enabled and not user.totp_secret_sealed:
+        raise AccountRefusal("two_step", f"{user.email} has no two-step sign-in to reset.")
+    two_step.disable(user)
     user.session_generation += 1

@@ -1,5 +1,6 @@
 """The users page (owner only, see webapp.auth.access): who can sign in, with which role, and since when."""
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
 from sqlalchemy import select
 
 from webapp.auth.models import User
@@ -9,6 +10,7 @@ from webapp.people.accounts import (
     AccountRefusal,
     add_person,
     change_role,
+    reset_two_step,
     set_new_password,
     switch_off,
     switch_on,
@@ -112,4 +114,18 @@ def reset_password(user_id: int):
     set_new_password(user, form.password.data)
     db.session.commit()
     flash(f"New password set for {user.email}; tell them.", "success")
+    return redirect(url_for("users.list_users"))
+
+
+@bp.post("/<int(max=2147483647):user_id>/two-step/reset")
+def reset_two_step_sign_in(user_id: int):
+    """Turn someone's two-step sign-in off (a lost phone, or a key this server can no longer read)."""
+    user = _person(user_id)
+    try:
+        reset_two_step(user, current_user._get_current_object())
+    except AccountRefusal as refusal:
+        return _refuse(user, refusal.message)
+    db.session.commit()
+    flash(f"Two-step sign-in is off for {user.email} and their sessions ended; they sign in with their password "
+          "and can set it up again.", "success")
     return redirect(url_for("users.list_users"))
