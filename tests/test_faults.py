@@ -476,3 +476,60 @@ def test_orders_sent_while_the_web_process_restarts_are_each_stored_once(app, ma
     assert (product.on_hand, product.reserved) == (1000, total)
     assert_ledger_matches()
     db.session.rollback()
+
+
+def test_an_import_whose_worker_is_killed_mid_import_ends_as_failed_and_importing_again_adds_the_rest(
+        app, client, auth, rq_workers, tmp_path):
+    from tests.test_csv_import import GENERIC_HEADER, generated_rows, write_csv
+    from tests.test_csv_import import upload_in_memory as upload  # the test client leaks a large upload's file
+    from webapp.imports.importing import BATCH_ORDERS
+    from webapp.imports.models import ImportRun
+    from webapp.orders.models import Order
+    from worker.jobs.dispatch import dispatch_pending_jobs
+    from worker.jobs.imports import MID_IMPORT, run_import
+
+    redis_connection().flushdb()
+    auth.login()
+    rows, expected = generated_rows(BATCH_ORDERS + 300)
+    path = write_csv(tmp_path / "two-years.csv", GENERIC_HEADER, rows)
+    first_batch_rows = sum(1 for row in rows if int(row[0][1:]) < 1000 + BATCH_ORDERS)
+    response = upload(client, path)  # a history import, run by the worker
+    assert response.status_code == 303
+    run_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    marker = arm_stall(rq_workers, f"import-run-{run_id}{MID_IMPORT}")  # waits once its first batch is saved
+    worker = rq_workers()
+    int(wait_until(lambda: marker.exists() and marker.read_text(), 180, "the first batch to be saved"))
+    assert read(select(ImportRun.state).where(ImportRun.id == run_id)) == "running"
+    worker.kill()
+    assert read(select(func.count(Order.id))) == BATCH_ORDERS  # the saved batch, whole; nothing of the next
+
+    # The minute dispatch: RQ hands on the dead worker's job once its heartbeat lapsed (simulated), and the run,
+    # which nothing runs any more, ends as failed, saying what was kept and what to do.
+    retry_abandoned_jobs(as_of=time.time() + 120)
+    dispatch_pending_jobs()
+    db.session.rollback()
+    run = db.session.get(ImportRun, run_id)
+    assert run.state == "failed" and run.finished_at is not None
+    message = run.summary["message"]
+    assert f"after reading {first_batch_rows:,} of about {len(rows):,} rows" in message
+    assert "worker running it was stopped" in message and "Upload the same file again" in message
+    assert not os.path.exists(run.path)
+    page = client.get(f"/imports/{run_id}", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "The import stopped part-way" in page and "hx-trigger" not in page  # the page stops polling
+
+    # RQ's retry of the job, when it comes, begins nothing.
+    assert job_status(f"import-run-{run_id}") == "scheduled"
+    run_import(run_id)
+    assert read(select(func.count(Order.id))) == BATCH_ORDERS
+    assert read(select(ImportRun.state).where(ImportRun.id == run_id)) == "failed"
+
+    # Importing the file again adds the rest, once.
+    again = upload(client, path)
+    again_id = int(again.headers["Location"].rsplit("/", 1)[1])
+    run_jobs()
+    db.session.rollback()
+    second = db.session.get(ImportRun, again_id)
+    assert second.state == "done", second.summary
+    assert (second.summary["orders"], second.summary["already_imported"]) == (300, BATCH_ORDERS)
+    assert read(select(func.count(Order.id))) == expected["orders"]
+    assert read(select(func.count(func.distinct(Order.external_ref)))) == expected["orders"]

@@ -101,20 +101,22 @@ def running_execution() -> str | None:
     return _running_execution
 
 
-def _stall_first_run_for_fault_tests() -> None:
+def stall_for_fault_tests(point: str = "") -> None:
     """Inert unless SOLO_OMS_FAULT_TEST_STALL_DIR is set, which only the fault tests do: a job whose id the test
-    armed (an empty `<job id>.stall` file there) waits on its first run, so the test can kill the worker mid-job.
-    The file is renamed to `<job id>.stalled` holding this process's id, so the retry runs normally."""
+    armed (an empty `<job id><point>.stall` file there) waits the first time it gets here, so the test can kill the
+    worker mid-job. The file is renamed to `<job id><point>.stalled` holding this process's id, so the retry runs
+    normally. ``point`` names a place inside a job (an import after its first batch); "" is the job's start."""
     folder = os.environ.get(FAULT_TEST_STALL_DIR)
     job = get_current_job() if folder else None
     if job is None:
         return
-    armed = os.path.join(folder, f"{job.id}.stall")
+    armed = os.path.join(folder, f"{job.id}{point}.stall")
+    stalled = os.path.join(folder, f"{job.id}{point}.stalled")
     try:
-        os.rename(armed, os.path.join(folder, f"{job.id}.stalled"))
+        os.rename(armed, stalled)
     except FileNotFoundError:
         return
-    with open(os.path.join(folder, f"{job.id}.stalled"), "w") as handle:
+    with open(stalled, "w") as handle:
         handle.write(str(os.getpid()))
     time.sleep(300)
 
@@ -129,7 +131,7 @@ def job_context():
     with job_app().app_context():
         from webapp.extensions import db
 
-        _stall_first_run_for_fault_tests()
+        stall_for_fault_tests()
         try:
             yield
         finally:

@@ -4,12 +4,14 @@ import os
 import uuid
 
 from flask import current_app
+from sqlalchemy import update
 from werkzeug.datastructures import FileStorage
 
 from webapp.background.dispatch import schedule_job
 from webapp.extensions import db
 from webapp.imports.formats import FIELDS, FORMATS
 from webapp.imports.importing import ImportSummary, import_orders
+from webapp.imports.interrupted import end_stopped_run, stopped_message
 from webapp.imports.models import ColumnMapping, ImportRun
 from webapp.imports.reading import count_rows
 from webapp.timekeeping import utcnow
@@ -61,18 +63,28 @@ def record_run(filename: str, fmt: str, *, history: bool, dry_run: bool, columns
     return run
 
 
-def run_import(run_id: int, report_progress=lambda done: None) -> None:
+def run_import(run_id: int, report_progress=lambda done: None, done_before: int = 0) -> None:
     """Import the run's file; the run records the counts, a preview and the rows it could not take.
+
+    Only a waiting run is begun. One already running was begun by an earlier run of the job that died: it is ended
+    as failed (``done_before``: the rows that run reported saved) rather than begun again behind the owner's back.
 
     However the import ends, the run ends with it (done or failed, with the reason) and the uploaded file is
     removed: a page polling the run must never wait for ever. An unexpected error is logged with its traceback
     and not raised again: the job's retries would find the file gone.
     """
-    run = db.session.get(ImportRun, run_id)
-    if run is None or run.state in ("done", "failed"):
-        return
-    run.state = "running"
+    claimed = db.session.execute(
+        update(ImportRun).where(ImportRun.id == run_id, ImportRun.state == "waiting").values(state="running")
+        .execution_options(synchronize_session=False)
+    ).rowcount
     db.session.commit()
+    run = db.session.get(ImportRun, run_id)
+    if not claimed:
+        if run is not None and run.state == "running":
+            # An earlier run of this job began it and died (RQ retries a dead worker's job; a job Redis lost is
+            # handed over again): its saved batches stay, and the owner decides about the rest (see interrupted.py).
+            end_stopped_run(run_id, stopped_message(run, done_before))
+        return
     try:
         summary = import_orders(run.path, run.format, history=run.history, dry_run=run.dry_run,
                                 columns=run.mapping, actor=run.actor or "import", filename=run.filename,
@@ -93,7 +105,7 @@ def finish_run(run_id: int, summary: ImportSummary) -> None:
     run.errors = [[e.line, e.number, e.reason] for e in summary.errors]
     run.state, run.finished_at = "done", utcnow()
     db.session.commit()
-    _remove_upload(run.path)
+    remove_upload(run.path)
 
 
 def fail_run(run_id: int, error: BaseException) -> None:
@@ -108,9 +120,9 @@ def fail_run(run_id: int, error: BaseException) -> None:
     run = db.session.get(ImportRun, run_id)
     run.state, run.summary, run.finished_at = "failed", {"message": message}, utcnow()
     db.session.commit()
-    _remove_upload(run.path)
+    remove_upload(run.path)
 
 
-def _remove_upload(path: str | None) -> None:
+def remove_upload(path: str | None) -> None:
     if path and os.path.exists(path):
         os.remove(path)

@@ -1,0 +1,67 @@
+"""Import runs that nothing runs any more are ended by the minute dispatch; those still waiting or running are not.
+(A worker killed mid-import, for real: tests/test_faults.py.)"""
+import pytest
+from rq import Queue
+from sqlalchemy import select
+
+from tests.test_csv_import import GENERIC_HEADER, generated_rows, write_csv
+from webapp.background.dispatch import dispatch_pending
+from webapp.background.models import PendingJob
+from webapp.extensions import db
+from webapp.imports.interrupted import end_interrupted_runs
+from webapp.imports.models import ImportRun
+from webapp.imports.runs import record_run, run_import
+from webapp.orders.models import Order
+from worker import QUEUE_DEFAULT, redis_connection
+
+
+@pytest.fixture
+def clean_redis(app):
+    redis_connection().flushdb()
+
+
+def a_run(tmp_path, *, job_id: str | None = "import-run-x", state: str = "waiting", history: bool = True) -> int:
+    path = write_csv(tmp_path / "orders.csv", GENERIC_HEADER, generated_rows(3)[0])
+    run = record_run(path.name, "generic", history=history, dry_run=False, columns={}, actor="owner@example.com",
+                     path=str(path), total_rows=6)
+    run.job_id, run.state = job_id and f"{job_id}-{run.id}", state
+    db.session.commit()
+    return run.id
+
+
+def state_of(run_id: int) -> tuple[str, str | None]:
+    db.session.rollback()
+    run = db.session.get(ImportRun, run_id)
+    return run.state, run.summary.get("message")
+
+
+def test_a_run_whose_job_redis_lost_is_ended_but_not_one_waiting_to_be_handed_over(app, clean_redis, tmp_path):
+    lost = a_run(tmp_path)  # its job never reached RQ, and nothing in the database waits to hand it over
+    waiting = a_run(tmp_path, job_id="import-run-waiting")
+    db.session.add(PendingJob(function="worker.jobs.imports.run_import", args=[waiting],
+                              job_id=db.session.get(ImportRun, waiting).job_id, queue=QUEUE_DEFAULT))
+    db.session.commit()
+    assert end_interrupted_runs() == 1
+    state, message = state_of(lost)
+    assert state == "failed" and message.startswith("The import never started: its background job was lost")
+    assert state_of(waiting) == ("waiting", None)
+
+
+def test_a_run_whose_job_is_queued_is_left_alone_until_it_runs(app, clean_redis, tmp_path):
+    run_id = a_run(tmp_path)
+    job_id = db.session.get(ImportRun, run_id).job_id
+    Queue(QUEUE_DEFAULT, connection=redis_connection()).enqueue_call(
+        "worker.jobs.imports.run_import", args=(run_id,), job_id=job_id)
+    assert end_interrupted_runs() == 0
+    assert state_of(run_id) == ("waiting", None)
+
+
+def test_a_job_run_again_after_its_worker_died_does_not_begin_the_import_again(app, clean_redis, tmp_path):
+    run_id = a_run(tmp_path, state="running")  # begun by a run of the job that died
+    run_import(run_id, done_before=0)
+    state, message = state_of(run_id)
+    assert state == "failed" and "stopped part-way, before its first orders were saved" in message
+    assert "No orders from this file were saved" in message
+    assert db.session.scalar(select(Order.id)) is None
+    dispatch_pending()  # nothing left to do
+    assert state_of(run_id)[0] == "failed"

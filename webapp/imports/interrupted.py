@@ -1,0 +1,116 @@
+"""Import runs that nothing is running any more: their worker was killed mid-import (restarted, out of memory, the
+machine lost), or RQ lost or gave up their job. The minute dispatch ends them as failed, saying what was kept.
+
+What a half-done import leaves: orders are saved a batch at a time, each batch whole in its own transaction (a
+history import 5,000 orders with their lines, timeline, new customers and new products, and one activity entry; a
+live import 200, each through intake with its stock reserved). Every batch saved before the worker died is kept;
+nothing of the batch it was on. The dashboard's stored figures for those orders (shop day, earlier orders, hours to
+ship) are filled in by the next import, and worked out live until then. Importing the file again is safe: an order
+already imported (by its number in the file, `orders.external_ref`) is skipped, a return already applied is not
+applied twice, customers and products are matched, not added again.
+"""
+from redis.exceptions import RedisError
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+from sqlalchemy import select, update
+
+from webapp.background.models import PendingJob
+from webapp.extensions import db
+from webapp.imports.importing import BATCH_ORDERS
+from webapp.imports.live import LiveImport
+from webapp.imports.models import ImportRun
+from webapp.timekeeping import utcnow
+from worker import redis_connection
+
+UNFINISHED = ("waiting", "running")
+
+
+def stopped_message(run: ImportRun, done: int) -> str:
+    """What the owner reads on the run's page: how far it got, what is kept, and what to do."""
+    total = run.summary.get("total_rows", 0)
+    how_far = f"after reading {done:,} of about {total:,} rows" if done else "before its first orders were saved"
+    if run.dry_run:
+        kept = "It was a dry run, so nothing was written."
+    elif not done:
+        kept = "No orders from this file were saved."
+    else:
+        batch = f"{BATCH_ORDERS:,} orders" if run.history else f"{LiveImport.batch_orders} orders"
+        kept = (f"The orders of those {done:,} rows are saved and kept (it saves {batch} at a time, each batch "
+                "whole); nothing after them was saved.")
+    return (f"The import stopped part-way, {how_far}: the worker running it was stopped (restarted, or out of "
+            f"memory). {kept} Upload the same file again to import the rest: orders already imported are skipped, "
+            "so none is imported twice.")
+
+
+def never_started_message(status: JobStatus | None) -> str:
+    why = ("its background job was lost (the job queue was restarted or cleared)" if status is None
+           else "its background job failed before it began (the Jobs page shows why)")
+    return f"The import never started: {why}. Nothing from this file was saved. Upload the file again to import it."
+
+
+def end_stopped_run(run_id: int, message: str) -> bool:
+    """End the run as failed unless it ended meanwhile; its upload is removed. Returns whether it was ended."""
+    from webapp.imports.runs import remove_upload
+
+    db.session.rollback()
+    path = db.session.scalar(select(ImportRun.path).where(ImportRun.id == run_id))
+    ended = db.session.execute(
+        update(ImportRun).where(ImportRun.id == run_id, ImportRun.state.in_(UNFINISHED))
+        .values(state="failed", summary=_with_message(run_id, message), finished_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    if ended:
+        remove_upload(path)
+    return bool(ended)
+
+
+def _with_message(run_id: int, message: str) -> dict:
+    summary = dict(db.session.scalar(select(ImportRun.summary).where(ImportRun.id == run_id)) or {})
+    summary["message"] = message
+    return summary
+
+
+def rows_done(job: Job | None) -> int:
+    """Rows of the saved batches, as the job last reported them (job.meta["done"])."""
+    try:
+        return int((job.meta if job is not None else {}).get("done", 0))
+    except (TypeError, ValueError):
+        return 0
+
+
+def end_interrupted_runs() -> int:
+    """Find the unfinished runs whose job RQ is not running, and end them as failed; returns how many.
+
+    Called by the minute dispatch after RQ has handed on the jobs of dead workers and lost jobs were handed over
+    again. A run is left alone while its job waits in the database to be handed to RQ (Redis away), is queued, or
+    runs. A running run whose job is anything but started (queued or scheduled for a retry: the attempt that began
+    it died) or a run whose job failed, stopped, finished or is gone, is ended.
+    """
+    db.session.rollback()
+    runs = db.session.execute(select(ImportRun.id, ImportRun.state, ImportRun.job_id)
+                              .where(ImportRun.state.in_(UNFINISHED), ImportRun.job_id.is_not(None))).all()
+    waiting_jobs = set(db.session.scalars(select(PendingJob.job_id).where(
+        PendingJob.job_id.in_([run.job_id for run in runs]), PendingJob.enqueued_at.is_(None)))) if runs else set()
+    db.session.rollback()
+    ended = 0
+    for run in runs:
+        if run.job_id in waiting_jobs:
+            continue
+        try:
+            job = Job.fetch(run.job_id, connection=redis_connection())
+            status = job.get_status(refresh=False)
+        except NoSuchJobError:
+            job, status = None, None
+        except RedisError:
+            return ended  # Redis away: nothing can be told now; the next dispatch looks again
+        if status == JobStatus.STARTED:
+            continue
+        if run.state == "waiting" and status in (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED):
+            continue
+        if run.state == "running" or rows_done(job):
+            message = stopped_message(db.session.get(ImportRun, run.id), rows_done(job))
+        else:
+            message = never_started_message(status)
+        ended += end_stopped_run(run.id, message)
+    return ended
