@@ -44,9 +44,9 @@ def a_wrong_code(totp: pyotp.TOTP) -> str:
     return next(code for code in ("000000", "111111", "222222", "333333", "444444", "555555") if code not in near)
 
 
-def enter_password(client, email="owner@example.com", password=PASSWORD, next_url=None):
-    return client.post("/login", data={"email": email, "password": password},
-                       query_string={"next": next_url} if next_url else None)
+def enter_password(client, email="owner@example.com", password=PASSWORD, next_url=None, remember=False):
+    data = {"email": email, "password": password} | ({"remember": "y"} if remember else {})
+    return client.post("/login", data=data, query_string={"next": next_url} if next_url else None)
 
 
 def signed_in(client) -> bool:
@@ -177,7 +177,8 @@ def test_turning_off_needs_the_password_and_a_code(client, make_user):
     user = make_user()
     totp, _ = turn_on_two_step(user)
     enter_password(client)
-    client.post("/login/code", data={"code": totp.now()})
+    signed_in_with = totp.now()
+    client.post("/login/code", data={"code": signed_in_with})
     wrong_password = client.post("/account/two-step/off", data={"password": "not it at all", "code": "123456"})
     assert wrong_password.status_code == 401 and "not your password" in wrong_password.get_data(as_text=True)
     wrong_code = client.post("/account/two-step/off", data={"password": PASSWORD, "code": a_wrong_code(totp)})
@@ -188,7 +189,8 @@ def test_turning_off_needs_the_password_and_a_code(client, make_user):
     assert user.two_step_enabled
 
     # The code just used to sign in is spent; the recovery codes still work here.
-    replay = client.post("/account/two-step/off", data={"password": PASSWORD, "code": totp.now()})
+    # (The very code: a fresh totp.now() could be the next step's by now on a busy machine, and rightly pass.)
+    replay = client.post("/account/two-step/off", data={"password": PASSWORD, "code": signed_in_with})
     assert replay.status_code == 401
     _, codes = None, two_step.new_recovery_codes(user)
     db.session.commit()
@@ -384,7 +386,8 @@ def test_sign_out_everywhere_ends_other_sessions_and_remember_cookies(app, clien
     phone = app.test_client()
     enter_password(phone)
     remembered = app.test_client()
-    remembered.set_cookie(app.config.get("REMEMBER_COOKIE_NAME", "remember_token"), encode_cookie(user.get_id()))
+    enter_password(remembered, remember=True)
+    remembered.delete_cookie("session")  # the browser was closed: the remember cookie alone signs it in
     assert signed_in(phone) and signed_in(remembered)
 
     response = client.post("/account/sign-out-everywhere")
@@ -392,15 +395,18 @@ def test_sign_out_everywhere_ends_other_sessions_and_remember_cookies(app, clien
     assert "Every other session has been signed out" in client.get("/account").get_data(as_text=True)
     assert signed_in(client)
     assert not signed_in(phone)
+    assert not signed_in(remembered)
     stale_cookie = app.test_client()
-    stale_cookie.set_cookie("remember_token", encode_cookie(f"{user.id}:0"))
+    stale_cookie.set_cookie("remember_token", encode_cookie(f"{user.id}:0:{int(time.time())}"))
     assert not signed_in(stale_cookie)
     assert enter_password(phone).status_code == 302 and signed_in(phone)  # signing in again works
 
 
 def test_a_forged_session_user_id_is_refused(app, client, make_user):
     user = make_user()
-    for forged in (str(user.id), f"{user.id}:x", "x:0", f"{user.id}:1"):
+    now = int(time.time())
+    for forged in (str(user.id), f"{user.id}:x", "x:0", f"{user.id}:1", f"{user.id}:0", f"{user.id}:1:{now}",
+                   f"{user.id}:0:{now}:0", f"{user.id}:0:x"):
         with client.session_transaction() as session:
             session["_user_id"] = forged
             session[SIGNED_IN_AT] = session[SEEN_AT] = int(time.time())

@@ -4,6 +4,7 @@ from flask_login import current_user
 
 from webapp.auth.access import PUBLIC_ENDPOINTS, can_open, needs_session, refuse_unless_allowed
 from webapp.auth.models import User
+from webapp.auth.sessions import past_max_age, read_session_user_id
 from webapp.extensions import db, login_manager
 
 __all__ = ["PUBLIC_ENDPOINTS", "init_app"]
@@ -27,13 +28,15 @@ def init_app(app: Flask) -> None:
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    """The user of a session or remember cookie, unless they have since signed out everywhere ("id:generation")
-    or been switched off by the owner."""
-    user_key, _, generation = user_id.partition(":")
-    if not (user_key.isdigit() and generation.isdigit()):
+    """The user of a session or remember cookie ("id:generation:signed in at", see webapp.auth.sessions), unless
+    they have since signed out everywhere, been switched off by the owner, or signed in longer ago than
+    SESSION_MAX_DAYS."""
+    read = read_session_user_id(user_id)
+    if read is None or past_max_age(read[2]):
         return None
-    user = db.session.get(User, int(user_key))
-    if user is None or not user.active or user.session_generation != int(generation):
+    user_key, generation, _ = read
+    user = db.session.get(User, user_key)
+    if user is None or not user.active or user.session_generation != generation:
         return None
     return user
 

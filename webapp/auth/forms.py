@@ -1,6 +1,6 @@
 """Sign-in, first-owner and account forms."""
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from webapp.auth.passwords import StrongPassword
@@ -9,6 +9,7 @@ from webapp.auth.passwords import StrongPassword
 class LoginForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(), Email()])
     password = PasswordField("Password", validators=[DataRequired()])
+    remember = BooleanField("Keep me signed in on this device")
 
 
 def _code_field(label: str = "Code from your authenticator app, or a recovery code") -> StringField:

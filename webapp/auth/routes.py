@@ -74,9 +74,10 @@ def login():
                 flash("This account is switched off; ask the shop's owner to switch it on.", "error")
                 return render_template("auth/login.html", form=form), 403
             if user.two_step_enabled:
-                session[PENDING] = {"user": user.id, "generation": user.session_generation, "at": int(time.time())}
+                session[PENDING] = {"user": user.id, "generation": user.session_generation, "at": int(time.time()),
+                                    "remember": bool(form.remember.data)}
                 return redirect(url_for("auth.login_code", next=request.args.get("next")))
-            sign_in(user)
+            sign_in(user, remember=bool(form.remember.data))
             return redirect(_safe_next(request.args.get("next")))
         flash("Email or password is wrong.", "error")
         return render_template("auth/login.html", form=form), 401
@@ -134,8 +135,8 @@ def login_code():
         form.code.errors.append(outcome.value)
         return render_template("auth/login_code.html", form=form), 401
     db.session.commit()
-    session.pop(PENDING, None)
-    sign_in(user)
+    remember = bool(session.pop(PENDING, {}).get("remember"))
+    sign_in(user, remember=remember)
     left = two_step.recovery_codes_left(user)
     if left <= 3:
         flash(f"You have {left} recovery codes left. Make new ones on the Two-step sign-in page.", "error")

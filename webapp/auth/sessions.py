@@ -1,8 +1,15 @@
-"""Signed-in sessions: when they expire, and signing a user out of every other session at once.
+"""Signed-in sessions: when they expire, remembered devices, and signing a user out of every other session at once.
 
 A session carries when it was signed in and when it was last used (seconds since the epoch); it ends after
-SESSION_IDLE_MINUTES without use or SESSION_MAX_DAYS after signing in, whichever comes first. Every session and
-remember cookie also holds the user's session generation (see User.get_id); raising it ends them all.
+SESSION_IDLE_MINUTES without use or SESSION_MAX_DAYS after signing in, whichever comes first. Every session's and
+remember cookie's user id is "<user id>:<session generation>:<signed in at>" (see User.get_id, load_user): raising
+the generation ends them all, and one signed in longer ago than SESSION_MAX_DAYS is refused.
+
+"Keep me signed in on this device" sets Flask-Login's remember cookie (signed with SECRET_KEY, expiring
+SESSION_MAX_DAYS after signing in). A remembered session is not ended for being idle, which is what remembering a
+device is for; when the browser has dropped the session, the cookie brings it back with the sign-in time it was
+given, so it ends SESSION_MAX_DAYS after the password was typed however often it came back. Sign out everywhere
+and switching the account off end it as any session (the generation and the active flag are checked at each load).
 """
 import time
 
@@ -17,26 +24,55 @@ from webapp.extensions import db
 
 SIGNED_IN_AT = "signed_in_at"
 SEEN_AT = "seen_at"
+REMEMBERED = "remembered"
 # Refresh "last used" at most once a minute, so that not every request rewrites the cookie.
 SEEN_RESOLUTION_SECONDS = 60
 
 
-def sign_in(user: User) -> None:
-    """Start a session for a user who has passed every step of signing in."""
-    login_user(user)
-    _stamp_new_session()
+def session_user_id(user: User, signed_in_at: int) -> str:
+    """The id a session or remember cookie holds: the user's id and generation, and when they signed in."""
+    return f"{user.get_id()}:{signed_in_at}"
 
 
-def _stamp_new_session(*_args, **_kwargs) -> None:
-    now = int(time.time())
-    session[SIGNED_IN_AT] = now
-    session[SEEN_AT] = now
+def read_session_user_id(user_id: str) -> tuple[int, int, int] | None:
+    """(user id, generation, signed in at) of a session's or remember cookie's id; None for anything else."""
+    parts = user_id.split(":")
+    if len(parts) != 3 or not all(part.isdigit() and len(part) <= 12 for part in parts):
+        return None
+    user_key, generation, signed_in_at = map(int, parts)
+    return user_key, generation, signed_in_at
+
+
+def past_max_age(signed_in_at: int) -> bool:
+    return time.time() - signed_in_at > current_app.config["SESSION_MAX_DAYS"] * 86400
+
+
+def sign_in(user: User, *, remember: bool = False, signed_in_at: int | None = None) -> None:
+    """Start a session for a user who has passed every step of signing in; ``remember`` keeps this device signed
+    in (a remember cookie). ``signed_in_at``: keep an earlier sign-in time (signing out everywhere else)."""
+    signed_in_at = signed_in_at or int(time.time())
+    login_user(user, remember=remember)
+    # The remember cookie is written from this id at the end of the request, so it carries the sign-in time too.
+    session["_user_id"] = session_user_id(user, signed_in_at)
+    session[SIGNED_IN_AT] = signed_in_at
+    session[SEEN_AT] = int(time.time())
+    if remember:
+        session[REMEMBERED] = True
+    else:
+        session.pop(REMEMBERED, None)
+
+
+def _resume_remembered_session(*_args, **_kwargs) -> None:
+    """A session brought back by the remember cookie keeps the cookie's sign-in time; its idle clock starts now."""
+    read = read_session_user_id(session.get("_user_id", ""))
+    session[SIGNED_IN_AT] = read[2] if read else 0
+    session[SEEN_AT] = int(time.time())
+    session[REMEMBERED] = True
 
 
 def init_app(app) -> None:
     app.before_request(end_expired_session)
-    # A session rebuilt from a remember cookie starts its clocks afresh (the cookie itself lasts SESSION_MAX_DAYS).
-    user_loaded_from_cookie.connect(_stamp_new_session, app)
+    user_loaded_from_cookie.connect(_resume_remembered_session, app)
 
 
 def end_expired_session():
@@ -46,11 +82,10 @@ def end_expired_session():
     now = int(time.time())
     signed_in_at, seen_at = session.get(SIGNED_IN_AT), session.get(SEEN_AT)
     if not isinstance(signed_in_at, int) or not isinstance(seen_at, int):
-        _stamp_new_session()  # a session from before these clocks existed
-        return None
+        signed_in_at = seen_at = 0  # clocks missing: not a session this app started
     idle_limit = current_app.config["SESSION_IDLE_MINUTES"] * 60
     age_limit = current_app.config["SESSION_MAX_DAYS"] * 86400
-    if now - seen_at > idle_limit:
+    if now - seen_at > idle_limit and not session.get(REMEMBERED):
         reason = f"You were signed out after {current_app.config['SESSION_IDLE_MINUTES']} minutes without activity."
     elif now - signed_in_at > age_limit:
         reason = f"Sessions last at most {current_app.config['SESSION_MAX_DAYS']} days."
@@ -58,9 +93,9 @@ def end_expired_session():
         if now - seen_at >= SEEN_RESOLUTION_SECONDS and _is_activity():
             session[SEEN_AT] = now
         return None
-    logout_user()
-    session.pop(SIGNED_IN_AT, None)
-    session.pop(SEEN_AT, None)
+    logout_user()  # and its remember cookie, if any
+    for key in (SIGNED_IN_AT, SEEN_AT, REMEMBERED):
+        session.pop(key, None)
     flash(f"{reason} Please sign in again.", "error")
     return None  # the sign-in gate that runs next sends the person to the sign-in page
 
@@ -80,6 +115,9 @@ def sign_out_everywhere(user: User) -> None:
                        .execution_options(synchronize_session=False))
     record_bulk(db.session, kind="user", thing_ref=user.email, thing_id=user.id, action="updated",
                 note="Signed out everywhere: every other session and remember cookie ended.")
+    # This session goes on as it was: remembered or not, and still ending SESSION_MAX_DAYS after its own sign-in
+    # (signing out everywhere else must not extend it).
+    signed_in_at, remembered = session.get(SIGNED_IN_AT), bool(session.get(REMEMBERED))
     db.session.commit()
     db.session.refresh(user)
-    sign_in(user)
+    sign_in(user, remember=remembered, signed_in_at=signed_in_at if isinstance(signed_in_at, int) else None)
