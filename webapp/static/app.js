@@ -32,6 +32,35 @@
     }
   });
 
+  // An answer can come back after another one replaced the part of the page it was for: a card action answered
+  // after a board poll replaced the board, or a poll answered after a card action or a tab did. htmx would swap
+  // it into the replaced element, now off the page, and look for its out-of-band part (the messages) only in
+  // there: "htmx:oobErrorNoTarget", the message lost and the action's result not shown. Instead, what the person
+  // did lands on the element that now has the target's id; a poll's answer, older than what replaced its
+  // target, is dropped; either way its messages go to the page. Events on an element off the page never reach
+  // the document, so each request's target carries the guard itself.
+  function landOnThePage(event) {
+    var detail = event.detail;
+    if (!detail.shouldSwap || !detail.target || document.body.contains(detail.target)) { return; }
+    detail.shouldSwap = false;
+    var current = detail.target.id ? document.getElementById(detail.target.id) : null;
+    var isPoll = detail.elt === detail.target && detail.elt.hasAttribute("data-poll");
+    if (current && !isPoll) {
+      var swapped = detail.elt.closest ? detail.elt.closest("[hx-swap]") : null;
+      var style = swapped ? swapped.getAttribute("hx-swap").split(" ")[0] : "innerHTML";
+      window.htmx.swap(current, detail.serverResponse, { swapStyle: style });
+    } else {
+      window.htmx.swap(document.body, detail.serverResponse, { swapStyle: "none" });  // the messages only
+    }
+  }
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var target = event.detail.target;
+    if (target && !target.soloLandsOnThePage) {
+      target.soloLandsOnThePage = true;
+      target.addEventListener("htmx:beforeSwap", landOnThePage);
+    }
+  });
+
   // Enter in the product search picks the first match instead of submitting the whole order.
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Enter" || !event.target || event.target.id !== "product-q") { return; }
