@@ -25,16 +25,18 @@ from worker import redis_connection
 UNFINISHED = ("waiting", "running")
 
 
-def stopped_message(run: ImportRun, done: int) -> str:
-    """What the owner reads on the run's page: how far it got, what is kept, and what to do."""
+def stopped_message(run: ImportRun, done: int | None) -> str:
+    """What the owner reads on the run's page: how far it got, what is kept, and what to do. ``done``: the rows of
+    the batches it reported saved; None when not known (it saved none, or its job, and with it the count, is gone)."""
     total = run.summary.get("total_rows", 0)
-    how_far = f"after reading {done:,} of about {total:,} rows" if done else "before its first orders were saved"
+    batch = f"{BATCH_ORDERS:,} orders" if run.history else f"{LiveImport.batch_orders} orders"
+    how_far = f"after reading {done:,} of about {total:,} rows" if done else "how far it got is not known"
     if run.dry_run:
         kept = "It was a dry run, so nothing was written."
     elif not done:
-        kept = "No orders from this file were saved."
+        kept = (f"Orders of the batches it saved before it stopped are kept (it saves {batch} at a time, each "
+                "batch whole).")
     else:
-        batch = f"{BATCH_ORDERS:,} orders" if run.history else f"{LiveImport.batch_orders} orders"
         kept = (f"The orders of those {done:,} rows are saved and kept (it saves {batch} at a time, each batch "
                 "whole); nothing after them was saved.")
     return (f"The import stopped part-way, {how_far}: the worker running it was stopped (restarted, or out of "
@@ -71,12 +73,12 @@ def _with_message(run_id: int, message: str) -> dict:
     return summary
 
 
-def rows_done(job: Job | None) -> int:
-    """Rows of the saved batches, as the job last reported them (job.meta["done"])."""
+def rows_done(job: Job | None) -> int | None:
+    """Rows of the saved batches, as the job last reported them (job.meta["done"]); None when it reported none."""
     try:
-        return int((job.meta if job is not None else {}).get("done", 0))
+        return int(job.meta["done"]) if job is not None and "done" in job.meta else None
     except (TypeError, ValueError):
-        return 0
+        return None
 
 
 def end_interrupted_runs() -> int:

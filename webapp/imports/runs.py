@@ -63,7 +63,7 @@ def record_run(filename: str, fmt: str, *, history: bool, dry_run: bool, columns
     return run
 
 
-def run_import(run_id: int, report_progress=lambda done: None, done_before: int = 0) -> None:
+def run_import(run_id: int, report_progress=lambda done: None, done_before: int | None = None) -> None:
     """Import the run's file; the run records the counts, a preview and the rows it could not take.
 
     Only a waiting run is begun. One already running was begun by an earlier run of the job that died: it is ended
