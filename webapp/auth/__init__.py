@@ -26,7 +26,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(can_open=can_open)
 
 
-# Built once: every signed-in request runs it, and building and keying it anew cost a fifth of a board poll.
+# Built once: every signed-in request runs it, and building and keying it anew cost ~0.1 ms (a tenth of a poll).
 _USER_BY_ID = select(User).where(User.id == bindparam("user_id"))
 
 
