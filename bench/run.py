@@ -256,7 +256,7 @@ def main():
         board_url = server.url + "/board"
         board = median_runs(args.runs, lambda: wrk(board_url, "get.lua", args.seconds, 4, {"BENCH_COOKIE": cookie}))
         rows.append((f"board fragment, {args.orders:,} orders, 4 conns", board, "p95 <= 25 ms"))
-        unchanged = median_runs(args.runs, lambda: wrk(board_url, "get.lua", args.seconds, 4, {
+        unchanged = median_runs(args.runs, lambda: wrk(board_url, "poll.lua", args.seconds, 4, {
             "BENCH_COOKIE": cookie, "BENCH_ETAG": etag_of(board_url, cookie)}))
         rows.append(("board poll unchanged (304), 4 conns", unchanged, "p95 <= 3 ms"))
         intake = median_runs(args.runs, lambda: wrk(server.url, "post_order.lua", args.seconds, 16,

@@ -192,3 +192,74 @@ def test_express_orders_come_first_then_the_oldest(client, auth, make_product):
     assert cards(column_html(html, "confirmed")) == [express.number, older.number, newer.number]
     # The board's index relies on this alphabetical order of the priorities.
     assert sorted(PRIORITIES) == ["express", "standard"]
+
+
+
+@contextmanager
+def own_request_globals(app):
+    """Requests get their own g, as in a server: under the test's app context they would share one, and the
+    user that Flask-Login loaded for one browser would answer for the next."""
+    with app.app_context():
+        yield
+
+
+def signed_in(app, email="owner@example.com", password="a long test password"):
+    """Another browser: its own session, signed in through the form (with its CSRF token when checked)."""
+    browser = app.test_client()
+    with own_request_globals(app):
+        page = browser.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    with own_request_globals(app):
+        response = browser.post("/login", data={"email": email, "password": password,
+                                                "csrf_token": token.group(1) if token else ""})
+    assert response.status_code == 302, response.data
+    return browser
+
+
+def board_fragment(app, browser):
+    with own_request_globals(app):
+        return browser.get("/board", headers=HTMX)
+
+
+def card_tokens(html: str) -> set[str]:
+    return set(re.findall(r'name="csrf_token" value="([^"]+)"', html))
+
+
+@pytest.mark.app_config(WTF_CSRF_ENABLED=True)
+def test_a_fragment_served_again_carries_each_sessions_own_csrf_token(app, make_user, make_product):
+    make_product("MUG-BLU", stock=100)
+    make_user()
+    number = order_in_status("confirmed").number
+    db.session.commit()  # the test's own session lets go of SQLite before the browsers write
+    first, second = signed_in(app), signed_in(app)
+    first_html = board_fragment(app, first)
+    second_html = board_fragment(app, second)  # the same version: the fragment kept from the first
+    assert first_html.headers["ETag"] == second_html.headers["ETag"]
+    first_tokens = card_tokens(first_html.get_data(as_text=True))
+    second_tokens = card_tokens(second_html.get_data(as_text=True))
+    assert len(first_tokens) == len(second_tokens) == 1 and first_tokens != second_tokens
+    assert "board-csrf-token" not in second_html.get_data(as_text=True)
+    # The second browser's card form works with the token it was given (a plain form post, no header).
+    with own_request_globals(app):
+        moved = second.post(f"/orders/{number}/transitions",
+                            data={"to": "processing", "next": "/board", "csrf_token": second_tokens.pop()})
+    assert moved.status_code == 303  # a bad token would be a 400
+    html = board_fragment(app, first).get_data(as_text=True)
+    assert cards(column_html(html, "processing")) == [number]
+
+
+def test_a_fragment_served_again_follows_the_role_and_brings_pending_messages(app, make_user, make_product):
+    make_product("MUG-BLU", stock=100)
+    make_user()
+    make_user(email="viewer@example.com", role="viewer")
+    order_in_status("confirmed")
+    db.session.commit()
+    owner, viewer = signed_in(app), signed_in(app, email="viewer@example.com")
+    owner_html = board_fragment(app, owner).get_data(as_text=True)
+    viewer_html = board_fragment(app, viewer).get_data(as_text=True)
+    assert "Start packing" in owner_html and cards(viewer_html) == cards(owner_html)
+    assert "Start packing" not in viewer_html
+    with owner.session_transaction() as session:
+        session["_flashes"] = [("success", "Packing slips printed.")]
+    again = board_fragment(app, owner).get_data(as_text=True)
+    assert cards(again) == cards(owner_html) and "Packing slips printed." in again

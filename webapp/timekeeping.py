@@ -22,8 +22,14 @@ def shop_zone() -> ZoneInfo:
         from webapp.settings.models import ShopSettings
 
         settings = db.session.get(ShopSettings, 1)
-        zone = g.shop_zone = ZoneInfo((settings.time_zone if settings else None)
-                                      or current_app.config["SHOP_TIMEZONE"])
+        zone = remember_shop_zone(settings.time_zone if settings else None)
+    return zone
+
+
+def remember_shop_zone(time_zone: str | None) -> ZoneInfo:
+    """The shop's zone from the settings' time_zone (None: not set), kept for the rest of the request; for a
+    view that read the setting along with other things in one query."""
+    zone = g.shop_zone = ZoneInfo(time_zone or current_app.config["SHOP_TIMEZONE"])
     return zone
 
 

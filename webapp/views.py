@@ -50,11 +50,15 @@ def render_page(page_template: str, fragment_template: str, status: int = 200, *
     """
     if not is_fragment_request():
         return render_template(page_template, **context), status
-    body = render_template(fragment_template, **context)
+    return render_template(fragment_template, **context) + flashed_out_of_band(), status
+
+
+def flashed_out_of_band() -> str:
+    """Pending flash messages for an HTMX fragment, swapped in out of band (empty when there are none)."""
     messages = get_flashed_messages(with_categories=True)
-    if messages:
-        body += render_template("_messages.html", messages=messages, out_of_band=True)
-    return body, status
+    if not messages:
+        return ""
+    return render_template("_messages.html", messages=messages, out_of_band=True)
 
 
 def page_from_query(errors: list[str]) -> int:

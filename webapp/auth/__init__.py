@@ -1,6 +1,7 @@
 """Signing in: sessions for people, the first-owner setup, and the gate in front of every page."""
 from flask import Flask, redirect, request, url_for
 from flask_login import current_user
+from sqlalchemy import bindparam, select
 
 from webapp.auth.access import PUBLIC_ENDPOINTS, can_open, needs_session, refuse_unless_allowed
 from webapp.auth.models import User
@@ -26,6 +27,10 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(can_open=can_open)
 
 
+# Built once: every signed-in request runs it, and building and keying it anew cost ~0.1 ms (a tenth of a poll).
+_USER_BY_ID = select(User).where(User.id == bindparam("user_id"))
+
+
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     """The user of a session or remember cookie ("id:generation:signed in at", see webapp.auth.sessions), unless
@@ -35,7 +40,7 @@ def load_user(user_id: str) -> User | None:
     if read is None or past_max_age(read[2]):
         return None
     user_key, generation, _ = read
-    user = db.session.get(User, user_key)
+    user = db.session.execute(_USER_BY_ID, {"user_id": user_key}).scalar_one_or_none()
     if user is None or not user.active or user.session_generation != generation:
         return None
     return user

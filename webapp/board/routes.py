@@ -2,7 +2,7 @@
 from functools import cache, partial
 from urllib.parse import quote, urlencode
 
-from flask import Blueprint, abort, current_app, make_response, request, url_for
+from flask import Blueprint, abort, current_app, make_response, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
@@ -15,12 +15,13 @@ from webapp.board.columns import (
     read_filters,
     start_of_shop_day,
 )
+from webapp.board.fragments import board_fragment
 from webapp.orders.models import CHANNELS, PRIORITIES
 from webapp.orders.ship_dates import predict_ship, ship_time_model
 from webapp.orders.workflow import ACTION_LABELS, allowed_next
 from webapp.timekeeping import shop_today, shop_zone, utcnow
 from webapp.validation import whole_number
-from webapp.views import is_fragment_request, render_page
+from webapp.views import flashed_out_of_band, is_fragment_request, render_page
 
 bp = Blueprint("board", __name__)
 
@@ -55,12 +56,12 @@ def order_link(endpoint: str):
     return link
 
 
-def _common_context(filters):
+def _common_context(filters, csrf_token=None):
     return {
         "order_url": order_link("orders.order_detail"),
         "change_url_of": order_link("orders.change_status"),
         "ship_url_of": order_link("orders.ship_form"),
-        "card_csrf_token": generate_csrf(),
+        "card_csrf_token": csrf_token or generate_csrf(),
         "filters": filters,
         "board_url": url_for("board.board", **filters.as_query()),
         "board_actions": board_actions,
@@ -71,26 +72,34 @@ def _common_context(filters):
     }
 
 
+def _board_context(filters, errors, day_start, csrf_token=None) -> dict:
+    """What board/page.html and board/_board.html show."""
+    columns = filters.columns
+    limit = current_app.config["BOARD_CARDS_PER_COLUMN"]
+    return dict(
+        cards_by_column=board_cards(columns, filters, day_start, limit=limit),
+        counts=column_counts(columns, filters, day_start),
+        active_tab=filters.tab if filters.tab in {c.key for c in columns} else columns[0].key,
+        poll_seconds=current_app.config["BOARD_POLL_SECONDS"],
+        filter_errors=errors, columns_all=COLUMNS, channels=CHANNELS, priorities=PRIORITIES,
+        **_common_context(filters, csrf_token),
+    )
+
+
 @bp.route("/board")
 def board():
     """Orders by status with one-click next actions; answers 304 to a poll when nothing changed."""
     filters, errors = read_filters(request.args)
-    day_start = start_of_shop_day()
-    version = board_version(filters, current_user.role, day_start)
+    version, day_start = board_version(filters, current_user.role)
     if not errors and version in request.if_none_match:
         response = make_response("", 304)
+    elif not errors and is_fragment_request():
+        body = board_fragment(version, lambda csrf_token: render_template(
+            "board/_board.html", **_board_context(filters, errors, day_start, csrf_token)))
+        response = make_response(body + flashed_out_of_band())
     else:
-        limit = current_app.config["BOARD_CARDS_PER_COLUMN"]
-        columns = filters.columns
-        active_tab = filters.tab if filters.tab in {c.key for c in columns} else columns[0].key
-        body, status = render_page(
-            "board/page.html", "board/_board.html", status=400 if errors else 200,
-            cards_by_column=board_cards(columns, filters, day_start, limit=limit),
-            counts=column_counts(columns, filters, day_start),
-            active_tab=active_tab, poll_seconds=current_app.config["BOARD_POLL_SECONDS"],
-            filter_errors=errors, columns_all=COLUMNS, channels=CHANNELS, priorities=PRIORITIES,
-            **_common_context(filters),
-        )
+        body, status = render_page("board/page.html", "board/_board.html", status=400 if errors else 200,
+                                   **_board_context(filters, errors, day_start))
         response = make_response(body, status)
     response.set_etag(version)
     response.headers["Cache-Control"] = "no-cache, private"
