@@ -10,7 +10,8 @@ product (`--refit-all`; backtests are a day fresh, so not redone). Peak RSS of t
 from /proc.
 
 For a figure that holds on a noisy machine, the same two workers' throughput is also measured on a bare job
-(one default Prophet fit of a two-year series, no database), and the ratio printed.
+(one default Prophet fit of a two-year series through Prophet's own Python API, no database, with Prophet imported
+before the workers fork), and the ratio printed.
 Usage: .venv/bin/python bench/forecasts.py [--products 1000] [--runs 1]
 """
 import argparse
@@ -135,10 +136,11 @@ class RssSampler(threading.Thread):
             time.sleep(0.2)
 
 
-def run_workers(env: dict, queue: str, workers: int = 2) -> tuple[float, RssSampler]:
+def run_workers(env: dict, queue: str, workers: int = 2,
+                worker_class: str = "worker.app.ShopWorker") -> tuple[float, RssSampler]:
     """Start ``workers`` burst workers on ``queue`` and wait until they have emptied it."""
     started = time.perf_counter()
-    processes = [subprocess.Popen([os.path.join(VENV_BIN, "rq"), "worker", "-w", "worker.app.ShopWorker", "--burst",
+    processes = [subprocess.Popen([os.path.join(VENV_BIN, "rq"), "worker", "-w", worker_class, "--burst",
                                    "--url", env["REDIS_URL"], "-q", queue], cwd=ROOT, env=env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(workers)]
     sampler = RssSampler([p.pid for p in processes])
@@ -183,7 +185,7 @@ def bare_fits(env: dict, jobs: int) -> float:
     queue = Queue("bench-bare", connection=Redis.from_url(env["REDIS_URL"]))
     for _ in range(jobs):
         queue.enqueue("bench.forecast_yardstick.one_prophet_fit")
-    seconds, _ = run_workers(env, "bench-bare")
+    seconds, _ = run_workers(env, "bench-bare", worker_class="bench.forecast_yardstick.YardstickWorker")
     return seconds
 
 
