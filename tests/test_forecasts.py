@@ -83,6 +83,27 @@ def test_prophet_beats_seasonal_naive_on_a_weekly_series():
     assert 0.7 < check.demand_shift < 1.3
 
 
+@pytest.mark.parametrize("days", [80, 400, 730])  # Newton's method; L-BFGS; L-BFGS with yearly seasonality
+def test_the_forecast_is_prophets_own_to_the_last_digit(days):
+    """predict() runs Prophet's Stan program without Prophet's Python side: line, band and all must be what
+    Prophet itself gives for the same history and seed, and the same history must give the same forecast."""
+    import numpy
+    import pandas as pd
+    from prophet import Prophet
+
+    as_of = date(2026, 11, 22)
+    history = [units + (i % 29 == 0) * 6 for i, units in enumerate(weekly_series(days, as_of, seed=days))]
+    ours = predict(history, as_of)
+    assert ours == predict(history, as_of)
+    model = Prophet(interval_width=0.8, daily_seasonality=False, weekly_seasonality=True,
+                    yearly_seasonality=days >= 700, uncertainty_samples=200)
+    model.fit(pd.DataFrame({"ds": pd.date_range(as_of - timedelta(days=days), periods=days), "y": history}))
+    numpy.random.seed(days)
+    theirs = model.predict(pd.DataFrame({"ds": pd.date_range(as_of, periods=90)}))
+    for mine, column in ((ours.yhat, "yhat"), (ours.lower, "yhat_lower"), (ours.upper, "yhat_upper")):
+        assert mine == pytest.approx([max(0.0, v) for v in theirs[column]], rel=1e-9, abs=1e-9)
+
+
 def test_short_or_sparse_history_uses_the_fallback_and_says_why():
     as_of = date(2026, 11, 22)
     short = predict(weekly_series(30, as_of), as_of)

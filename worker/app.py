@@ -50,8 +50,9 @@ class CountsJobOutcomes:
 
 
 class ShopWorker(CountsJobOutcomes, Worker):
-    """An RQ worker that builds the app and loads WeasyPrint and Prophet once in the parent, so the child forked
-    for each job starts warm instead of loading them again (the Procfile runs `rq worker -w worker.app.ShopWorker`).
+    """An RQ worker that builds the app, loads WeasyPrint and warms up forecasting once in the parent, so the
+    child forked for each job starts warm instead of loading them again
+    (the Procfile runs `rq worker -w worker.app.ShopWorker`).
 
     PDFs are rendered in the worker itself rather than in a forked child: WeasyPrint's fonts and styles then stay
     set up from one invoice to the next instead of being set up again for every PDF (bench/invoices.py measured
@@ -82,7 +83,7 @@ class ShopWorker(CountsJobOutcomes, Worker):
 
         from webapp.forecasting.predict import load_prophet
 
-        load_prophet()  # a second or more to import; every forecast job needs it
+        load_prophet()  # one small fit: finds Prophet's Stan program and caches the first Fourier rows
         import gc
 
         gc.freeze()  # what is loaded now stays shared with the forked jobs instead of being copied by the GC

@@ -4,7 +4,6 @@ Every forecast comes with a backtest: the same kind of model is fitted without t
 on those days (MAE, and MASE scaled by the in-sample error of "same weekday last week") is set beside the
 seasonal-naive baseline's, so the owner can see whether the forecast beats the simplest sensible guess.
 """
-import logging
 import math
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -113,53 +112,26 @@ def poisson_quantile(rate: float, q: float) -> int:
 
 
 def _prophet(history: list[float], start: date, horizon: int, note: str, interval: float | None) -> Prediction:
-    quiet_prophet()
-    import numpy
-    import pandas as pd
-    from prophet import Prophet
+    from webapp.forecasting import prophet_fit
 
-    quiet_prophet()  # again: importing prophet resets its logger's level
     first = start - timedelta(days=len(history))
-    frame = pd.DataFrame({"ds": pd.date_range(first, periods=len(history), freq="D"), "y": history})
-    model = Prophet(interval_width=interval or INTERVAL, daily_seasonality=False, weekly_seasonality=True,
-                    yearly_seasonality=len(history) >= MIN_YEARLY_DAYS,
-                    uncertainty_samples=UNCERTAINTY_SAMPLES if interval else 0)
-    model.fit(frame)
-    future = pd.DataFrame({"ds": pd.date_range(start, periods=horizon, freq="D")})
+    model = prophet_fit.fit(history, first, yearly=len(history) >= MIN_YEARLY_DAYS)
     # The band comes from random simulated futures: a fixed seed makes the same history give the same band, so
     # a rerun (or the next night on unchanged sales) doesn't wobble the advice by chance.
-    numpy.random.seed(len(history))
-    result = model.predict(future)
+    yhat, lower, upper = prophet_fit.project(model, start, horizon, interval, seed=len(history),
+                                             samples=UNCERTAINTY_SAMPLES)
     # Demand is never negative: the model's line and band are cut at zero.
-    yhat = [max(0.0, float(v)) for v in result["yhat"]]
+    yhat = [max(0.0, v) for v in yhat]
     if not interval:
         return Prediction("prophet", note, yhat, yhat, yhat)
-    return Prediction("prophet", note, yhat, [max(0.0, float(v)) for v in result["yhat_lower"]],
-                      [max(0.0, float(v)) for v in result["yhat_upper"]])
+    return Prediction("prophet", note, yhat, [max(0.0, v) for v in lower], [max(0.0, v) for v in upper])
 
 
 def load_prophet() -> None:
-    """Import Prophet (and pandas, cmdstanpy) and fit once, quietly, so that a worker that forks a process per job
-    pays the first fit's one-off costs (lazy imports, locating and probing the Stan model) once, before forking,
-    rather than in every job: that made each forecast job three to four times slower."""
-    quiet_prophet()
-    import prophet  # noqa: F401
-
-    quiet_prophet()
+    """Fit once, so that a worker that forks a process per job pays the one-off costs (numpy's lazy imports,
+    finding Prophet's Stan program, the first Fourier rows) once, before forking, rather than in every job."""
     week = [1, 3, 2, 0, 4, 6, 5, 2, 1, 3, 1, 2, 7, 4]
     predict(week * 5, date(2026, 1, 5), horizon=7, model="prophet")
-
-
-def quiet_prophet() -> None:
-    """Prophet and cmdstanpy log every fit at INFO, and Prophet warns that plotly (which we don't use) is missing;
-    a nightly run of hundreds of products would drown the worker's log."""
-    logging.getLogger("prophet").setLevel(logging.ERROR)
-    logging.getLogger("prophet.plot").setLevel(logging.CRITICAL)
-    try:
-        from cmdstanpy.utils import get_logger  # configures (and sets INFO on) its logger the first time
-    except ImportError:
-        return
-    get_logger().setLevel(logging.WARNING)
 
 
 def backtest(history: list[int], start: date, model: str) -> Backtest:
