@@ -133,6 +133,58 @@ def test_revoked_token_is_401(api, runner):
     assert "revoked" in runner.invoke(args=["tokens", "list"]).output
 
 
+def test_a_token_stops_at_once_however_it_is_changed(api, make_app, make_product):
+    """Each process keeps the tokens it verified, but a token revoked, a user switched off or demoted, even by a
+    plain SQL UPDATE from another process, is refused on the very next request."""
+    from sqlalchemy import update
+
+    from webapp.auth.models import ApiToken, User
+
+    make_product("MUG-BLU", stock=10)
+    assert api.post("/orders", order_body("MUG-BLU", 1)).status_code == 201
+    other = make_app()  # another web process, sharing the database
+
+    def change(statement):
+        db.session.rollback()
+        with other.app_context():
+            db.session.execute(statement)
+            db.session.commit()
+
+    change(update(User).values(role="viewer"))
+    assert api.post("/orders", order_body("MUG-BLU", 1)).status_code == 403
+    assert api.get("/orders").status_code == 200
+    change(update(User).values(role="owner", active=False))
+    assert api.get("/orders").status_code == 401
+    change(update(User).values(active=True))
+    assert api.post("/orders", order_body("MUG-BLU", 1)).status_code == 201
+    change(update(ApiToken).values(revoked_at=func.now()))
+    assert api.post("/orders", order_body("MUG-BLU", 1)).status_code == 401
+    assert api.get("/orders").status_code == 401
+
+
+def test_writes_record_when_a_token_was_last_used_at_most_once_a_minute(api, make_product):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from webapp.auth.models import ApiToken
+    from webapp.timekeeping import utcnow
+
+    make_product("MUG-BLU", stock=10)
+    assert api.post("/orders", order_body("MUG-BLU", 1)).status_code == 201
+    db.session.rollback()
+    first = db.session.scalar(select(ApiToken.last_used_at))
+    assert first is not None
+    assert api.post("/orders", order_body("MUG-BLU", 1)).status_code == 201
+    db.session.rollback()
+    assert db.session.scalar(select(ApiToken.last_used_at)) == first  # used again within the minute: not written
+    db.session.execute(update(ApiToken).values(last_used_at=utcnow() - timedelta(minutes=2)))
+    db.session.commit()
+    assert api.post("/orders", order_body("MUG-BLU", 1)).status_code == 201
+    db.session.rollback()
+    assert db.session.scalar(select(ApiToken.last_used_at)) > first
+
+
 def test_a_viewer_token_can_only_read(api, make_user, make_product):
     from webapp.auth.tokens import create_api_token
 

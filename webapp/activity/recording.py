@@ -156,7 +156,10 @@ def _note_part(session, drafts: dict, obj, action: str) -> None:
 
     if isinstance(obj, StockMovement) and action == "created":
         sku = _known(session, Product, obj.product_id, "sku")
-        order = _known(session, Order, obj.order_id, "number") if obj.order_id else None
+        order = None
+        if obj.order_id:  # an order written in this same flush is not in the identity map yet, but in drafts
+            noted = drafts.get(("Order", obj.order_id))
+            order = noted.thing_ref if noted is not None else _known(session, Order, obj.order_id, "number")
         changes = {name: [None, f"{delta:+d}"] for name, delta in (("on_hand", obj.on_hand_delta),
                                                                   ("reserved", obj.reserved_delta)) if delta}
         if order:

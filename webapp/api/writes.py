@@ -2,20 +2,22 @@
 
 A key is claimed by inserting a row in the same transaction as the work it guards. A concurrent request with
 the same key waits on the unique index (PostgreSQL) or the write lock (SQLite), then finds the finished
-answer and replays it, so a retried POST never does the work twice.
+answer and replays it, so a retried POST never does the work twice. The claim and the answer are two plain
+statements (INSERT ... ON CONFLICT DO NOTHING, then an UPDATE), not ORM flushes: every API order pays for them.
 """
 import hashlib
 from functools import wraps
 
 from flask import g, jsonify, make_response, request
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from webapp.api import error_response
 from webapp.api.models import IdempotentRequest
 from webapp.extensions import db
 
 MAX_KEY_LENGTH = 255
+CLAIMS = IdempotentRequest.__table__
 
 
 def _fingerprint() -> str:
@@ -29,6 +31,17 @@ def _stored(key: str) -> IdempotentRequest | None:
     return db.session.scalars(
         select(IdempotentRequest).where(IdempotentRequest.token_id == g.api_token.id, IdempotentRequest.key == key)
     ).first()
+
+
+def _claim(key: str, fingerprint: str) -> int | None:
+    """Insert the key's row and return its id; None when a request with this key has finished already (on
+    PostgreSQL this waits for one still running, as a plain INSERT would)."""
+    connection = db.session.connection()
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    return connection.execute(
+        dialect.insert(CLAIMS).values(token_id=g.api_token.id, key=key, fingerprint=fingerprint)
+        .on_conflict_do_nothing(index_elements=[CLAIMS.c.token_id, CLAIMS.c.key]).returning(CLAIMS.c.id)
+    ).scalar()
 
 
 def _replay(stored: IdempotentRequest, fingerprint: str):
@@ -53,23 +66,15 @@ def api_write(view):
         if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
             return error_response(422, {"Idempotency-Key": [f"must be 1 to {MAX_KEY_LENGTH} printable characters"]})
         fingerprint = _fingerprint()
-        token_id = g.api_token.id
-        stored = _stored(key)
-        if stored is not None:
-            return _replay(stored, fingerprint)
-        claim = IdempotentRequest(token_id=token_id, key=key, fingerprint=fingerprint)
-        db.session.add(claim)
-        try:
-            db.session.flush()
-        except IntegrityError:
-            # Another request with this key finished first: answer as it did.
-            db.session.rollback()
+        claim_id = _claim(key, fingerprint)
+        if claim_id is None:  # another request with this key finished first: answer as it did
             return _replay(_stored(key), fingerprint)
         response = make_response(view(*args, **kwargs))
         if response.status_code < 400:
-            claim.response_status = response.status_code
-            claim.response_body = response.get_json()
-            claim.response_location = response.headers.get("Location")
+            db.session.connection().execute(
+                update(CLAIMS).where(CLAIMS.c.id == claim_id).values(
+                    response_status=response.status_code, response_body=response.get_json(),
+                    response_location=response.headers.get("Location")))
         return _finish(response)
     return wrapper
 

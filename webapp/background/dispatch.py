@@ -10,7 +10,7 @@ from redis.exceptions import RedisError
 from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError
 from rq.job import Job
-from sqlalchemy import event, inspect, select, update
+from sqlalchemy import event, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from webapp.background.models import PendingJob
@@ -27,6 +27,7 @@ JOB_TIMEOUTS = {QUEUE_DOCUMENTS: 60}
 RETRY = Retry(max=4, interval=[10, 60, 300, 900])
 # How long RQ keeps a finished job: a job handed over more recently that Redis no longer has was lost.
 RESULT_TTL = 86400
+JOBS = PendingJob.__table__
 
 
 def schedule_job(function: str, *args, job_id: str, queue: str, new_id: bool = False) -> None:
@@ -46,14 +47,22 @@ def schedule_job(function: str, *args, job_id: str, queue: str, new_id: bool = F
         if has_request_context():  # scheduled before (and perhaps not handed over yet): the request's end looks
             g.setdefault("scheduled_job_ids", []).append(job_id)
         return
+    if new_id and has_request_context() and not db.session().in_nested_transaction():
+        # One plain INSERT, not an ORM row for the commit to flush: intake schedules one per message of every order.
+        # (In a savepoint the ORM row is kept: a rolled-back savepoint must take the job with it.)
+        row_id = db.session.connection().execute(
+            insert(JOBS).values(function=function, args=list(args), job_id=job_id, queue=queue).returning(JOBS.c.id)
+        ).scalar()
+        db.session.info.setdefault(NEW_JOBS, []).append((row_id, function, list(args), job_id, queue))
+        return
     row = PendingJob(function=function, args=list(args), job_id=job_id, queue=queue)
     db.session.add(row)
     if has_request_context():  # handed over at the request's end if its transaction commits (see _note_committed)
         db.session.info.setdefault(NEW_JOBS, []).append((row, function, list(args), job_id, queue))
 
 
-# session.info: the PendingJob rows this transaction added; once it commits, request globals: what they hold, so
-# that the request's end hands them to RQ without reading them back.
+# session.info: the PendingJob rows (or the ids of rows inserted plainly) this transaction added; once it commits,
+# request globals: what they hold, so that the request's end hands them to RQ without reading them back.
 NEW_JOBS = "new_pending_jobs"
 WaitingJob = namedtuple("WaitingJob", "id function args job_id queue")
 
@@ -65,6 +74,9 @@ def _note_committed(session) -> None:
         return
     committed = g.setdefault("committed_jobs", [])
     for row, *fields in rows:
+        if isinstance(row, int):  # inserted as a plain row, outside any savepoint: committed with the transaction
+            committed.append(WaitingJob(row, *fields))
+            continue
         state = inspect(row)
         if state.persistent:  # not a row of a savepoint that was rolled back; its identity needs no query
             committed.append(WaitingJob(state.identity[0], *fields))

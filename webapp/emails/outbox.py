@@ -25,8 +25,10 @@ def queue_email(*, kind: str, dedupe_key: str, to: str, subject: str, template: 
     transaction can be queueing it meanwhile. The message is then only added, not flushed in a savepoint of its
     own; the caller flushes and hands it to ``schedule_new_emails``.
     """
-    with db.session.no_autoflush:
-        queued = db.session.scalar(select(OutgoingEmail.id).where(OutgoingEmail.dedupe_key == dedupe_key))
+    queued = None
+    if not new_key:  # a key made in this transaction cannot be in the table yet
+        with db.session.no_autoflush:
+            queued = db.session.scalar(select(OutgoingEmail.id).where(OutgoingEmail.dedupe_key == dedupe_key))
     if queued or any(isinstance(obj, OutgoingEmail) and obj.dedupe_key == dedupe_key for obj in db.session.new):
         return None
     context.setdefault("shop", current_settings())

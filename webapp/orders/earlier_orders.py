@@ -6,10 +6,16 @@ The stored figures are a cache, never the only truth. A NULL means "not worked o
 order of that customer untrusted: the dashboard works those out live (``unusual_orders``), so a write that bypasses
 this module is slower to read, never wrong, as long as it leaves its orders' figures NULL (bulk inserts do).
 ORM writes are kept exact at flush; bulk writes call ``fill_earlier_orders`` afterwards.
+
+A new order placed after all of its customer's others (intake, nearly always) gets its figures in its own INSERT: none
+to read for a customer made in the same flush, else one aggregate over the customer's orders. Anything else (an order
+placed back in time, several new orders in one flush, a change of status, total, time or customer) works out the
+customer's orders from that point on after the flush.
 """
 from datetime import datetime
+from decimal import Decimal
 
-from sqlalchemy import bindparam, case, event, func, inspect, select, update
+from sqlalchemy import and_, bindparam, case, event, func, inspect, select, update
 from sqlalchemy.orm import Session, object_session
 
 from webapp.customers.models import Customer
@@ -26,6 +32,7 @@ COLUMNS = ("earlier_orders", "earlier_total", "previous_order_at", "days_since_p
 STORED = tuple(f"new_{column}" for column in COLUMNS)
 LOCKED_AT_ONCE = 5000  # customers per locking statement, well within PostgreSQL's bound parameters
 PENDING = "earlier_orders_since"  # session.info key: customer id -> the first placing time to work out again
+LONE_ORDER = "earlier_orders_lone_order"  # session.info key: this flush inserts exactly one order
 
 
 def _forget(order: Order) -> None:
@@ -37,12 +44,42 @@ def _work_out_from(order: Order, customer_id: int, since: datetime) -> None:
     pending[customer_id] = min(since, pending.get(customer_id, since))
 
 
+@event.listens_for(Session, "before_flush")
+def _count_new_orders(session, context, instances) -> None:
+    session.info[LONE_ORDER] = sum(isinstance(obj, Order) for obj in session.new) == 1
+
+
 @event.listens_for(Order, "before_insert")
 def _new_order(mapper, connection, order: Order) -> None:
     if order.created_at is None:  # the column default would set it only after this event
         order.created_at = utcnow()
-    _forget(order)
-    _work_out_from(order, order.customer_id, order.created_at)
+    # With several new orders in one flush, one may be another's earlier order: those are worked out after it.
+    if not (object_session(order).info.get(LONE_ORDER) and _figures_at_insert(connection, order)):
+        _forget(order)
+        _work_out_from(order, order.customer_id, order.created_at)
+
+
+def _figures_at_insert(connection, order: Order) -> bool:
+    """Set a new order's figures for its INSERT; False when orders of its customer placed at or after it exist,
+    whose figures it changes (the caller then works them all out after the flush)."""
+    customer = order.__dict__.get("customer")
+    if customer is not None and inspect(customer).pending:  # made in this flush: no other order can be theirs
+        order.earlier_orders, order.earlier_total = 0, Decimal("0.00")
+        order.previous_order_at = order.days_since_previous_order = None
+        return True
+    _take_turns(connection, [order.customer_id])
+    before = and_(ORDERS.c.created_at < order.created_at, ORDERS.c.status.not_in(NOT_SALES))
+    count, total, previous_at, later = connection.execute(
+        select(func.count(case((before, ORDERS.c.id))), func.coalesce(func.sum(case((before, ORDERS.c.total))), 0),
+               func.max(case((before, ORDERS.c.created_at))),
+               func.count(case((ORDERS.c.created_at >= order.created_at, ORDERS.c.id))))
+        .where(ORDERS.c.customer_id == order.customer_id)).one()
+    if later:
+        return False
+    order.earlier_orders, order.earlier_total, order.previous_order_at = count, total, previous_at
+    order.days_since_previous_order = (
+        (order.created_at - previous_at).total_seconds() / 86400 if previous_at else None)
+    return True
 
 
 @event.listens_for(Order, "before_update")

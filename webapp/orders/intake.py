@@ -4,6 +4,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import select
 
+from webapp.bulk import new_ids
 from webapp.catalog.models import Product
 from webapp.customers.matching import match_or_create_customer
 from webapp.customers.models import Customer
@@ -18,7 +19,7 @@ from webapp.orders.models import Order, OrderLine
 from webapp.orders.schemas import OrderIn
 from webapp.orders.workflow import record_event, reserve_order_stock
 from webapp.settings.models import ShopSettings, current_settings
-from webapp.timekeeping import shop_today
+from webapp.timekeeping import shop_today, utcnow
 from webapp.validation import CENT, MAX_MONEY
 
 # Channels where a person or a client program picks the SKUs: an unknown SKU is their mistake (422).
@@ -123,10 +124,13 @@ def take_order(data: OrderIn, *, actor: str, today: date | None = None,
         too_large = {"lines": [f"the order total would be larger than {MAX_MONEY}"]}
     if too_large:
         raise OrderInputError(too_large)
-    db.session.add(order)
-    db.session.flush()  # the order's id makes its number; everything below is written by one flush at the end
-    order.number = order_number(order.id)
     with db.session.no_autoflush:  # the reads below need nothing of this order written yet
+        # The id (hence the number) given out up front, as the database would: the order, its lines, events,
+        # ledger rows and emails are then written by one flush at the end, the order row once, as it ends up.
+        order.id = new_ids(Order, 1)[0]
+        order.number = order_number(order.id)
+        order.created_at = utcnow()
+        db.session.add(order)
         record_event(order, kind="created", actor=actor, to_status="pending",
                      note=f"Received via {data.channel}.")
         if charge_notes:
