@@ -2,7 +2,8 @@
 
 Orders count by their order date in the shop's time zone; revenue leaves out cancelled and rejected orders, and so
 do the per-customer figures (a cancelled order is not a purchase). Every function here runs a fixed number of
-queries, whatever the number of orders.
+queries, whatever the number of orders. The counts and sums per day and per product are read from the daily rollups
+(webapp.analytics.daily_sales), which are exact however recently the orders changed.
 """
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
@@ -11,13 +12,13 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import aliased
 
+from webapp.analytics import daily_sales
 from webapp.analytics.medians import median, median_in_order, unindexed
 from webapp.catalog.models import Product
 from webapp.customers.models import Customer
 from webapp.extensions import db
 from webapp.feedback.models import OrderFeedback
-from webapp.orders.models import NOT_SALES, SHIPPED_OR_LATER, Order, OrderLine
-from webapp.orders.shop_days import day_placed
+from webapp.orders.models import NOT_SALES, Order
 from webapp.timekeeping import hours_between_sql, utc_bounds
 
 NOT_REVENUE = NOT_SALES
@@ -94,11 +95,6 @@ def _rounded(value, places: int = 2) -> float | None:
     return round(float(value), places) if value is not None else None
 
 
-def _hours_to_ship():
-    """SQL: an order's hours to ship, stored (webapp.orders.shipping_times) or worked out where missing."""
-    return func.coalesce(Order.hours_to_ship, hours_between_sql(Order.shipped_at, Order.created_at))
-
-
 def ordered_in(first: date, last: date):
     """SQL: the order was placed on one of the days ``first`` to ``last`` in shop time."""
     start, end = utc_bounds(first, last)
@@ -113,19 +109,13 @@ def figures(first: date, last: date, sold: list["ProductSales"] | None = None) -
     the range's product_sales if already read."""
     start, end = utc_bounds(first, last)
     in_range = ordered_in(first, last)
-    (orders, revenue, earning_orders, t_avg, delivered, left_pending, cancelled, returned,
-     shipped_or_later) = db.session.execute(select(
-        func.count(Order.id),
-        func.coalesce(func.sum(case((EARNING, Order.total))), 0),
-        func.count(case((EARNING, Order.id))),
-        func.avg(case((Order.shipped_at.is_not(None), _hours_to_ship()))),
-        func.count(case((Order.status == "delivered", Order.id))),
-        func.count(case((Order.status != "pending", Order.id))),
-        func.count(case((Order.status == "cancelled", Order.id))),
-        func.count(case((Order.status == "returned", Order.id))),
-        func.count(case((Order.status.in_(SHIPPED_OR_LATER), Order.id))),
-    ).where(in_range)).one()
+    days = daily_sales.days_of(first, last).c
+    totals = db.session.execute(select(*[func.coalesce(func.sum(days[name]), 0) for name in daily_sales.FIGURES])).one()
+    (orders, earning_orders, revenue, shipped, hours, delivered, left_pending, cancelled, returned,
+     shipped_or_later) = (value if name in ("revenue", "hours_to_ship") else int(value)
+                          for name, value in zip(daily_sales.FIGURES, totals))
     revenue = cents(revenue)
+    t_avg = float(hours) / shipped if shipped else None
 
     per_customer = (select(Order.customer_id, func.count(Order.id).label("n"))
                     .where(in_range, EARNING).group_by(Order.customer_id).subquery())
@@ -208,10 +198,10 @@ class ProductSales:
 def product_sales(first: date, last: date) -> list[ProductSales]:
     """What sold in the range, per SKU and product: one pass over the range's lines, which the margin and top
     products both read (``summary`` hands the one pass to both)."""
-    grouped = (select(OrderLine.sku, OrderLine.product_id, func.max(OrderLine.name).label("name"),
-                      func.sum(OrderLine.quantity).label("units"), func.sum(OrderLine.line_total).label("revenue"))
-               .join(Order, Order.id == OrderLine.order_id).where(ordered_in(first, last), EARNING)
-               .group_by(OrderLine.sku, OrderLine.product_id).subquery())
+    days = daily_sales.product_days_of(first, last).c
+    grouped = (select(days.sku, days.product_id, func.max(days.name).label("name"),
+                      func.sum(days.units).label("units"), func.sum(days.revenue).label("revenue"))
+               .group_by(days.sku, days.product_id).subquery())
     # Costs joined to the few grouped rows, not to every line; the name by the database's own ordering.
     rows = db.session.execute(
         select(grouped.c.sku, func.max(grouped.c.name).over(partition_by=grouped.c.sku), grouped.c.product_id,
@@ -236,10 +226,13 @@ def top_products(first: date, last: date, limit: int = 5, sold: list[ProductSale
 
 def channel_mix(first: date, last: date) -> list[dict]:
     """Orders received and revenue per channel, most orders first; shares of all orders in the range."""
+    days = daily_sales.days_of(first, last).c
+    orders = func.sum(days.orders)
     rows = db.session.execute(
-        select(Order.channel, func.count(Order.id), func.coalesce(func.sum(case((EARNING, Order.total))), 0))
-        .where(ordered_in(first, last)).group_by(Order.channel).order_by(func.count(Order.id).desc(), Order.channel)
+        select(days.channel, orders, func.coalesce(func.sum(days.revenue), 0))
+        .group_by(days.channel).order_by(orders.desc(), days.channel)
     ).all()
+    rows = [(channel, int(orders), revenue) for channel, orders, revenue in rows]
     total = sum(orders for _, orders, _ in rows)
     return [{"channel": channel, "orders": orders, "revenue": f"{cents(revenue):.2f}",
              "share": _ratio(orders, total)} for channel, orders, revenue in rows]
@@ -311,15 +304,11 @@ def daily_series(first: date, last: date) -> list[Day]:
     """Orders and revenue per day of the range (no orders: zero), each beside the same day of the previous period,
     in one query over both periods."""
     before_first, _ = previous_period(first, last)
-    start, _ = utc_bounds(before_first, last)
-    _, end = utc_bounds(first, last)
-    # The stored shop day (worked out where missing): no date arithmetic per order.
-    day = day_placed(start, end).label("day")
+    days = daily_sales.days_of(before_first, last).c
     rows = db.session.execute(
-        select(day, func.count(Order.id), func.sum(case((EARNING, Order.total), else_=0)))
-        .where(Order.created_at >= start, Order.created_at < end).group_by(day)
+        select(days.shop_day, func.sum(days.orders), func.sum(days.revenue)).group_by(days.shop_day)
     ).all()
-    totals = {(value if isinstance(value, date) else date.fromisoformat(value)): (orders, cents(amount))
+    totals = {(value if isinstance(value, date) else date.fromisoformat(value)): (int(orders), cents(amount))
               for value, orders, amount in rows}
     length = (last - first).days + 1
     series = []
@@ -333,14 +322,15 @@ def daily_series(first: date, last: date) -> list[Day]:
 
 def summary(first: date, last: date, top: int = 5) -> Summary:
     """Every figure and breakdown of the range (for the API and the dashboard)."""
-    sold = product_sales(first, last)
-    return Summary(
-        **asdict(figures(first, last, sold)),
-        top_products=top_products(first, last, top, sold),
-        channels=channel_mix(first, last),
-        top_customers=top_customers(first, last, top),
-        countries=customers_by_country(first, last),
-        cities=customers_by_city(first, last),
-        frequency=order_frequency(first, last),
-        daily=daily_series(first, last),
-    )
+    with daily_sales.one_look():
+        sold = product_sales(first, last)
+        return Summary(
+            **asdict(figures(first, last, sold)),
+            top_products=top_products(first, last, top, sold),
+            channels=channel_mix(first, last),
+            top_customers=top_customers(first, last, top),
+            countries=customers_by_country(first, last),
+            cities=customers_by_city(first, last),
+            frequency=order_frequency(first, last),
+            daily=daily_series(first, last),
+        )
