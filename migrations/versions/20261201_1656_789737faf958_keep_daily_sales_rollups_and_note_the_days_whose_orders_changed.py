@@ -73,7 +73,8 @@ def _postgres_function(name, days_select):
 def postgres_triggers():
     return [
         _postgres_function("note_sales_days_of_orders", "SELECT shop_day AS day FROM changed_orders"),
-        _postgres_function("note_sales_days_of_changed_order", "SELECT day FROM (VALUES (OLD.shop_day), (NEW.shop_day)) AS d (day)"),
+        _postgres_function("note_sales_days_of_changed_order",
+                           "SELECT day FROM (VALUES (OLD.shop_day), (NEW.shop_day)) AS d (day)"),
         _postgres_function("note_sales_days_of_lines", "SELECT o.shop_day AS day FROM changed_lines l "
                                                         "JOIN orders o ON o.id = l.order_id"),
         _postgres_function("note_sales_days_of_changed_line", "SELECT shop_day AS day FROM orders "

@@ -10,12 +10,11 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import and_, case, func, select
-from sqlalchemy.orm import aliased
 
 from webapp.analytics import daily_sales
+from webapp.analytics.buyers import FREQUENCY_BANDS, Buyers, buyers  # noqa: F401 - FREQUENCY_BANDS read here
 from webapp.analytics.medians import median, median_in_order, unindexed
 from webapp.catalog.models import Product
-from webapp.customers.models import Customer
 from webapp.extensions import db
 from webapp.feedback.models import OrderFeedback
 from webapp.orders.models import NOT_SALES, Order
@@ -23,8 +22,6 @@ from webapp.timekeeping import hours_between_sql, utc_bounds
 
 NOT_REVENUE = NOT_SALES
 CENT = Decimal("0.01")
-# Customers by how many orders they placed in the range: (label, at least, at most).
-FREQUENCY_BANDS = (("1", 1, 1), ("2", 2, 2), ("3–5", 3, 5), ("6+", 6, None))
 
 
 @dataclass
@@ -104,9 +101,9 @@ def ordered_in(first: date, last: date):
 EARNING = Order.status.not_in(NOT_REVENUE)
 
 
-def figures(first: date, last: date, sold: list["ProductSales"] | None = None) -> Figures:
-    """The comparable figures of the days ``first`` to ``last`` (inclusive, shop time), in four queries; ``sold``:
-    the range's product_sales if already read."""
+def figures(first: date, last: date, sold: list["ProductSales"] | None = None, bought: Buyers | None = None) -> Figures:
+    """The comparable figures of the days ``first`` to ``last`` (inclusive, shop time), in four queries; ``sold``
+    and ``bought``: the range's product_sales and buyers if already read."""
     start, end = utc_bounds(first, last)
     in_range = ordered_in(first, last)
     days = daily_sales.days_of(first, last).c
@@ -117,17 +114,8 @@ def figures(first: date, last: date, sold: list["ProductSales"] | None = None) -
     revenue = cents(revenue)
     t_avg = float(hours) / shipped if shipped else None
 
-    per_customer = (select(Order.customer_id, func.count(Order.id).label("n"))
-                    .where(in_range, EARNING).group_by(Order.customer_id).subquery())
-    # Ordered before the range too: one index seek per customer (customer_id, created_at), not a scan of history.
-    before = aliased(Order)
-    ordered_before = (select(before.id).where(before.customer_id == per_customer.c.customer_id,
-                                              before.created_at < start, before.status.not_in(NOT_REVENUE))
-                      .exists())
-    customers, repeat = db.session.execute(select(
-        func.count(per_customer.c.customer_id),
-        func.count(case(((per_customer.c.n > 1) | ordered_before, per_customer.c.customer_id))),
-    )).one()
+    bought = buyers(first, last) if bought is None else bought
+    customers, repeat = bought.customers, bought.repeat
 
     sold = product_sales(first, last) if sold is None else sold
     line_revenue = sum((row.revenue for row in sold), Decimal(0)) if sold else None
@@ -238,66 +226,24 @@ def channel_mix(first: date, last: date) -> list[dict]:
              "share": _ratio(orders, total)} for channel, orders, revenue in rows]
 
 
-def _bought(first: date, last: date):
-    """Per customer who bought in the range: orders that earn (``n``) and their total (``spent``), as a subquery.
-
-    The breakdowns by customer sum these few rows, not every order joined to its customer.
-    """
-    return (select(Order.customer_id, func.count(Order.id).label("n"), func.sum(Order.total).label("spent"))
-            .where(ordered_in(first, last), EARNING).group_by(Order.customer_id).subquery())
-
-
 def top_customers(first: date, last: date, limit: int = 10) -> list[dict]:
     """Customers by revenue, with their orders that earn."""
-    bought = _bought(first, last)
-    rows = db.session.execute(
-        select(Customer.name, Customer.email, bought.c.n, bought.c.spent)
-        .join(Customer, Customer.id == bought.c.customer_id)
-        .order_by(bought.c.spent.desc(), bought.c.n.desc(), Customer.name).limit(limit)
-    ).all()
-    return [{"name": name, "email": email, "orders": orders, "revenue": f"{cents(revenue):.2f}"}
-            for name, email, orders, revenue in rows]
+    return buyers(first, last, top=limit).top
 
 
 def customers_by_country(first: date, last: date, limit: int = 20) -> list[dict]:
     """Customers who bought in the range, by the country on their customer record ("" when unknown, listed last)."""
-    # Grouped on plain columns: PostgreSQL does not see two bound parameters as the same GROUP BY expression.
-    bought = _bought(first, last)
-    customers = func.count(Customer.id)
-    rows = db.session.execute(
-        select(Customer.country, customers, func.sum(bought.c.n), func.sum(bought.c.spent))
-        .join(Customer, Customer.id == bought.c.customer_id)
-        .group_by(Customer.country).order_by(customers.desc(), Customer.country.is_(None), Customer.country)
-        .limit(limit)
-    ).all()
-    return [{"country": code or "", "customers": count, "orders": int(orders), "revenue": f"{cents(revenue):.2f}"}
-            for code, count, orders, revenue in rows]
+    return buyers(first, last, countries=limit).countries
 
 
 def customers_by_city(first: date, last: date, limit: int = 10) -> list[dict]:
     """Customers who bought in the range, by town (spelt in any case) within their country."""
-    bought = _bought(first, last)
-    town = func.lower(func.trim(Customer.city))
-    customers = func.count(Customer.id)
-    rows = db.session.execute(
-        select(func.min(Customer.city), Customer.country, customers, func.sum(bought.c.n))
-        .join(Customer, Customer.id == bought.c.customer_id)
-        .group_by(town, Customer.country)
-        .order_by(customers.desc(), town.is_(None), town, Customer.country.is_(None), Customer.country).limit(limit)
-    ).all()
-    return [{"city": (city or "").strip(), "country": code or "", "customers": count, "orders": int(orders)}
-            for city, code, count, orders in rows]
+    return buyers(first, last, cities=limit).cities
 
 
 def order_frequency(first: date, last: date) -> list[dict]:
     """Customers by how many orders they placed in the range (1, 2, 3–5, 6+)."""
-    per_customer = (select(func.count(Order.id).label("n")).where(ordered_in(first, last), EARNING)
-                    .group_by(Order.customer_id).subquery())
-    n = per_customer.c.n
-    counts = db.session.execute(select(*[
-        func.count(case((and_(n >= low, n <= high) if high else n >= low, 1))) for _, low, high in FREQUENCY_BANDS
-    ])).one()
-    return [{"orders": label, "customers": count} for (label, _, _), count in zip(FREQUENCY_BANDS, counts)]
+    return buyers(first, last).frequency
 
 
 def daily_series(first: date, last: date) -> list[Day]:
@@ -324,13 +270,14 @@ def summary(first: date, last: date, top: int = 5) -> Summary:
     """Every figure and breakdown of the range (for the API and the dashboard)."""
     with daily_sales.one_look():
         sold = product_sales(first, last)
+        bought = buyers(first, last, top=top)
         return Summary(
-            **asdict(figures(first, last, sold)),
+            **asdict(figures(first, last, sold, bought)),
             top_products=top_products(first, last, top, sold),
             channels=channel_mix(first, last),
-            top_customers=top_customers(first, last, top),
-            countries=customers_by_country(first, last),
-            cities=customers_by_city(first, last),
-            frequency=order_frequency(first, last),
+            top_customers=bought.top,
+            countries=bought.countries,
+            cities=bought.cities,
+            frequency=bought.frequency,
             daily=daily_series(first, last),
         )
