@@ -131,8 +131,9 @@ def figures(first: date, last: date, sold: list["ProductSales"] | None = None, b
                       .where(in_range, Order.shipped_at.is_not(None)))
     hours_missing = (select(Order.id).where(Order.hours_to_ship.is_(None), Order.shipped_at.is_not(None), in_range)
                      .exists())
+    # Stored for every shipped order, so as many as the rollups' shipped orders.
     t_median = case((hours_missing, median(shipping_hours)),
-                    else_=median_in_order(Order.hours_to_ship, start, end))
+                    else_=median_in_order(Order.hours_to_ship, start, end, count=shipped))
     # Gaps between consecutive orders of a customer, both in the range (a window over the range's orders only:
     # looking back before the range would walk each customer's whole history, seconds on a big shop).
     # Ordered by time alone, so SQLite reads the (customer_id, created_at) index in order instead of sorting; orders
@@ -141,11 +142,15 @@ def figures(first: date, last: date, sold: list["ProductSales"] | None = None, b
     pairs = select(Order.created_at.label("at"), previous_at.label("previous_at")).where(in_range, EARNING).subquery()
     gap_days = (select((hours_between_sql(pairs.c.at, pairs.c.previous_at) / 24.0).label("value"))
                 .where(pairs.c.previous_at.is_not(None)))
-    # Stored: the days since the customer's previous order that earns, when that one is in the range too.
+    # Stored: the days since the customer's previous order that earns, when that one is in the range too: every
+    # earning order of the range but each buyer's first there, so as many as those orders less the buyers.
     gaps_untrusted = select(Order.id).where(Order.earlier_orders.is_(None), Order.created_at < end).exists()
     gap_median = case((gaps_untrusted, median(gap_days)), else_=median_in_order(
-        Order.days_since_previous_order, start, end, unindexed(Order.previous_order_at) >= start, EARNING))
-    rated = select(OrderFeedback.rating).join(Order, Order.id == OrderFeedback.order_id).where(in_range).subquery()
+        Order.days_since_previous_order, start, end, unindexed(Order.previous_order_at) >= start, EARNING,
+        count=earning_orders - customers))
+    # Ratings read from their own few rows, each order looked up by id, not the range's orders searched for them.
+    rated_order = select(Order.id).where(Order.id == OrderFeedback.order_id, in_range).exists()
+    rated = select(OrderFeedback.rating).where(rated_order).subquery()
     t_median, gap_median, rating, ratings = db.session.execute(select(
         t_median, gap_median,
         select(func.avg(rated.c.rating)).scalar_subquery(), select(func.count()).select_from(rated).scalar_subquery(),
