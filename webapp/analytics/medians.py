@@ -1,7 +1,7 @@
 """Exact medians in SQL, portable to SQLite (which has no percentile function)."""
 from datetime import datetime
 
-from sqlalchemy import func, null, select
+from sqlalchemy import Float, cast, func, null, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.visitors import InternalTraversal
@@ -37,7 +37,7 @@ def median_in_order(value, start: datetime, end: datetime, *where, count: int | 
              .cte())  # counted once, read by LIMIT and OFFSET
         count = select(n.c.n).scalar_subquery()
     elif count == 0:
-        return select(null()).scalar_subquery()
+        return select(cast(null(), Float)).scalar_subquery()
     middle = (select(value.label("value")).where(value.is_not(None), placed >= start, placed < end, *where)
               .order_by(value).limit(2 - count % 2).offset((count - 1) // 2).subquery())
     return select(func.avg(middle.c.value)).scalar_subquery()
