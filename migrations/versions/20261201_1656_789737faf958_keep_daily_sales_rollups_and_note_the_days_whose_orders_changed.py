@@ -119,6 +119,7 @@ def upgrade():
     sa.Column('revenue', sa.Numeric(precision=14, scale=2), nullable=False),
     sa.Column('shipped_orders', sa.Integer(), nullable=False),
     sa.Column('hours_to_ship', sa.Double(), nullable=False),
+    sa.Column('unknown_hours', sa.Integer(), nullable=False),
     sa.Column('delivered', sa.Integer(), nullable=False),
     sa.Column('left_pending', sa.Integer(), nullable=False),
     sa.Column('cancelled', sa.Integer(), nullable=False),

@@ -25,8 +25,8 @@ from webapp.timekeeping import hours_between_sql, shop_day_sql, utc_bounds
 EARNING = Order.status.not_in(NOT_SALES)
 DAYS_AT_ONCE = 400  # days per rebuilding statement, well within the bound-parameter limits
 REBUILD_LOCK = 0x5a1e5da7  # PostgreSQL advisory lock: one rebuild at a time (SQLite writers take turns anyway)
-FIGURES = ("orders", "earning_orders", "revenue", "shipped_orders", "hours_to_ship", "delivered", "left_pending",
-           "cancelled", "returned", "shipped_or_later")
+FIGURES = ("orders", "earning_orders", "revenue", "shipped_orders", "hours_to_ship", "unknown_hours", "delivered",
+           "left_pending", "cancelled", "returned", "shipped_or_later")
 PRODUCT_FIGURES = ("sku", "product_id", "name", "units", "revenue")
 _changed_now: ContextVar[list[date] | None] = ContextVar("changed_days", default=None)
 
@@ -36,16 +36,17 @@ def _order_figures(day, postgres: bool, *where):
     hours = func.coalesce(Order.hours_to_ship, hours_between_sql(Order.shipped_at, Order.created_at, postgres))
     # The day worked out in a subquery: PostgreSQL does not group by an expression holding bound parameters.
     placed = (select(day.label("shop_day"), Order.id, Order.channel, Order.status, Order.total, Order.shipped_at,
-                     hours.label("hours"))
+                     hours.label("hours"), Order.hours_to_ship.label("stored_hours"))
               .where(*where).subquery())
     o = placed.c
-    earning = o.status.not_in(NOT_SALES)
+    earning, shipped = o.status.not_in(NOT_SALES), o.shipped_at.is_not(None)
     return (select(o.shop_day, o.channel,
                    func.count(o.id).label("orders"),
                    func.count(case((earning, o.id))).label("earning_orders"),
                    func.coalesce(func.sum(case((earning, o.total))), 0).label("revenue"),
-                   func.count(case((o.shipped_at.is_not(None), o.id))).label("shipped_orders"),
-                   func.coalesce(func.sum(case((o.shipped_at.is_not(None), o.hours))), 0.0).label("hours_to_ship"),
+                   func.count(case((shipped, o.id))).label("shipped_orders"),
+                   func.coalesce(func.sum(case((shipped, o.hours))), 0.0).label("hours_to_ship"),
+                   func.count(case((shipped & o.stored_hours.is_(None), o.id))).label("unknown_hours"),
                    func.count(case((o.status == "delivered", o.id))).label("delivered"),
                    func.count(case((o.status != "pending", o.id))).label("left_pending"),
                    func.count(case((o.status == "cancelled", o.id))).label("cancelled"),

@@ -108,7 +108,7 @@ def figures(first: date, last: date, sold: list["ProductSales"] | None = None, b
     in_range = ordered_in(first, last)
     days = daily_sales.days_of(first, last).c
     totals = db.session.execute(select(*[func.coalesce(func.sum(days[name]), 0) for name in daily_sales.FIGURES])).one()
-    (orders, earning_orders, revenue, shipped, hours, delivered, left_pending, cancelled, returned,
+    (orders, earning_orders, revenue, shipped, hours, unknown_hours, delivered, left_pending, cancelled, returned,
      shipped_or_later) = (value if name in ("revenue", "hours_to_ship") else int(value)
                           for name, value in zip(daily_sales.FIGURES, totals))
     revenue = cents(revenue)
@@ -129,11 +129,9 @@ def figures(first: date, last: date, sold: list["ProductSales"] | None = None, b
     # the values are worked out and sorted, as before they were stored.
     shipping_hours = (select(hours_between_sql(Order.shipped_at, Order.created_at).label("value"))
                       .where(in_range, Order.shipped_at.is_not(None)))
-    hours_missing = (select(Order.id).where(Order.hours_to_ship.is_(None), Order.shipped_at.is_not(None), in_range)
-                     .exists())
-    # Stored for every shipped order, so as many as the rollups' shipped orders.
-    t_median = case((hours_missing, median(shipping_hours)),
-                    else_=median_in_order(Order.hours_to_ship, start, end, count=shipped))
+    # Stored for every shipped order (the rollups say if not), so as many as the rollups' shipped orders.
+    t_median = (median(shipping_hours) if unknown_hours
+                else median_in_order(Order.hours_to_ship, start, end, count=shipped))
     # Gaps between consecutive orders of a customer, both in the range (a window over the range's orders only:
     # looking back before the range would walk each customer's whole history, seconds on a big shop).
     # Ordered by time alone, so SQLite reads the (customer_id, created_at) index in order instead of sorting; orders

@@ -21,6 +21,7 @@ class DailySales(db.Model):
     revenue: Mapped[Decimal] = mapped_column(Numeric(14, 2))  # the earning orders' totals
     shipped_orders: Mapped[int]
     hours_to_ship: Mapped[float]  # summed over the shipped orders
+    unknown_hours: Mapped[int]  # shipped orders whose hours to ship are not stored yet (usually none)
     delivered: Mapped[int]
     left_pending: Mapped[int]
     cancelled: Mapped[int]
