@@ -33,29 +33,37 @@ def _changed(columns, distinct="IS NOT"):
     return " OR ".join(f"OLD.{column} {distinct} NEW.{column}" for column in columns)
 
 
-def _sqlite_note(days_select):
-    """Note the days of ``days_select`` (a select of one column named ``day``) not noted yet."""
-    return (f"INSERT INTO sales_days_changed (shop_day) SELECT day FROM ({days_select}) "
-            "WHERE day IS NOT NULL AND NOT EXISTS (SELECT 1 FROM sales_days_changed n WHERE n.shop_day = day);")
+def _sqlite_note(day):
+    """Note ``day`` (an SQL expression) unless it is NULL or noted already."""
+    return (f"INSERT INTO sales_days_changed (shop_day) SELECT {day} WHERE {day} IS NOT NULL "
+            f"AND NOT EXISTS (SELECT 1 FROM sales_days_changed WHERE shop_day = {day});")
+
+
+def _sqlite_noted(day):
+    return f"EXISTS (SELECT 1 FROM sales_days_changed WHERE shop_day = {day})"
 
 
 def sqlite_triggers():
-    line_day = "SELECT shop_day AS day FROM orders WHERE id = {}.order_id"
+    # The WHEN skips the body when the day is noted already, as it is for all but a transaction's first write.
+    def line_day(row):
+        return f"(SELECT shop_day FROM orders WHERE id = {row}.order_id)"
     return [
-        f"""CREATE TRIGGER sales_day_of_new_order AFTER INSERT ON orders WHEN NEW.shop_day IS NOT NULL
-            BEGIN {_sqlite_note("SELECT NEW.shop_day AS day")} END""",
+        f"""CREATE TRIGGER sales_day_of_new_order AFTER INSERT ON orders
+            WHEN NEW.shop_day IS NOT NULL AND NOT {_sqlite_noted("NEW.shop_day")}
+            BEGIN INSERT INTO sales_days_changed (shop_day) VALUES (NEW.shop_day); END""",
         f"""CREATE TRIGGER sales_day_of_changed_order AFTER UPDATE OF {", ".join(ORDER_COLUMNS)} ON orders
             WHEN {_changed(ORDER_COLUMNS)}
-            BEGIN {_sqlite_note("SELECT OLD.shop_day AS day UNION SELECT NEW.shop_day")} END""",
-        f"""CREATE TRIGGER sales_day_of_removed_order AFTER DELETE ON orders WHEN OLD.shop_day IS NOT NULL
-            BEGIN {_sqlite_note("SELECT OLD.shop_day AS day")} END""",
+            BEGIN {_sqlite_note("OLD.shop_day")} {_sqlite_note("NEW.shop_day")} END""",
+        f"""CREATE TRIGGER sales_day_of_removed_order AFTER DELETE ON orders
+            WHEN OLD.shop_day IS NOT NULL AND NOT {_sqlite_noted("OLD.shop_day")}
+            BEGIN INSERT INTO sales_days_changed (shop_day) VALUES (OLD.shop_day); END""",
         f"""CREATE TRIGGER sales_day_of_new_line AFTER INSERT ON order_lines
-            BEGIN {_sqlite_note(line_day.format("NEW"))} END""",
+            WHEN NOT {_sqlite_noted(line_day("NEW"))} BEGIN {_sqlite_note(line_day("NEW"))} END""",
         f"""CREATE TRIGGER sales_day_of_changed_line AFTER UPDATE OF {", ".join(LINE_COLUMNS)} ON order_lines
             WHEN {_changed(LINE_COLUMNS)}
-            BEGIN {_sqlite_note(line_day.format("OLD") + " UNION " + line_day.format("NEW"))} END""",
+            BEGIN {_sqlite_note(line_day("OLD"))} {_sqlite_note(line_day("NEW"))} END""",
         f"""CREATE TRIGGER sales_day_of_removed_line AFTER DELETE ON order_lines
-            BEGIN {_sqlite_note(line_day.format("OLD"))} END""",
+            WHEN NOT {_sqlite_noted(line_day("OLD"))} BEGIN {_sqlite_note(line_day("OLD"))} END""",
     ]
 
 
