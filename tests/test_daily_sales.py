@@ -40,7 +40,8 @@ def test_the_migrations_install_the_triggers(app):
         names = db.session.scalars(text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"))
     else:
         names = db.session.scalars(text("SELECT name FROM sqlite_master WHERE type = 'trigger'"))
-    assert TRIGGERS <= set(names)
+    # SQLite notes a new order's day from its lines' trigger (see the migration).
+    assert TRIGGERS - ({"sales_day_of_new_order"} if db.engine.dialect.name == "sqlite" else set()) <= set(names)
 
 
 def test_every_write_notes_its_shop_day(app, make_product):
