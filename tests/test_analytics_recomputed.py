@@ -1,6 +1,7 @@
 """The dashboard's figures on a generated shop, checked against the same figures worked out the plain way in Python
 from every order: across daylight-saving days, after old orders change status, are returned, cancelled or edited,
-after bulk writes that bypass the ORM, after the shop's time zone changes, and with today's orders still moving."""
+after bulk writes that bypass the ORM, after the shop's time zone changes, and with today's orders still moving;
+each time both before and after the daily rollups of the changed days are stored."""
 import random
 import statistics
 from collections import defaultdict
@@ -10,10 +11,11 @@ from fractions import Fraction
 
 import pytest
 from flask import g
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from tests.factories import new_order
 from webapp.analytics import anomalies, kpis
+from webapp.analytics.models import SalesDayChanged
 from webapp.bulk import new_ids
 from webapp.catalog.models import Product
 from webapp.extensions import db
@@ -23,6 +25,7 @@ from webapp.orders.models import NOT_SALES, SHIPPED_OR_LATER, Order
 from webapp.orders.shipping_times import fill_hours_to_ship
 from webapp.settings.models import current_settings
 from webapp.timekeeping import shop_today, shop_zone, utcnow
+from worker.jobs.dashboard import store_changed_sales_days
 
 CENT = Decimal("0.01")
 STATUSES = ["delivered"] * 6 + ["shipped", "returned", "cancelled", "rejected", "confirmed", "processing",
@@ -205,6 +208,15 @@ def stored_earlier_orders_are_right() -> int:
 
 
 def check(first: date, last: date):
+    """The figures as read now (the days noted as changed since the rollups were stored worked out live, the rest
+    read from the rollups), then again once the worker's job has stored every changed day."""
+    figures_match(first, last)
+    assert store_changed_sales_days() >= 0
+    assert db.session.scalar(select(func.count(SalesDayChanged.id))) == 0
+    figures_match(first, last)
+
+
+def figures_match(first: date, last: date):
     expected = recomputed(first, last)
     summary = kpis.summary(first, last)
     for key, value in expected["figures"].items():

@@ -4,6 +4,7 @@ from rq import cron
 from worker import QUEUE_DEFAULT, QUEUE_EMAILS, QUEUE_FORECASTS
 from worker.jobs.alerts import daily_digest, scan_failed_jobs, scan_stock_and_deadlines
 from worker.jobs.backups import backup_database
+from worker.jobs.dashboard import store_changed_sales_days
 from worker.jobs.dispatch import dispatch_pending_jobs, prune_dispatched_jobs
 from worker.jobs.forecasts import forecast_every_product
 from worker.jobs.heartbeat import record_heartbeat
@@ -12,6 +13,7 @@ from worker.jobs.heartbeat import record_heartbeat
 PERIODIC_JOBS = (
     (record_heartbeat, QUEUE_DEFAULT, 60),
     (dispatch_pending_jobs, QUEUE_DEFAULT, 60),  # work scheduled while Redis was away
+    (store_changed_sales_days, QUEUE_DEFAULT, 60),  # the dashboard's daily rollups
     (scan_stock_and_deadlines, QUEUE_DEFAULT, 300),
     (scan_failed_jobs, QUEUE_DEFAULT, 300),
     (daily_digest, QUEUE_EMAILS, "0 * * * *"),  # hourly: sent once a day, from 06:00 shop time

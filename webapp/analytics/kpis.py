@@ -2,28 +2,26 @@
 
 Orders count by their order date in the shop's time zone; revenue leaves out cancelled and rejected orders, and so
 do the per-customer figures (a cancelled order is not a purchase). Every function here runs a fixed number of
-queries, whatever the number of orders.
+queries, whatever the number of orders. The counts and sums per day and per product are read from the daily rollups
+(webapp.analytics.daily_sales), which are exact however recently the orders changed.
 """
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import and_, case, func, select
-from sqlalchemy.orm import aliased
 
+from webapp.analytics import daily_sales
+from webapp.analytics.buyers import FREQUENCY_BANDS, Buyers, buyers  # noqa: F401 - FREQUENCY_BANDS read here
 from webapp.analytics.medians import median, median_in_order, unindexed
 from webapp.catalog.models import Product
-from webapp.customers.models import Customer
 from webapp.extensions import db
 from webapp.feedback.models import OrderFeedback
-from webapp.orders.models import NOT_SALES, SHIPPED_OR_LATER, Order, OrderLine
-from webapp.orders.shop_days import day_placed
+from webapp.orders.models import NOT_SALES, Order
 from webapp.timekeeping import hours_between_sql, utc_bounds
 
 NOT_REVENUE = NOT_SALES
 CENT = Decimal("0.01")
-# Customers by how many orders they placed in the range: (label, at least, at most).
-FREQUENCY_BANDS = (("1", 1, 1), ("2", 2, 2), ("3–5", 3, 5), ("6+", 6, None))
 
 
 @dataclass
@@ -94,11 +92,6 @@ def _rounded(value, places: int = 2) -> float | None:
     return round(float(value), places) if value is not None else None
 
 
-def _hours_to_ship():
-    """SQL: an order's hours to ship, stored (webapp.orders.shipping_times) or worked out where missing."""
-    return func.coalesce(Order.hours_to_ship, hours_between_sql(Order.shipped_at, Order.created_at))
-
-
 def ordered_in(first: date, last: date):
     """SQL: the order was placed on one of the days ``first`` to ``last`` in shop time."""
     start, end = utc_bounds(first, last)
@@ -108,36 +101,21 @@ def ordered_in(first: date, last: date):
 EARNING = Order.status.not_in(NOT_REVENUE)
 
 
-def figures(first: date, last: date, sold: list["ProductSales"] | None = None) -> Figures:
-    """The comparable figures of the days ``first`` to ``last`` (inclusive, shop time), in four queries; ``sold``:
-    the range's product_sales if already read."""
+def figures(first: date, last: date, sold: list["ProductSales"] | None = None, bought: Buyers | None = None) -> Figures:
+    """The comparable figures of the days ``first`` to ``last`` (inclusive, shop time), in four queries; ``sold``
+    and ``bought``: the range's product_sales and buyers if already read."""
     start, end = utc_bounds(first, last)
     in_range = ordered_in(first, last)
-    (orders, revenue, earning_orders, t_avg, delivered, left_pending, cancelled, returned,
-     shipped_or_later) = db.session.execute(select(
-        func.count(Order.id),
-        func.coalesce(func.sum(case((EARNING, Order.total))), 0),
-        func.count(case((EARNING, Order.id))),
-        func.avg(case((Order.shipped_at.is_not(None), _hours_to_ship()))),
-        func.count(case((Order.status == "delivered", Order.id))),
-        func.count(case((Order.status != "pending", Order.id))),
-        func.count(case((Order.status == "cancelled", Order.id))),
-        func.count(case((Order.status == "returned", Order.id))),
-        func.count(case((Order.status.in_(SHIPPED_OR_LATER), Order.id))),
-    ).where(in_range)).one()
+    days = daily_sales.days_of(first, last).c
+    totals = db.session.execute(select(*[func.coalesce(func.sum(days[name]), 0) for name in daily_sales.FIGURES])).one()
+    (orders, earning_orders, revenue, shipped, hours, unknown_hours, delivered, left_pending, cancelled, returned,
+     shipped_or_later) = (value if name in ("revenue", "hours_to_ship") else int(value)
+                          for name, value in zip(daily_sales.FIGURES, totals))
     revenue = cents(revenue)
+    t_avg = float(hours) / shipped if shipped else None
 
-    per_customer = (select(Order.customer_id, func.count(Order.id).label("n"))
-                    .where(in_range, EARNING).group_by(Order.customer_id).subquery())
-    # Ordered before the range too: one index seek per customer (customer_id, created_at), not a scan of history.
-    before = aliased(Order)
-    ordered_before = (select(before.id).where(before.customer_id == per_customer.c.customer_id,
-                                              before.created_at < start, before.status.not_in(NOT_REVENUE))
-                      .exists())
-    customers, repeat = db.session.execute(select(
-        func.count(per_customer.c.customer_id),
-        func.count(case(((per_customer.c.n > 1) | ordered_before, per_customer.c.customer_id))),
-    )).one()
+    bought = buyers(first, last) if bought is None else bought
+    customers, repeat = bought.customers, bought.repeat
 
     sold = product_sales(first, last) if sold is None else sold
     line_revenue = sum((row.revenue for row in sold), Decimal(0)) if sold else None
@@ -151,10 +129,9 @@ def figures(first: date, last: date, sold: list["ProductSales"] | None = None) -
     # the values are worked out and sorted, as before they were stored.
     shipping_hours = (select(hours_between_sql(Order.shipped_at, Order.created_at).label("value"))
                       .where(in_range, Order.shipped_at.is_not(None)))
-    hours_missing = (select(Order.id).where(Order.hours_to_ship.is_(None), Order.shipped_at.is_not(None), in_range)
-                     .exists())
-    t_median = case((hours_missing, median(shipping_hours)),
-                    else_=median_in_order(Order.hours_to_ship, start, end))
+    # Stored for every shipped order (the rollups say if not), so as many as the rollups' shipped orders.
+    t_median = (median(shipping_hours) if unknown_hours
+                else median_in_order(Order.hours_to_ship, start, end, count=shipped))
     # Gaps between consecutive orders of a customer, both in the range (a window over the range's orders only:
     # looking back before the range would walk each customer's whole history, seconds on a big shop).
     # Ordered by time alone, so SQLite reads the (customer_id, created_at) index in order instead of sorting; orders
@@ -163,11 +140,15 @@ def figures(first: date, last: date, sold: list["ProductSales"] | None = None) -
     pairs = select(Order.created_at.label("at"), previous_at.label("previous_at")).where(in_range, EARNING).subquery()
     gap_days = (select((hours_between_sql(pairs.c.at, pairs.c.previous_at) / 24.0).label("value"))
                 .where(pairs.c.previous_at.is_not(None)))
-    # Stored: the days since the customer's previous order that earns, when that one is in the range too.
+    # Stored: the days since the customer's previous order that earns, when that one is in the range too: every
+    # earning order of the range but each buyer's first there, so as many as those orders less the buyers.
     gaps_untrusted = select(Order.id).where(Order.earlier_orders.is_(None), Order.created_at < end).exists()
     gap_median = case((gaps_untrusted, median(gap_days)), else_=median_in_order(
-        Order.days_since_previous_order, start, end, unindexed(Order.previous_order_at) >= start, EARNING))
-    rated = select(OrderFeedback.rating).join(Order, Order.id == OrderFeedback.order_id).where(in_range).subquery()
+        Order.days_since_previous_order, start, end, unindexed(Order.previous_order_at) >= start, EARNING,
+        count=earning_orders - customers))
+    # Ratings read from their own few rows, each order looked up by id, not the range's orders searched for them.
+    rated_order = select(Order.id).where(Order.id == OrderFeedback.order_id, in_range).exists()
+    rated = select(OrderFeedback.rating).where(rated_order).subquery()
     t_median, gap_median, rating, ratings = db.session.execute(select(
         t_median, gap_median,
         select(func.avg(rated.c.rating)).scalar_subquery(), select(func.count()).select_from(rated).scalar_subquery(),
@@ -208,10 +189,10 @@ class ProductSales:
 def product_sales(first: date, last: date) -> list[ProductSales]:
     """What sold in the range, per SKU and product: one pass over the range's lines, which the margin and top
     products both read (``summary`` hands the one pass to both)."""
-    grouped = (select(OrderLine.sku, OrderLine.product_id, func.max(OrderLine.name).label("name"),
-                      func.sum(OrderLine.quantity).label("units"), func.sum(OrderLine.line_total).label("revenue"))
-               .join(Order, Order.id == OrderLine.order_id).where(ordered_in(first, last), EARNING)
-               .group_by(OrderLine.sku, OrderLine.product_id).subquery())
+    days = daily_sales.product_days_of(first, last).c
+    grouped = (select(days.sku, days.product_id, func.max(days.name).label("name"),
+                      func.sum(days.units).label("units"), func.sum(days.revenue).label("revenue"))
+               .group_by(days.sku, days.product_id).subquery())
     # Costs joined to the few grouped rows, not to every line; the name by the database's own ordering.
     rows = db.session.execute(
         select(grouped.c.sku, func.max(grouped.c.name).over(partition_by=grouped.c.sku), grouped.c.product_id,
@@ -236,90 +217,47 @@ def top_products(first: date, last: date, limit: int = 5, sold: list[ProductSale
 
 def channel_mix(first: date, last: date) -> list[dict]:
     """Orders received and revenue per channel, most orders first; shares of all orders in the range."""
+    days = daily_sales.days_of(first, last).c
+    orders = func.sum(days.orders)
     rows = db.session.execute(
-        select(Order.channel, func.count(Order.id), func.coalesce(func.sum(case((EARNING, Order.total))), 0))
-        .where(ordered_in(first, last)).group_by(Order.channel).order_by(func.count(Order.id).desc(), Order.channel)
+        select(days.channel, orders, func.coalesce(func.sum(days.revenue), 0))
+        .group_by(days.channel).order_by(orders.desc(), days.channel)
     ).all()
+    rows = [(channel, int(orders), revenue) for channel, orders, revenue in rows]
     total = sum(orders for _, orders, _ in rows)
     return [{"channel": channel, "orders": orders, "revenue": f"{cents(revenue):.2f}",
              "share": _ratio(orders, total)} for channel, orders, revenue in rows]
 
 
-def _bought(first: date, last: date):
-    """Per customer who bought in the range: orders that earn (``n``) and their total (``spent``), as a subquery.
-
-    The breakdowns by customer sum these few rows, not every order joined to its customer.
-    """
-    return (select(Order.customer_id, func.count(Order.id).label("n"), func.sum(Order.total).label("spent"))
-            .where(ordered_in(first, last), EARNING).group_by(Order.customer_id).subquery())
-
-
 def top_customers(first: date, last: date, limit: int = 10) -> list[dict]:
     """Customers by revenue, with their orders that earn."""
-    bought = _bought(first, last)
-    rows = db.session.execute(
-        select(Customer.name, Customer.email, bought.c.n, bought.c.spent)
-        .join(Customer, Customer.id == bought.c.customer_id)
-        .order_by(bought.c.spent.desc(), bought.c.n.desc(), Customer.name).limit(limit)
-    ).all()
-    return [{"name": name, "email": email, "orders": orders, "revenue": f"{cents(revenue):.2f}"}
-            for name, email, orders, revenue in rows]
+    return buyers(first, last, top=limit).top
 
 
 def customers_by_country(first: date, last: date, limit: int = 20) -> list[dict]:
     """Customers who bought in the range, by the country on their customer record ("" when unknown, listed last)."""
-    # Grouped on plain columns: PostgreSQL does not see two bound parameters as the same GROUP BY expression.
-    bought = _bought(first, last)
-    customers = func.count(Customer.id)
-    rows = db.session.execute(
-        select(Customer.country, customers, func.sum(bought.c.n), func.sum(bought.c.spent))
-        .join(Customer, Customer.id == bought.c.customer_id)
-        .group_by(Customer.country).order_by(customers.desc(), Customer.country.is_(None), Customer.country)
-        .limit(limit)
-    ).all()
-    return [{"country": code or "", "customers": count, "orders": int(orders), "revenue": f"{cents(revenue):.2f}"}
-            for code, count, orders, revenue in rows]
+    return buyers(first, last, countries=limit).countries
 
 
 def customers_by_city(first: date, last: date, limit: int = 10) -> list[dict]:
     """Customers who bought in the range, by town (spelt in any case) within their country."""
-    bought = _bought(first, last)
-    town = func.lower(func.trim(Customer.city))
-    customers = func.count(Customer.id)
-    rows = db.session.execute(
-        select(func.min(Customer.city), Customer.country, customers, func.sum(bought.c.n))
-        .join(Customer, Customer.id == bought.c.customer_id)
-        .group_by(town, Customer.country)
-        .order_by(customers.desc(), town.is_(None), town, Customer.country.is_(None), Customer.country).limit(limit)
-    ).all()
-    return [{"city": (city or "").strip(), "country": code or "", "customers": count, "orders": int(orders)}
-            for city, code, count, orders in rows]
+    return buyers(first, last, cities=limit).cities
 
 
 def order_frequency(first: date, last: date) -> list[dict]:
     """Customers by how many orders they placed in the range (1, 2, 3–5, 6+)."""
-    per_customer = (select(func.count(Order.id).label("n")).where(ordered_in(first, last), EARNING)
-                    .group_by(Order.customer_id).subquery())
-    n = per_customer.c.n
-    counts = db.session.execute(select(*[
-        func.count(case((and_(n >= low, n <= high) if high else n >= low, 1))) for _, low, high in FREQUENCY_BANDS
-    ])).one()
-    return [{"orders": label, "customers": count} for (label, _, _), count in zip(FREQUENCY_BANDS, counts)]
+    return buyers(first, last).frequency
 
 
 def daily_series(first: date, last: date) -> list[Day]:
     """Orders and revenue per day of the range (no orders: zero), each beside the same day of the previous period,
     in one query over both periods."""
     before_first, _ = previous_period(first, last)
-    start, _ = utc_bounds(before_first, last)
-    _, end = utc_bounds(first, last)
-    # The stored shop day (worked out where missing): no date arithmetic per order.
-    day = day_placed(start, end).label("day")
+    days = daily_sales.days_of(before_first, last).c
     rows = db.session.execute(
-        select(day, func.count(Order.id), func.sum(case((EARNING, Order.total), else_=0)))
-        .where(Order.created_at >= start, Order.created_at < end).group_by(day)
+        select(days.shop_day, func.sum(days.orders), func.sum(days.revenue)).group_by(days.shop_day)
     ).all()
-    totals = {(value if isinstance(value, date) else date.fromisoformat(value)): (orders, cents(amount))
+    totals = {(value if isinstance(value, date) else date.fromisoformat(value)): (int(orders), cents(amount))
               for value, orders, amount in rows}
     length = (last - first).days + 1
     series = []
@@ -333,14 +271,16 @@ def daily_series(first: date, last: date) -> list[Day]:
 
 def summary(first: date, last: date, top: int = 5) -> Summary:
     """Every figure and breakdown of the range (for the API and the dashboard)."""
-    sold = product_sales(first, last)
-    return Summary(
-        **asdict(figures(first, last, sold)),
-        top_products=top_products(first, last, top, sold),
-        channels=channel_mix(first, last),
-        top_customers=top_customers(first, last, top),
-        countries=customers_by_country(first, last),
-        cities=customers_by_city(first, last),
-        frequency=order_frequency(first, last),
-        daily=daily_series(first, last),
-    )
+    with daily_sales.one_look():
+        sold = product_sales(first, last)
+        bought = buyers(first, last, top=top)
+        return Summary(
+            **asdict(figures(first, last, sold, bought)),
+            top_products=top_products(first, last, top, sold),
+            channels=channel_mix(first, last),
+            top_customers=bought.top,
+            countries=bought.countries,
+            cities=bought.cities,
+            frequency=bought.frequency,
+            daily=daily_series(first, last),
+        )

@@ -1,7 +1,7 @@
 """Exact medians in SQL, portable to SQLite (which has no percentile function)."""
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Float, cast, func, null, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.visitors import InternalTraversal
@@ -21,19 +21,23 @@ def median(values):
     return select(func.avg(middle.c.value)).scalar_subquery()
 
 
-def median_in_order(value, start: datetime, end: datetime, *where):
+def median_in_order(value, start: datetime, end: datetime, *where, count: int | None = None):
     """The median of a stored column over the orders placed in [start, end) that match ``where`` (NULLs left out),
-    as a scalar subquery.
+    as a scalar subquery; ``count``: how many there are, when known already (from the daily rollups, say).
 
-    Counts them from the range, then reads the middle one or two in value order from an index that leads with the
-    column: a walk that stops at the middle instead of sorting every value of the range. The walk names the placing
-    time through ``unindexed`` so that SQLite takes that index rather than seeking the range and sorting it.
+    Counts them from the range (unless known), then reads the middle one or two in value order from an index that
+    leads with the column: a walk that stops at the middle instead of sorting every value of the range. The walk
+    names the placing time through ``unindexed`` so that SQLite takes that index rather than seeking the range and
+    sorting it.
     """
     placed = unindexed(Order.created_at)
-    n = (select(func.count().label("n"))
-         .where(value.is_not(None), Order.created_at >= start, Order.created_at < end, *where)
-         .cte())  # counted once, read by LIMIT and OFFSET
-    count = select(n.c.n).scalar_subquery()
+    if count is None:
+        n = (select(func.count().label("n"))
+             .where(value.is_not(None), Order.created_at >= start, Order.created_at < end, *where)
+             .cte())  # counted once, read by LIMIT and OFFSET
+        count = select(n.c.n).scalar_subquery()
+    elif count == 0:
+        return select(cast(null(), Float)).scalar_subquery()
     middle = (select(value.label("value")).where(value.is_not(None), placed >= start, placed < end, *where)
               .order_by(value).limit(2 - count % 2).offset((count - 1) // 2).subquery())
     return select(func.avg(middle.c.value)).scalar_subquery()

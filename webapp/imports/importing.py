@@ -24,7 +24,7 @@ from webapp.orders.earlier_orders import fill_earlier_orders
 from webapp.orders.intake import order_number, tax_on
 from webapp.orders.models import Order, OrderEvent, OrderLine
 from webapp.orders.shipping_times import fill_hours_to_ship
-from webapp.orders.shop_days import fill_shop_days
+from webapp.orders.shop_days import fill_shop_days, shop_day_of
 from webapp.settings.models import current_settings
 from webapp.timekeeping import shop_zone, utcnow
 from webapp.validation import CENT, MAX_MONEY
@@ -163,6 +163,7 @@ class HistoryImport:
         self.actor = actor
         self.platform = platform
         self.settings = current_settings()
+        self.zone = shop_zone()
         self.products: dict[str, tuple[int, Decimal]] = {}
         self.customers_by_email: dict[str, int] = {}
         self.customers_by_name: dict[str, int] = {}
@@ -351,6 +352,9 @@ class HistoryImport:
                 "ship_city": order.fields.get("city", "")[:100] or None,
                 "ship_country": country_code(order.fields.get("country", "")),
                 "external_ref": order.number[:100], "notes": "", "hold_reasons": [], "created_at": at,
+                # Its shop day written with it, not filled after: the dashboard's triggers note the day once per
+                # batch instead of once per order (PostgreSQL's per-row trigger on the fill's update).
+                "shop_day": shop_day_of(at, self.zone),
                 "updated_at": at,
             })
             source = f"Imported from {self.filename}, line {order.first_line}."

@@ -61,6 +61,9 @@ class Order(db.Model):
         Index("ix_orders_hours_unknown", "hours_to_ship", "created_at",
               sqlite_where=text("shipped_at IS NOT NULL AND hours_to_ship IS NULL"),
               postgresql_where=text("shipped_at IS NOT NULL AND hours_to_ship IS NULL")),
+        # Orders whose shop day is not worked out yet (usually none): the dashboard counts them live until it is.
+        Index("ix_orders_day_unknown", "shop_day", "created_at",
+              sqlite_where=text("shop_day IS NULL"), postgresql_where=text("shop_day IS NULL")),
         # Orders whose earlier orders are not worked out yet: where a customer's stored figures stop being trusted.
         # Both lead with the NULL column, so SQLite seeks them (it passes over a partial index it has no statistics
         # for, and an empty one has none).

@@ -1,8 +1,8 @@
 """Each order's shop day: the date it was placed in the shop's time zone, stored on the order so the dashboard
 counts orders per day from an index instead of working out a local date for every order on every request.
 
-The stored day is a cache, never the only truth: the dashboard falls back to computing the day wherever it is
-NULL (``day_placed``). It is set when an order is written through the ORM, filled after writes that bypass it
+The stored day is a cache, never the only truth: the dashboard works the day out wherever it is NULL
+(webapp.analytics.daily_sales). It is set when an order is written through the ORM, filled after writes that bypass it
 (history imports, the demo shop), and worked out again for every order when the shop's time zone changes.
 """
 from datetime import UTC, date, datetime, timedelta
@@ -23,11 +23,6 @@ ORDERS = Order.__table__
 def shop_day_of(placed_at: datetime, zone: ZoneInfo) -> date:
     """The date in ``zone`` of a naive UTC time."""
     return placed_at.replace(tzinfo=UTC).astimezone(zone).date()
-
-
-def day_placed(start: datetime, end: datetime):
-    """SQL for the shop day of orders placed in [start, end): the stored day, else worked out."""
-    return func.coalesce(Order.shop_day, shop_day_sql(Order.created_at, start, end))
 
 
 def _zone(connection, settings: ShopSettings | None = None) -> ZoneInfo:
