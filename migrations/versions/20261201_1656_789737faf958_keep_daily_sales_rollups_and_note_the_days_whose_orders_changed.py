@@ -1,7 +1,7 @@
 """keep the dashboard's daily rollups, and note by trigger the shop days whose orders or lines changed
 
 Revision ID: 789737faf958
-Revises: f0ba029a1b17
+Revises: 713906b929b8
 Create Date: 2026-12-01 16:56:38.005381
 
 The triggers note the day of every order or line written, whichever path writes it (the ORM, bulk inserts, plain
@@ -17,7 +17,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '789737faf958'
-down_revision = 'f0ba029a1b17'
+down_revision = '713906b929b8'
 branch_labels = None
 depends_on = None
 
