@@ -24,7 +24,7 @@ from webapp.orders.earlier_orders import fill_earlier_orders
 from webapp.orders.intake import order_number, tax_on
 from webapp.orders.models import Order, OrderEvent, OrderLine
 from webapp.orders.shipping_times import fill_hours_to_ship
-from webapp.orders.shop_days import fill_shop_days
+from webapp.orders.shop_days import shop_day_of
 from webapp.settings.models import current_settings
 from webapp.timekeeping import shop_zone, utcnow
 from webapp.validation import CENT, MAX_MONEY
@@ -121,8 +121,7 @@ def import_orders(path: Path | str, fmt: str, *, history: bool, dry_run: bool = 
             if dry_run:
                 db.session.rollback()
             else:
-                fill_shop_days()  # the bulk inserts bypass the ORM events that store them
-                fill_earlier_orders()
+                fill_earlier_orders()  # the bulk inserts bypass the ORM events that keep them
                 fill_hours_to_ship()
                 db.session.commit()
         except FileReadError as error:
@@ -163,6 +162,7 @@ class HistoryImport:
         self.actor = actor
         self.platform = platform
         self.settings = current_settings()
+        self.zone = shop_zone()
         self.products: dict[str, tuple[int, Decimal]] = {}
         self.customers_by_email: dict[str, int] = {}
         self.customers_by_name: dict[str, int] = {}
@@ -319,8 +319,7 @@ class HistoryImport:
         return self.customers_by_name.get(WALK_IN)
 
     def _insert_orders(self, orders: list[FileOrder]) -> dict[str, tuple[int, str, dict]]:
-        settings = self.settings
-        summary = self.summary
+        settings, summary, zone = self.settings, self.summary, self.zone
         self._product_ids(orders)
         customer_ids = self._customer_ids(orders)
         order_ids = new_ids(Order, len(orders))
@@ -351,7 +350,7 @@ class HistoryImport:
                 "ship_city": order.fields.get("city", "")[:100] or None,
                 "ship_country": country_code(order.fields.get("country", "")),
                 "external_ref": order.number[:100], "notes": "", "hold_reasons": [], "created_at": at,
-                "updated_at": at,
+                "updated_at": at, "shop_day": shop_day_of(at, zone),  # as the ORM would store it: no pass after
             })
             source = f"Imported from {self.filename}, line {order.first_line}."
             event_rows.append({"order_id": order_id, "kind": "created", "from_status": None,
