@@ -7,6 +7,7 @@ order of that customer untrusted: the dashboard works those out live (``unusual_
 this module is slower to read, never wrong, as long as it leaves its orders' figures NULL (bulk inserts do).
 ORM writes are kept exact at flush; bulk writes call ``fill_earlier_orders`` afterwards.
 """
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import Float, Integer, bindparam, case, cast, event, func, inspect, literal, or_, select, update
@@ -139,18 +140,26 @@ def work_out(connection, since: dict[int, datetime | None]) -> int:
     return _store(connection, changed)
 
 
-def fill_earlier_orders(connection=None) -> int:
+def fill_earlier_orders(connection=None, customers: Iterable[int] = ()) -> int:
     """Work out the earlier orders wherever they are missing (after bulk writes), with every other order of the
-    same customers; returns how many orders changed.
+    same customers, and those of every order of ``customers``; returns how many orders changed.
 
     One UPDATE ... FROM over those customers' whole histories (a window per customer), written by the database
     itself: a history import brings thousands of customers at once, and reading every order out to write it back
     cost more than the import's inserts. The figures are the ones ``work_out`` stores, to the last bit.
     """
     connection = connection or db.session.connection()
+    customers = sorted(customers)
+    changed = sum(fill_earlier_orders(connection, customers[i:i + LOCKED_AT_ONCE])
+                  for i in range(LOCKED_AT_ONCE, len(customers), LOCKED_AT_ONCE))  # each IN (...) within bounds
+    customers = customers[:LOCKED_AT_ONCE]
     postgres = connection.dialect.name == "postgresql"
     unknown = ORDERS.alias("unknown")
-    affected = select(unknown.c.customer_id).where(unknown.c.earlier_orders.is_(None)).distinct()
+    affected = select(unknown.c.customer_id).where(unknown.c.earlier_orders.is_(None))
+    if customers:
+        affected = affected.union(select(Customer.id).where(Customer.id.in_(customers)))
+    else:
+        affected = affected.distinct()
     _take_turns(connection, affected)
     mine = ORDERS.alias("mine")
     earning = mine.c.status.not_in(NOT_SALES)
@@ -164,9 +173,9 @@ def fill_earlier_orders(connection=None) -> int:
     figures = {"earlier_orders": running.c.count, "earlier_total": running.c.total,
                "previous_order_at": running.c.previous_at,
                "days_since_previous_order": _days_between(ORDERS.c.created_at, running.c.previous_at, postgres)}
-    changed = or_(*(ORDERS.c[column].is_distinct_from(value) for column, value in figures.items()))
-    return connection.execute(update(ORDERS).where(ORDERS.c.id == running.c.id, changed)
-                              .values(updated_at=ORDERS.c.updated_at, **figures)).rowcount
+    differs = or_(*(ORDERS.c[column].is_distinct_from(value) for column, value in figures.items()))
+    return changed + connection.execute(update(ORDERS).where(ORDERS.c.id == running.c.id, differs)
+                                        .values(updated_at=ORDERS.c.updated_at, **figures)).rowcount
 
 
 def _days_between(later, earlier, postgres: bool):
