@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 
 from sqlalchemy import func, select, update
 
@@ -170,7 +171,9 @@ class HistoryImport:
         self.filename = filename
         self.actor = actor
         self.platform = platform
-        self.settings = current_settings()
+        settings = current_settings()  # read once: an ORM attribute costs more than the sums it feeds
+        self.settings = SimpleNamespace(tax_rate_percent=settings.tax_rate_percent, currency=settings.currency,
+                                        prices_include_tax=settings.prices_include_tax)
         self.zone = shop_zone()
         self.products: dict[str, tuple[int, Decimal]] = {}
         self.customers_by_email: dict[str, int] = {}
