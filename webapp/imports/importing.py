@@ -191,9 +191,17 @@ class HistoryImport:
 
     def fill_earlier_orders(self) -> None:
         """Fill the earlier orders the batches left out, and work out again those of any customer the import
-        created that has orders from elsewhere too (taken meanwhile)."""
+        created that has orders from elsewhere too (taken meanwhile).
+
+        On PostgreSQL the created customers are locked first, as earlier_orders locks a customer to work out its
+        orders: an order taken for one of them now waits for this commit, then counts every imported order.
+        """
         created = sorted(self.created_customers)
+        postgres = db.session.get_bind().dialect.name == "postgresql"
         for i in range(0, len(created), LOOKED_UP_AT_ONCE):
+            if postgres:
+                db.session.execute(select(Customer.id).where(is_one_of(Customer.id, created[i:i + LOOKED_UP_AT_ONCE]))
+                                   .order_by(Customer.id).with_for_update(key_share=True))
             for customer_id, count in db.session.execute(
                     select(Order.customer_id, func.count(Order.id))
                     .where(is_one_of(Order.customer_id, created[i:i + LOOKED_UP_AT_ONCE])).group_by(Order.customer_id)):
