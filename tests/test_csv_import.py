@@ -21,6 +21,7 @@ from tests.test_stock_ledger import assert_ledger_matches
 from webapp.catalog.models import Product, StockMovement
 from webapp.customers.models import Customer
 from webapp.extensions import db
+from webapp.imports import histories
 from webapp.imports.formats import MappingError, parse_money, parse_quantity, resolve_columns
 from webapp.imports.importing import HistoryImport, import_orders
 from webapp.imports.models import ImportRun
@@ -143,6 +144,15 @@ def test_history_imports_store_each_orders_earlier_orders_as_a_recomputation_wou
     assert stored_earlier_orders_are_right() == 0
     a5 = db.session.scalars(select(Order).where(Order.external_ref == "A5")).one()
     assert (a5.earlier_orders, a5.earlier_total) == (3, Decimal("24.00"))  # A2, A4, A1; A3 was cancelled
+
+
+def test_a_file_too_large_to_read_ahead_has_its_earlier_orders_filled_after(app, tmp_path, monkeypatch):
+    monkeypatch.setattr(histories, "MAX_ORDERS", 10)  # the worker's memory bound, made small
+    rows, expected = generated_rows(60)
+    summary = import_orders(write_csv(tmp_path / "many.csv", GENERIC_HEADER, rows), "generic", history=True)
+    assert summary.orders == expected["orders"]
+    assert db.session.scalar(select(func.count(Order.id)).where(Order.earlier_orders.is_(None))) == 0
+    assert stored_earlier_orders_are_right() == 0
 
 
 def test_bad_rows_are_reported_with_line_and_reason_and_good_rows_kept(app, runner, tmp_path):

@@ -37,11 +37,16 @@ class Foreseen(NamedTuple):
         return (self.created_at - self.previous_order_at).total_seconds() / 86400
 
 
+MAX_ORDERS = 250_000  # about 100 MB of figures; a larger file's figures are all filled after
+
+
 def read_ahead(path: Path | str, columns: dict[str, int], zone, importer) -> tuple[dict[int, Foreseen], set]:
     """Each order the importer would take, by its first line, with its earlier orders among the file's; and the
-    customers whose figures the file cannot tell (an order priced from the catalogue)."""
+    customers whose figures the file cannot tell (an order priced from the catalogue). Nothing for a file of more
+    than MAX_ORDERS orders."""
     taken: dict[tuple[str, str], list[tuple[datetime, int, bool, Decimal]]] = defaultdict(list)
     unforeseeable = set()
+    kept = 0
     with read_rows(Path(path)) as (_, rows):
         try:
             for order in group_orders(rows, columns, zone):
@@ -53,6 +58,9 @@ def read_ahead(path: Path | str, columns: dict[str, int], zone, importer) -> tup
                     unforeseeable.add(customer)
                 else:
                     taken[customer].append((order.created_at, order.first_line, order.status not in NOT_SALES, total))
+                    kept += 1
+                    if kept > MAX_ORDERS:  # the worker's memory is bounded: the fill after does the rest
+                        return {}, set()
         except FileReadError:
             pass  # the import itself stops there and says why
     foreseen = {}
