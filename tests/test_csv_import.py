@@ -14,13 +14,16 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from tests.conftest import order_body
+from tests.factories import new_order
+from tests.test_analytics_recomputed import stored_earlier_orders_are_right
 from tests.test_emails import run_jobs
 from tests.test_stock_ledger import assert_ledger_matches
 from webapp.catalog.models import Product, StockMovement
 from webapp.customers.models import Customer
 from webapp.extensions import db
+from webapp.imports import histories
 from webapp.imports.formats import MappingError, parse_money, parse_quantity, resolve_columns
-from webapp.imports.importing import import_orders
+from webapp.imports.importing import HistoryImport, import_orders
 from webapp.imports.models import ImportRun
 from webapp.orders.models import Order, OrderEvent, OrderLine
 from worker import redis_connection
@@ -102,6 +105,54 @@ def test_history_mode_leaves_stock_untouched_and_the_ledger_consistent(app, make
     by_ref = {o.external_ref: o for o in db.session.scalars(select(Order))}
     assert by_ref["A2"].status == "cancelled" and by_ref["A3"].status == "delivered"
     assert by_ref["A2"].customer.name == "Walk-in customer" and by_ref["A3"].customer.name == "Bob"
+
+
+def test_history_imports_store_each_orders_earlier_orders_as_a_recomputation_would(app, make_product, tmp_path,
+                                                                                    monkeypatch):
+    """Read ahead or filled after, every imported order carries its customer's earlier orders: a file out of time
+    order with ties and a cancelled order, a line priced from the catalogue, a customer known before, an order number
+    imported before under someone new, the walk-in customer, and an order taken meanwhile through the API."""
+    make_product("MUG-BLU", price="12.00", stock=50)
+    new_order("MUG-BLU", 1, name="Olga", email="olga@example.com")
+    import_orders(write_csv(tmp_path / "first.csv", GENERIC_HEADER, [
+        ["F1", "2024-02-01 10:00", "completed", "MUG-BLU", "Mug", 1, "12.00", "", "olga@example.com", "Olga", "", ""],
+    ]), "generic", history=True)
+
+    def row(number, when, email, name, price="4.00", status="completed"):
+        return [number, when, status, "MUG-BLU", "Mug", 2, price, "GBP", email, name, "GB", "York"]
+    ann = ("ann@example.com", "Ann")
+    path = write_csv(tmp_path / "second.csv", GENERIC_HEADER, [
+        row("A1", "2024-03-05 09:00", *ann), row("A2", "2024-01-05 09:00", *ann),  # batch 1 (3 orders a batch)
+        row("A3", "2024-03-05 09:00", *ann, status="cancelled"),
+        row("A4", "2024-02-01 12:00", *ann), row("A5", "2024-03-05 09:00", *ann),  # batch 2: a tie, in file order
+        row("B1", "2024-04-01", "bea@example.com", "Bea", price=""),  # priced from the catalogue
+        row("B2", "2024-01-01", "bea@example.com", "Bea"), row("C2", "2024-02-15", "cy@example.com", "Cy"),  # 3
+        row("C3", "2024-01-10", "cy@example.com", "Cy"),
+        row("F1", "2024-01-15", "cy@example.com", "Cy"),  # batch 4: imported before, so skipped, though read ahead
+        row("O2", "2024-01-20", "olga@example.com", "Olga"), row("D1", "2024-05-01", "dan@example.com", "Dan"),
+        row("D2", "2024-04-01", "dan@example.com", "Dan"), row("W1", "2024-03-01", "", ""),  # batch 5
+        row("W2", "2024-02-01", "", ""),
+    ])
+    monkeypatch.setattr(HistoryImport, "batch_orders", 3)
+
+    def dan_orders_meanwhile(rows_read):
+        if rows_read == 12:  # after batch 4, which created Dan
+            assert new_order("MUG-BLU", 1, name="Dan", email="dan@example.com").customer.name == "Dan"
+    summary = import_orders(path, "generic", history=True, progress=dan_orders_meanwhile)
+    assert (summary.orders, summary.already_imported, summary.error_count) == (14, 1, 0)
+    assert db.session.scalar(select(func.count(Order.id)).where(Order.earlier_orders.is_(None))) == 0
+    assert stored_earlier_orders_are_right() == 0
+    a5 = db.session.scalars(select(Order).where(Order.external_ref == "A5")).one()
+    assert (a5.earlier_orders, a5.earlier_total) == (3, Decimal("24.00"))  # A2, A4, A1; A3 was cancelled
+
+
+def test_a_file_too_large_to_read_ahead_has_its_earlier_orders_filled_after(app, tmp_path, monkeypatch):
+    monkeypatch.setattr(histories, "MAX_ORDERS", 10)  # the worker's memory bound, made small
+    rows, expected = generated_rows(60)
+    summary = import_orders(write_csv(tmp_path / "many.csv", GENERIC_HEADER, rows), "generic", history=True)
+    assert summary.orders == expected["orders"]
+    assert db.session.scalar(select(func.count(Order.id)).where(Order.earlier_orders.is_(None))) == 0
+    assert stored_earlier_orders_are_right() == 0
 
 
 def test_bad_rows_are_reported_with_line_and_reason_and_good_rows_kept(app, runner, tmp_path):

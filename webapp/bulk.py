@@ -4,7 +4,7 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import DateTime, any_, bindparam, func, insert, select, text
+from sqlalchemy import JSON, Date, DateTime, any_, bindparam, func, insert, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from webapp.extensions import db
@@ -112,15 +112,20 @@ def _bound_values(table, keys: list[str], rows: list[dict], dialect) -> list[tup
         values = [row[key] for row in rows]
         processor = column_type._cached_bind_processor(dialect)
         if processor is not None:
-            convert = _remembering(processor) if isinstance(column_type, DateTime) else processor
+            if isinstance(column_type, DateTime | Date):
+                convert = _remembering(processor)
+            elif isinstance(column_type, JSON):
+                convert = _empty_once(processor)
+            else:
+                convert = processor
             values = [None if value is None else convert(value) for value in values]
         columns.append(values)
     return list(zip(*columns, strict=True))
 
 
 def _remembering(processor):
-    """The processor, each value converted once: SQLite's text for a time costs more than the look-up, and an
-    order's time repeats (created, updated)."""
+    """The processor, each value converted once: SQLite's text for a time or a day costs more than the look-up,
+    and an order's time repeats (created, updated), its day more so."""
     done: dict = {}
 
     def convert(value):
@@ -129,4 +134,13 @@ def _remembering(processor):
         except KeyError:
             result = done[value] = processor(value)
             return result
+    return convert
+
+
+def _empty_once(processor):
+    """The processor, with an empty list (what most rows' JSON holds: no hold reasons) serialised once."""
+    empty = processor([])
+
+    def convert(value):
+        return empty if value == [] else processor(value)
     return convert

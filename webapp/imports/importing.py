@@ -9,8 +9,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from webapp.activity.recording import record_bulk
 from webapp.bulk import insert_rows, is_one_of, larger_sqlite_cache, new_ids, rare_garbage_collections
@@ -19,12 +20,13 @@ from webapp.customers.models import Customer
 from webapp.extensions import db
 from webapp.imports.formats import PAYMENT_FOR_STATUS, country_code, resolve_columns
 from webapp.imports.grouping import FileOrder, RowError, group_orders
+from webapp.imports.histories import Foreseen, read_ahead
 from webapp.imports.reading import FileReadError, read_rows
 from webapp.orders.earlier_orders import fill_earlier_orders
 from webapp.orders.intake import order_number, tax_on
-from webapp.orders.models import Order, OrderEvent, OrderLine
+from webapp.orders.models import NOT_SALES, Order, OrderEvent, OrderLine
 from webapp.orders.shipping_times import fill_hours_to_ship
-from webapp.orders.shop_days import fill_shop_days, shop_day_of
+from webapp.orders.shop_days import shop_day_of
 from webapp.settings.models import current_settings
 from webapp.timekeeping import shop_zone, utcnow
 from webapp.validation import CENT, MAX_MONEY
@@ -36,6 +38,9 @@ BATCH_ORDERS = 5000  # orders per transaction: few commits, memory still flat
 PREVIEW_ORDERS = 5
 KEPT_ERRORS = 5000  # a file of nothing but bad rows should not fill the memory; the count stays exact
 WALK_IN = "Walk-in customer"
+LOOKED_UP_AT_ONCE = 5000  # ids per IN (...): within SQLite's bound parameters
+UNKNOWN_EARLIER_ORDERS = {"earlier_orders": None, "earlier_total": None, "previous_order_at": None,
+                          "days_since_previous_order": None}
 
 
 @dataclass
@@ -104,6 +109,8 @@ def import_orders(path: Path | str, fmt: str, *, history: bool, dry_run: bool = 
         batch: list[FileOrder] = []
         stored = 0
         try:
+            if history and not dry_run:
+                importer.read_ahead(path, positions, shop_zone())
             with larger_sqlite_cache():
                 for order in group_orders(rows, positions, shop_zone()):
                     summary.rows += len(order.row_lines)
@@ -121,8 +128,10 @@ def import_orders(path: Path | str, fmt: str, *, history: bool, dry_run: bool = 
             if dry_run:
                 db.session.rollback()
             else:
-                fill_shop_days()  # the bulk inserts bypass the ORM events that store them
-                fill_earlier_orders()
+                if history:
+                    importer.fill_earlier_orders()
+                else:
+                    fill_earlier_orders()
                 fill_hours_to_ship()
                 db.session.commit()
         except FileReadError as error:
@@ -162,12 +171,83 @@ class HistoryImport:
         self.filename = filename
         self.actor = actor
         self.platform = platform
-        self.settings = current_settings()
+        settings = current_settings()  # read once: an ORM attribute costs more than the sums it feeds
+        self.settings = SimpleNamespace(tax_rate_percent=settings.tax_rate_percent, currency=settings.currency,
+                                        prices_include_tax=settings.prices_include_tax)
         self.zone = shop_zone()
         self.products: dict[str, tuple[int, Decimal]] = {}
         self.customers_by_email: dict[str, int] = {}
         self.customers_by_name: dict[str, int] = {}
         self.walk_in_id: int | None = None
+        # Earlier orders written with the orders where the file tells them (histories.py), else filled after.
+        self.foreseen: dict[int, Foreseen] = {}
+        self.unforeseen: set[tuple[str, str]] = set()  # customers whose orders the read ahead got wrong
+        self.created_customers: set[int] = set()
+        self.orders_of_created: dict[int, int] = {}
+        self.to_fill: set[int] = set()  # created customers with orders written with figures now known wrong
+
+    def read_ahead(self, path: Path | str, columns: dict[str, int], zone) -> None:
+        self.foreseen, self.unforeseen = read_ahead(path, columns, zone, self)
+
+    def fill_earlier_orders(self) -> None:
+        """Fill the earlier orders the batches left out, and work out again those of any customer the import
+        created that has orders from elsewhere too (taken meanwhile).
+
+        On PostgreSQL the created customers are locked first, as earlier_orders locks a customer to work out its
+        orders: an order taken for one of them now waits for this commit, then counts every imported order.
+        """
+        created = sorted(self.created_customers)
+        postgres = db.session.get_bind().dialect.name == "postgresql"
+        for i in range(0, len(created), LOOKED_UP_AT_ONCE):
+            if postgres:
+                db.session.execute(select(Customer.id).where(is_one_of(Customer.id, created[i:i + LOOKED_UP_AT_ONCE]))
+                                   .order_by(Customer.id).with_for_update(key_share=True))
+            for customer_id, count in db.session.execute(
+                    select(Order.customer_id, func.count(Order.id))
+                    .where(is_one_of(Order.customer_id, created[i:i + LOOKED_UP_AT_ONCE])).group_by(Order.customer_id)):
+                if count != self.orders_of_created.get(customer_id, 0):
+                    self.to_fill.add(customer_id)
+        fill_earlier_orders(customers=self.to_fill)
+
+    @staticmethod
+    def customer_key(order: FileOrder) -> tuple[str, str]:
+        """Who an order's customer is: by email, else by name, else the walk-in customer."""
+        email = order.fields.get("customer_email", "").lower()
+        if "@" in email:
+            return ("email", email[:254])
+        name = order.customer_name
+        return ("name", name) if name else ("walk-in", WALK_IN)
+
+    def problem(self, order: FileOrder) -> RowError | None:
+        """Why a well-read order cannot be taken in history mode, if it cannot."""
+        if order.status == "open":
+            return RowError(order.first_line, f"order {order.number} is still open (status "
+                                              f"'{order.fields.get('status')}'); import open orders without "
+                                              "--history", order.number)
+        if order.created_at is None:
+            return RowError(order.first_line, "no order date", order.number)
+        if self._order_total(order) > MAX_MONEY:
+            return RowError(order.first_line, f"order total larger than {MAX_MONEY}", order.number)
+        return None
+
+    def charged_total(self, order: FileOrder) -> Decimal | None:
+        """The order's total as it will be stored, when the file prices every line (else None)."""
+        subtotal = Decimal("0.00")
+        for line in order.lines:
+            if line.unit_price is None:
+                return None
+            subtotal += (line.unit_price.quantize(CENT) * line.quantity).quantize(CENT)
+        return self._charges(order, subtotal)[3]
+
+    def _foreseen_wrongly(self, customer: tuple[str, str], customer_id: int | None = None) -> None:
+        """The customer's orders are not all as the read ahead saw them: no more figures from it, and those
+        written already are worked out again after the batches."""
+        self.unforeseen.add(customer)
+        if customer_id is None:
+            known = self.customers_by_email if customer[0] == "email" else self.customers_by_name
+            customer_id = known.get(customer[1])
+        if customer_id in self.created_customers:
+            self.to_fill.add(customer_id)
 
     def take(self, batch: list[FileOrder]) -> None:
         summary = self.summary
@@ -184,15 +264,12 @@ class HistoryImport:
                 if order.number in existing:
                     summary.already_imported += 1
                     summary.already_received += order.number in received
+                    if order.first_line in self.foreseen:
+                        self._foreseen_wrongly(self.foreseen[order.first_line].customer)
                     continue
-                if order.status == "open":
-                    errors.append(RowError(order.first_line, f"order {order.number} is still open (status "
-                                                             f"'{order.fields.get('status')}'); import open orders "
-                                                             "without --history", order.number))
-                elif order.created_at is None:
-                    errors.append(RowError(order.first_line, "no order date", order.number))
-                elif self._order_total(order) > MAX_MONEY:
-                    errors.append(RowError(order.first_line, f"order total larger than {MAX_MONEY}", order.number))
+                problem = self.problem(order)
+                if problem is not None:
+                    errors.append(problem)
             if errors:
                 summary.reject(order, errors)
                 continue
@@ -259,8 +336,9 @@ class HistoryImport:
             self.products[sku] = (product_id, price)
         self.summary.products_created += len(unknown)
 
-    def _customer_ids(self, orders: list[FileOrder]) -> list[int]:
-        """The customer of each order: matched on email, else on name, else the walk-in customer."""
+    def _customer_ids(self, orders: list[FileOrder]) -> list[tuple[int, tuple[str, str]]]:
+        """The customer of each order and who it is (customer_key): matched on email, else on name, else the
+        walk-in customer."""
         emails = {o.fields["customer_email"].lower() for o in orders if "@" in o.fields.get("customer_email", "")}
         emails -= self.customers_by_email.keys()
         if emails:
@@ -278,16 +356,13 @@ class HistoryImport:
         new_rows: dict[tuple[str, str], dict] = {}
         keys = []
         for order in orders:
-            email = order.fields.get("customer_email", "").lower()
+            key = self.customer_key(order)
             name = order.customer_name
-            if "@" in email:
-                key = ("email", email[:254])
+            if key[0] == "email":
                 known = self.customers_by_email.get(key[1])
-            elif name:
-                key = ("name", name)
+            elif key[0] == "name":
                 known = self.customers_by_name.get(name)
             else:
-                key = ("walk-in", WALK_IN)
                 known = self._walk_in()
             keys.append(key)
             if known is None and key not in new_rows:
@@ -308,7 +383,8 @@ class HistoryImport:
                     self.customers_by_name[key[1]] = customer_id
             insert_rows(Customer, list(new_rows.values()))
             self.summary.customers_created += len(new_rows)
-        return [self.customers_by_email[key[1]] if key[0] == "email" else self.customers_by_name[key[1]]
+            self.created_customers.update(ids)
+        return [(self.customers_by_email[key[1]] if key[0] == "email" else self.customers_by_name[key[1]], key)
                 for key in keys]
 
     def _walk_in(self) -> int | None:
@@ -320,14 +396,13 @@ class HistoryImport:
         return self.customers_by_name.get(WALK_IN)
 
     def _insert_orders(self, orders: list[FileOrder]) -> dict[str, tuple[int, str, dict]]:
-        settings = self.settings
-        summary = self.summary
+        settings, summary, zone = self.settings, self.summary, self.zone
         self._product_ids(orders)
         customer_ids = self._customer_ids(orders)
         order_ids = new_ids(Order, len(orders))
         order_rows, line_rows, event_rows = [], [], []
         created: dict[str, tuple[int, str, dict]] = {}
-        for order, order_id, customer_id in zip(orders, order_ids, customer_ids, strict=True):
+        for order, order_id, (customer_id, customer) in zip(orders, order_ids, customer_ids, strict=True):
             subtotal = Decimal("0.00")
             units: dict[str, int] = {}
             for line in order.lines:
@@ -343,6 +418,7 @@ class HistoryImport:
             status = order.status or "delivered"
             currency = order.fields.get("currency", "").upper()
             at = order.created_at
+            figures = self._earlier_orders(order, customer_id, customer, status, total)
             order_rows.append({
                 "id": order_id, "number": order_number(order_id), "customer_id": customer_id, "channel": CHANNEL,
                 "status": status, "payment_status": PAYMENT_FOR_STATUS[status], "priority": "standard",
@@ -352,10 +428,8 @@ class HistoryImport:
                 "ship_city": order.fields.get("city", "")[:100] or None,
                 "ship_country": country_code(order.fields.get("country", "")),
                 "external_ref": order.number[:100], "notes": "", "hold_reasons": [], "created_at": at,
-                # Its shop day written with it, not filled after: the dashboard's triggers note the day once per
-                # batch instead of once per order (PostgreSQL's per-row trigger on the fill's update).
-                "shop_day": shop_day_of(at, self.zone),
-                "updated_at": at,
+                "updated_at": at, "shop_day": shop_day_of(at, zone),  # as the ORM would store it: no pass after
+                **figures,
             })
             source = f"Imported from {self.filename}, line {order.first_line}."
             event_rows.append({"order_id": order_id, "kind": "created", "from_status": None,
@@ -379,6 +453,21 @@ class HistoryImport:
         insert_rows(OrderLine, line_rows)
         insert_rows(OrderEvent, event_rows)
         return created
+
+    def _earlier_orders(self, order: FileOrder, customer_id: int, customer: tuple[str, str], status: str,
+                        total: Decimal) -> dict:
+        """The order's earlier orders when the read ahead foresaw them rightly, else NULLs for the fill."""
+        if customer_id not in self.created_customers:
+            return UNKNOWN_EARLIER_ORDERS
+        self.orders_of_created[customer_id] = self.orders_of_created.get(customer_id, 0) + 1
+        seen = self.foreseen.get(order.first_line)
+        if seen is None or customer in self.unforeseen or (seen.customer, seen.created_at, seen.earns, seen.total) != (
+                customer, order.created_at, status not in NOT_SALES, total):
+            self._foreseen_wrongly(customer, customer_id)
+            return UNKNOWN_EARLIER_ORDERS
+        return {"earlier_orders": seen.earlier_orders, "earlier_total": seen.earlier_total,
+                "previous_order_at": seen.previous_order_at,
+                "days_since_previous_order": seen.days_since_previous_order}
 
     def _apply_return(self, order: FileOrder, original: tuple[int, str, dict] | None) -> None:
         """Goods sent back: the original order becomes returned (refunded, or partly when not all came back)."""

@@ -12,10 +12,11 @@ to read for a customer made in the same flush, else one aggregate over the custo
 placed back in time, several new orders in one flush, a change of status, total, time or customer) works out the
 customer's orders from that point on after the flush.
 """
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import and_, bindparam, case, event, func, inspect, select, update
+from sqlalchemy import Float, Integer, and_, bindparam, case, cast, event, func, inspect, literal, or_, select, update
 from sqlalchemy.orm import Session, object_session
 
 from webapp.customers.models import Customer
@@ -176,14 +177,51 @@ def work_out(connection, since: dict[int, datetime | None]) -> int:
     return _store(connection, changed)
 
 
-def fill_earlier_orders(connection=None) -> int:
+def fill_earlier_orders(connection=None, customers: Iterable[int] = ()) -> int:
     """Work out the earlier orders wherever they are missing (after bulk writes), with every other order of the
-    same customers; returns how many orders changed.
+    same customers, and those of every order of ``customers``; returns how many orders changed.
 
-    One pass over those customers' whole histories (a window per customer in one query), not a query or two per
-    customer: a history import brings thousands of customers at once.
+    One UPDATE ... FROM over those customers' whole histories (a window per customer), written by the database
+    itself: a history import brings thousands of customers at once, and reading every order out to write it back
+    cost more than the import's inserts. The figures are the ones ``work_out`` stores, to the last bit.
     """
     connection = connection or db.session.connection()
-    affected = select(Order.customer_id).where(Order.earlier_orders.is_(None)).distinct()
+    customers = sorted(customers)
+    changed = sum(fill_earlier_orders(connection, customers[i:i + LOCKED_AT_ONCE])
+                  for i in range(LOCKED_AT_ONCE, len(customers), LOCKED_AT_ONCE))  # each IN (...) within bounds
+    customers = customers[:LOCKED_AT_ONCE]
+    postgres = connection.dialect.name == "postgresql"
+    unknown = ORDERS.alias("unknown")
+    affected = select(unknown.c.customer_id).where(unknown.c.earlier_orders.is_(None))
+    if customers:
+        affected = affected.union(select(Customer.id).where(Customer.id.in_(customers)))
+    else:
+        affected = affected.distinct()
     _take_turns(connection, affected)
-    return _store(connection, _changes(connection.execute(_running_figures(Order.customer_id.in_(affected)))))
+    mine = ORDERS.alias("mine")
+    earning = mine.c.status.not_in(NOT_SALES)
+    before_each = {"partition_by": mine.c.customer_id, "order_by": (mine.c.created_at, mine.c.id), "rows": (None, -1)}
+    total = func.coalesce(func.sum(case((earning, mine.c.total))).over(**before_each), 0)
+    running = (select(mine.c.id,
+                      func.count(case((earning, mine.c.id))).over(**before_each).label("count"),
+                      (total if postgres else func.round(total, 2)).label("total"),  # SQLite sums in floats
+                      func.max(case((earning, mine.c.created_at))).over(**before_each).label("previous_at"))
+               .where(mine.c.customer_id.in_(affected)).subquery("running"))
+    figures = {"earlier_orders": running.c.count, "earlier_total": running.c.total,
+               "previous_order_at": running.c.previous_at,
+               "days_since_previous_order": _days_between(ORDERS.c.created_at, running.c.previous_at, postgres)}
+    differs = or_(*(ORDERS.c[column].is_distinct_from(value) for column, value in figures.items()))
+    return changed + connection.execute(update(ORDERS).where(ORDERS.c.id == running.c.id, differs)
+                                        .values(updated_at=ORDERS.c.updated_at, **figures)).rowcount
+
+
+def _days_between(later, earlier, postgres: bool):
+    """SQL for (later - earlier).total_seconds() / 86400 as Python works it out: whole microseconds, divided in
+    floating point, first by a million, then by 86,400."""
+    if postgres:
+        microseconds = func.round(func.extract("epoch", later - earlier) * 1_000_000)
+    else:  # SQLite holds times as 'YYYY-MM-DD HH:MM:SS.ffffff'
+        seconds = cast(func.strftime("%s", later), Integer) - cast(func.strftime("%s", earlier), Integer)
+        microseconds = (seconds * 1_000_000 + cast(func.substr(later, 21), Integer)
+                        - cast(func.substr(earlier, 21), Integer))
+    return cast(microseconds, Float) / literal(1_000_000.0, Float) / literal(86_400.0, Float)
