@@ -9,6 +9,10 @@ from zoneinfo import ZoneInfo
 from webapp.imports.formats import CHARGE_FIELDS, STATUS_WORDS, parse_money, parse_quantity, parse_when
 from webapp.validation import MAX_MONEY, MAX_QUANTITY
 
+# An order's number in the file is kept as its reference (orders.external_ref, 100 characters) and is how a second
+# import of the same file knows the order: a longer one would be cut when stored and never found again.
+MAX_NUMBER_LENGTH = 100
+
 
 @dataclass
 class RowError:
@@ -97,6 +101,10 @@ def group_orders(rows: Iterator[tuple[int, list[str]]], columns: dict[str, int],
                     fields[name] = value
         if not number:
             current.errors.append(RowError(line, "no order number"))
+            continue
+        if len(number) > MAX_NUMBER_LENGTH:
+            current.errors.append(RowError(line, f"order number is longer than {MAX_NUMBER_LENGTH} characters",
+                                           number[:MAX_NUMBER_LENGTH]))
             continue
         sku = cells[sku_at].strip()
         if not sku:
