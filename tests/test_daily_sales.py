@@ -158,3 +158,25 @@ def test_the_figures_match_after_api_orders_transitions_imports_and_deletes(app,
     db.session.commit()
     check(*week)
     check(date(2026, 10, 20), today)
+
+
+def test_a_range_with_a_thousand_separate_changed_days_is_read_and_stays_exact(app, make_product):
+    """A shop that sold every other day for years, all noted (after the upgrade or a time-zone change): the read
+    seeks the changed days within one bound rather than one term per run, which SQLite refuses past ~1,000."""
+    make_product("A", price="10.00", stock=10_000)
+    first = date(2020, 1, 6)
+    order = new_order("A", 1, name="Ann", email="ann@example.com")
+    rows = [{"id": i, "number": f"ALT-{i}", "customer_id": order.customer_id, "channel": "import",
+             "status": "delivered", "total": Decimal("10.00"), "hold_reasons": [],
+             "shop_day": first + timedelta(days=2 * n),
+             "created_at": datetime.combine(first + timedelta(days=2 * n), datetime.min.time()) + timedelta(hours=12),
+             "updated_at": datetime(2026, 1, 1)} for n, i in enumerate(new_ids(Order, 1100))]
+    db.session.execute(insert(Order), rows)
+    db.session.execute(insert(OrderLine), [{"order_id": row["id"], "sku": "A", "name": "A", "quantity": 1,
+                                            "unit_price": Decimal("10.00"), "line_total": Decimal("10.00")}
+                                           for row in rows])
+    db.session.execute(insert(SalesDayChanged), [{"shop_day": row["shop_day"]} for row in rows])
+    db.session.commit()
+    last = first + timedelta(days=2200)
+    assert kpis.figures(first, last).orders == 1100
+    check(first, last)
