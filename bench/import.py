@@ -77,7 +77,7 @@ def import_once(path: str, url: str) -> dict:
 
 
 def empty_database(url: str, *, check: bool) -> None:
-    """Drop every table of the bench's PostgreSQL database; refuse to start on one that holds anything."""
+    """Drop every table and function of the bench's PostgreSQL database; refuse to start on one that holds anything."""
     import sqlalchemy
 
     engine = sqlalchemy.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
@@ -87,6 +87,10 @@ def empty_database(url: str, *, check: bool) -> None:
             sys.exit(f"{url} is not empty ({len(tables)} tables): give the bench a database of its own")
         if tables:
             connection.exec_driver_sql("DROP TABLE " + ", ".join(f'"{name}"' for name in tables) + " CASCADE")
+        for (name,) in connection.exec_driver_sql(  # the migrations' trigger functions outlive their tables
+                "SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
+                " WHERE n.nspname = 'public'"):
+            connection.exec_driver_sql(f"DROP FUNCTION IF EXISTS {name} CASCADE")
     engine.dispose()
 
 
