@@ -25,6 +25,7 @@ from webapp.imports import histories
 from webapp.imports.formats import MappingError, parse_money, parse_quantity, resolve_columns
 from webapp.imports.importing import HistoryImport, import_orders
 from webapp.imports.models import ImportRun
+from webapp.imports.reading import FileReadError
 from webapp.orders.models import Order, OrderEvent, OrderLine
 from worker import redis_connection
 
@@ -153,6 +154,37 @@ def test_a_file_too_large_to_read_ahead_has_its_earlier_orders_filled_after(app,
     assert summary.orders == expected["orders"]
     assert db.session.scalar(select(func.count(Order.id)).where(Order.earlier_orders.is_(None))) == 0
     assert stored_earlier_orders_are_right() == 0
+
+
+def test_an_import_that_stops_keeps_no_figure_counting_an_order_it_did_not_store(app, make_product, tmp_path,
+                                                                                monkeypatch):
+    """The read ahead knows the whole file, the batches are committed one by one: an order whose earlier orders
+    include one of a later batch is written without figures, so a stop before that batch leaves none wrong."""
+    make_product("MUG-BLU", price="12.00", stock=50)
+    monkeypatch.setattr(HistoryImport, "batch_orders", 2)
+
+    def row(number, when):
+        return f"{number},{when},completed,MUG-BLU,Mug,1,4.00,GBP,ann@example.com,Ann,GB,York\n"
+
+    path = tmp_path / "stops.csv"
+    path.write_text(",".join(GENERIC_HEADER) + "\n" + row("A1", "2024-03-01") + row("A2", "2024-03-02")
+                    + row("A3", "2024-01-01") + row("A4", "2024-05-01")
+                    + 'A5,2024-01-02,completed,MUG-BLU,"Mug,1,4.00,GBP,x,Ann,GB,York\n'  # a stray quote: the end
+                    + "".join(row(f"Z{n}", "2024-01-03") for n in range(4000)))  # one field past the limit
+    with pytest.raises(FileReadError):
+        import_orders(path, "generic", history=True)
+    db.session.expire_all()
+    kept = dict(db.session.execute(select(Order.external_ref, Order.earlier_orders)).all())
+    assert kept == {"A1": None, "A2": None}  # both count A3, which was in the batch that never came
+    assert stored_earlier_orders_are_right() == 2  # the two worked out live; none stored wrong
+
+    in_time_order = tmp_path / "in_order.csv"  # the usual case keeps its figures written with the orders
+    in_time_order.write_text(",".join(GENERIC_HEADER) + "\n" + "".join(
+        row(f"B{n}", f"2024-06-{n:02d}").replace("ann@", "bea@") for n in range(1, 6)))
+    import_orders(in_time_order, "generic", history=True)
+    assert stored_earlier_orders_are_right() == 0  # its fill after the batches also did the stopped import's two
+    assert [n for (n,) in db.session.execute(select(Order.earlier_orders).where(Order.external_ref.like("B%"))
+                                             .order_by(Order.created_at))] == [0, 1, 2, 3, 4]
 
 
 def test_bad_rows_are_reported_with_line_and_reason_and_good_rows_kept(app, runner, tmp_path):

@@ -6,7 +6,9 @@ after the batches rewrote every imported order: on PostgreSQL a second version o
 more server time than the inserts. One read of the file ahead (parsing only, nothing written) gives each customer's
 orders that the import will take, in time order. Only customers the import creates are trusted this way: it wrote
 all their orders. Whatever the read could not foresee (an order skipped for a reason found while writing, a price
-from the catalogue, an order taken meanwhile through another channel) leaves the customer to the fill after.
+from the catalogue, an order taken meanwhile through another channel) leaves the customer to the fill after. Nor is
+an order written with figures that count an order of a later batch: an import that stops before that batch would
+leave them wrong (the batches before are kept), so such an order is written without them and filled after.
 """
 from collections import defaultdict
 from datetime import datetime
@@ -29,6 +31,7 @@ class Foreseen(NamedTuple):
     earlier_orders: int
     earlier_total: Decimal
     previous_order_at: datetime | None
+    counted_up_to: int  # the last file line of the earlier orders counted: the batch holding it must be written
 
     @property
     def days_since_previous_order(self) -> float | None:
@@ -67,9 +70,9 @@ def read_ahead(path: Path | str, columns: dict[str, int], zone, importer) -> tup
     for customer, orders in taken.items():
         if customer in unforeseeable:
             continue
-        count, total, previous = 0, Decimal(0), None
+        count, total, previous, up_to = 0, Decimal(0), None, 0
         for created_at, first_line, earns, order_total in sorted(orders):  # ids follow the file: lines break ties
-            foreseen[first_line] = Foreseen(customer, created_at, earns, order_total, count, total, previous)
+            foreseen[first_line] = Foreseen(customer, created_at, earns, order_total, count, total, previous, up_to)
             if earns:
-                count, total, previous = count + 1, total + order_total, created_at
+                count, total, previous, up_to = count + 1, total + order_total, created_at, max(up_to, first_line)
     return foreseen, unforeseeable

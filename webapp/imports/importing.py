@@ -185,6 +185,7 @@ class HistoryImport:
         self.created_customers: set[int] = set()
         self.orders_of_created: dict[int, int] = {}
         self.to_fill: set[int] = set()  # created customers with orders written with figures now known wrong
+        self.batch_ends_at = 0
 
     def read_ahead(self, path: Path | str, columns: dict[str, int], zone) -> None:
         self.foreseen, self.unforeseen = read_ahead(path, columns, zone, self)
@@ -251,6 +252,7 @@ class HistoryImport:
 
     def take(self, batch: list[FileOrder]) -> None:
         summary = self.summary
+        self.batch_ends_at = batch[-1].first_line  # figures may count orders up to here: they are written together
         numbers = {order.number for order in batch if order.number}
         received = received_from_platform(self.platform, numbers)
         existing = {**{number: (order_id, status, {}) for number, (order_id, status) in received.items()},
@@ -464,6 +466,8 @@ class HistoryImport:
         if seen is None or customer in self.unforeseen or (seen.customer, seen.created_at, seen.earns, seen.total) != (
                 customer, order.created_at, status not in NOT_SALES, total):
             self._foreseen_wrongly(customer, customer_id)
+            return UNKNOWN_EARLIER_ORDERS
+        if seen.counted_up_to > self.batch_ends_at:  # an earlier order in a later batch: filled after the batches
             return UNKNOWN_EARLIER_ORDERS
         return {"earlier_orders": seen.earlier_orders, "earlier_total": seen.earlier_total,
                 "previous_order_at": seen.previous_order_at,

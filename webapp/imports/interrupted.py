@@ -4,8 +4,8 @@ machine lost), or RQ lost or gave up their job. The minute dispatch ends them as
 What a half-done import leaves: orders are saved a batch at a time, each batch whole in its own transaction (a
 history import 5,000 orders with their lines, timeline, new customers and new products, and one activity entry; a
 live import 200, each through intake with its stock reserved). Every batch saved before the worker died is kept;
-nothing of the batch it was on. The dashboard's stored figures for those orders (shop day, earlier orders, hours to
-ship) are filled in by the next import, and worked out live until then. Importing the file again is safe: an order
+nothing of the batch it was on. The dashboard's figures those orders could not be written with (earlier orders that
+count an order of a later batch, hours to ship) are filled in by the next import, and worked out live until then. Importing the file again is safe: an order
 already imported (by its number in the file, `orders.external_ref`) is skipped, a return already applied is not
 applied twice, customers and products are matched, not added again.
 """
