@@ -10,6 +10,7 @@ from webapp.extensions import db
 from webapp.forecasting.demand import daily_units_of
 from webapp.forecasting.models import DemandForecast
 from webapp.forecasting.runs import forecast_with_history
+from webapp.sqlite_locking import reading_only
 
 log = logging.getLogger(__name__)
 # Products per nightly job: a fork, a query and the app's setup are shared by the chunk, while a chunk of first-night
@@ -26,13 +27,14 @@ def forecast_products(product_ids: list[int], as_of: date, refit_all: bool = Fal
     committing each on its own. Products already done for ``as_of`` (by an earlier try of this chunk) are skipped;
     one that fails does not stop the others, and the chunk then raises so that it is retried.
     Returns how many products were refitted, rolled forward ("kept") or skipped."""
-    histories = daily_units_of(product_ids, as_of)
-    done = select(DemandForecast.product_id).where(DemandForecast.product_id.in_(product_ids),
-                                                   DemandForecast.as_of == as_of)
-    if refit_all:
-        done = done.where(DemandForecast.fitted_on == as_of)
-    done = set(db.session.scalars(done))
-    db.session.commit()
+    with reading_only():  # on SQLite the chunk's big read must not hold the write lock the other worker commits with
+        histories = daily_units_of(product_ids, as_of)
+        done = select(DemandForecast.product_id).where(DemandForecast.product_id.in_(product_ids),
+                                                       DemandForecast.as_of == as_of)
+        if refit_all:
+            done = done.where(DemandForecast.fitted_on == as_of)
+        done = set(db.session.scalars(done))
+        db.session.commit()
     outcomes, failed = Counter(), []
     for product_id in product_ids:
         if product_id in done:

@@ -14,6 +14,7 @@ from webapp.forecasting.predict import HORIZON_DAYS, Prediction, backtest, choos
 from webapp.forecasting.refits import REFIT_EVERY_DAYS, refit_reason
 from webapp.forecasting.reorder import advise, changed_materially
 from webapp.settings.models import current_settings
+from webapp.sqlite_locking import reading_only
 from webapp.timekeeping import shop_today, utcnow
 
 # The backtest (a second fit) is redone when it is a week old, or when the model kind changed.
@@ -47,11 +48,12 @@ def forecast_with_history(product_id: int, as_of: date, first: date | None, hist
     from the fallback model, which says so.
     """
     model = choose_model(history)[0] if history else "fallback"
-    stored = db.session.execute(
-        select(DemandForecast.backtested_on, DemandForecast.model, DemandForecast.fitted_on, DemandForecast.points)
-        .where(DemandForecast.product_id == product_id)
-    ).first()
-    db.session.commit()
+    with reading_only():
+        stored = db.session.execute(
+            select(DemandForecast.backtested_on, DemandForecast.model, DemandForecast.fitted_on, DemandForecast.points)
+            .where(DemandForecast.product_id == product_id)
+        ).first()
+        db.session.commit()
     reason = forced or refit_reason(product_id, model, stored and stored.fitted_on, stored and stored.model,
                                     stored.points if stored else [], history, as_of)
     prediction = check = None
