@@ -5,9 +5,9 @@ What a half-done import leaves: orders are saved a batch at a time, each batch w
 history import 5,000 orders with their lines, timeline, new customers and new products, and one activity entry; a
 live import 200, each through intake with its stock reserved). Every batch saved before the worker died is kept;
 nothing of the batch it was on. The dashboard's figures those orders could not be written with (earlier orders that
-count an order of a later batch, hours to ship) are filled in by the next import, and worked out live until then. Importing the file again is safe: an order
-already imported (by its number in the file, `orders.external_ref`) is skipped, a return already applied is not
-applied twice, customers and products are matched, not added again.
+count an order of a later batch, hours to ship) are filled in by the next import, and worked out live until then.
+Importing the file again is safe: an order already imported (by its number in the file, `orders.external_ref`) is
+skipped, a return already applied is not applied twice, customers and products are matched, not added again.
 """
 from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
