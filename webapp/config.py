@@ -33,7 +33,9 @@ def from_environment(instance_path: str) -> dict:
         # still open (webapp/auth/sealed_secrets.py).
         "OLD_SECRET_KEYS": [key.strip() for key in os.environ.get("OLD_SECRET_KEYS", "").split(",") if key.strip()],
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # A server may have dropped a pooled connection (restarted, idle timeout): test each one as it is taken.
+        # An SQLite file has no server, and the test would be a statement more in every request.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": not database_url.startswith("sqlite")},
         "REDIS_URL": redis_url,
         "SHOP_TIMEZONE": os.environ.get("SHOP_TIMEZONE", "Europe/London"),
         # No SMTP server: messages are written as .eml files under instance/outbox/.

@@ -41,9 +41,13 @@ def load_user(user_id: str) -> User | None:
         return None
     user_key, generation, _ = read
     user = db.session.execute(_USER_BY_ID, {"user_id": user_key}).scalar_one_or_none()
-    if user is None or not user.active or user.session_generation != generation:
-        return None
-    return user
+    return user if still_signed_in(user, generation) else None
+
+
+def still_signed_in(user, generation: int) -> bool:
+    """Whether a session of ``generation`` still belongs to ``user`` (a User, or a row with its active flag and
+    session generation): the user exists, is switched on, and has not signed out everywhere since."""
+    return user is not None and bool(user.active) and user.session_generation == generation
 
 
 def require_sign_in():

@@ -80,17 +80,9 @@ def end_expired_session():
     if "_user_id" not in session:
         return None
     now = int(time.time())
-    signed_in_at, seen_at = session.get(SIGNED_IN_AT), session.get(SEEN_AT)
-    if not isinstance(signed_in_at, int) or not isinstance(seen_at, int):
-        signed_in_at = seen_at = 0  # clocks missing: not a session this app started
-    idle_limit = current_app.config["SESSION_IDLE_MINUTES"] * 60
-    age_limit = current_app.config["SESSION_MAX_DAYS"] * 86400
-    if now - seen_at > idle_limit and not session.get(REMEMBERED):
-        reason = f"You were signed out after {current_app.config['SESSION_IDLE_MINUTES']} minutes without activity."
-    elif now - signed_in_at > age_limit:
-        reason = f"Sessions last at most {current_app.config['SESSION_MAX_DAYS']} days."
-    else:
-        if now - seen_at >= SEEN_RESOLUTION_SECONDS and _is_activity():
+    reason = expiry_reason(now)
+    if reason is None:
+        if now - session[SEEN_AT] >= SEEN_RESOLUTION_SECONDS and _is_activity():
             session[SEEN_AT] = now
         return None
     logout_user()  # and its remember cookie, if any
@@ -98,6 +90,19 @@ def end_expired_session():
         session.pop(key, None)
     flash(f"{reason} Please sign in again.", "error")
     return None  # the sign-in gate that runs next sends the person to the sign-in page
+
+
+def expiry_reason(now: int) -> str | None:
+    """Why this request's session has ended (idle too long, or older than SESSION_MAX_DAYS), or None while it
+    lasts. Only reads the session: end_expired_session acts on it, and so does the board's poll answer."""
+    signed_in_at, seen_at = session.get(SIGNED_IN_AT), session.get(SEEN_AT)
+    if not isinstance(signed_in_at, int) or not isinstance(seen_at, int):
+        signed_in_at = seen_at = 0  # clocks missing: not a session this app started
+    if now - seen_at > current_app.config["SESSION_IDLE_MINUTES"] * 60 and not session.get(REMEMBERED):
+        return f"You were signed out after {current_app.config['SESSION_IDLE_MINUTES']} minutes without activity."
+    if now - signed_in_at > current_app.config["SESSION_MAX_DAYS"] * 86400:
+        return f"Sessions last at most {current_app.config['SESSION_MAX_DAYS']} days."
+    return None
 
 
 def _is_activity() -> bool:

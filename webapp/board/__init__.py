@@ -3,6 +3,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from webapp.board import routes
+    from webapp.board import polls, routes
 
     app.register_blueprint(routes.bp)
+    polls.init_app(app)

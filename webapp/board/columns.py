@@ -196,18 +196,28 @@ def column_counts(columns: tuple[Column, ...], filters: BoardFilters, day_start:
 
 # All a poll reads from the database besides the signed-in user: the orders' last change and the shop's time zone
 # (whose midnight starts "Shipped today"), in one statement built once.
-_STATE_STATEMENT = select(select(func.max(Order.updated_at)).scalar_subquery(),
-                          select(ShopSettings.time_zone).where(ShopSettings.id == 1).scalar_subquery())
+LAST_CHANGE = select(func.max(Order.updated_at)).scalar_subquery().label("last_change")
+SHOP_TIME_ZONE = select(ShopSettings.time_zone).where(ShopSettings.id == 1).scalar_subquery().label("time_zone")
+_STATE_STATEMENT = select(LAST_CHANGE, SHOP_TIME_ZONE)
 
 
 def board_version(filters: BoardFilters, viewer_role: str) -> tuple[str, datetime]:
     """An ETag that changes when any order changes, the day turns, a minute passes (card ages and predicted ship
     dates), the ship-time model is rebuilt, or the view differs; and the start of the shop's day."""
     last_change, time_zone = db.session.connection().execute(_STATE_STATEMENT).one()
+    return version_of(filters, viewer_role, last_change, time_zone)
+
+
+def version_of(filters: BoardFilters, viewer_role: str, last_change: datetime | str | None,
+               time_zone: str | None) -> tuple[str, datetime]:
+    """board_version from the orders' last change (a datetime, or SQLite's text of one) and the shop's time zone,
+    read by the caller."""
     remember_shop_zone(time_zone)
     day_start = start_of_shop_day()
     minute = utcnow().strftime("%Y%m%d%H%M")
     # Predicted ship dates come from a cached model that may be rebuilt without any order changing.
     model = ship_time_model().version
+    if isinstance(last_change, datetime):  # as SQLite stores it, so a read straight through the driver agrees
+        last_change = last_change.isoformat(" ", "microseconds")
     raw = f"{last_change}|{day_start}|{minute}|{model}|{viewer_role}|{sorted(filters.as_query().items())}"
     return hashlib.sha1(raw.encode()).hexdigest()[:20], day_start
