@@ -12,7 +12,6 @@ import argparse
 import os
 import random
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,7 +21,7 @@ from decimal import Decimal
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from bench.run import Gunicorn, free_port, median_runs, session_cookie, wrk  # noqa: E402
+from bench.run import Gunicorn, PrivateRedis, median_runs, session_cookie, wrk  # noqa: E402
 from bench.summary import record  # noqa: E402
 
 CHANNELS = ["web"] * 5 + ["shopify"] * 3 + ["woocommerce"] * 2 + ["api", "paste", "import"]
@@ -113,16 +112,14 @@ def main():
     parser.add_argument("--seconds", type=int, default=10)
     args = parser.parse_args()
     folder = tempfile.mkdtemp(prefix="solo-oms-dashboard-bench-")
-    redis_port = free_port()
-    redis = subprocess.Popen([shutil.which("redis-server"), "--port", str(redis_port), "--bind", "127.0.0.1",
-                              "--save", "", "--appendonly", "no", "--dir", folder], stdout=subprocess.DEVNULL)
+    redis = PrivateRedis(folder)
     try:
         print(f"Preparing a shop with {args.lines:,} order lines in {folder} ...", flush=True)
         started = time.perf_counter()
         url, token = prepare(folder, args.lines)
         print(f"  ready in {time.perf_counter() - started:.0f} s", flush=True)
         env = {"DATABASE_URL": url, "SECRET_KEY": "bench", "RATELIMIT_ENABLED": "false",
-               "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0"}
+               "REDIS_URL": redis.url}
         hello = Gunicorn("bench.hello_app:app", env)
         try:
             base = median_runs(args.runs, lambda: wrk(hello.url + "/hello", "get.lua", args.seconds, 1, {}))
@@ -146,8 +143,7 @@ def main():
         finally:
             server.stop()
     finally:
-        redis.terminate()
-        redis.wait()
+        redis.stop()
         shutil.rmtree(folder, ignore_errors=True)
 
     print(f"\nSolo OMS dashboard benchmark — {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, SQLite, "

@@ -33,7 +33,7 @@ from decimal import Decimal
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from bench.run import free_port  # noqa: E402
+from bench.run import PrivateRedis  # noqa: E402
 from bench.summary import record  # noqa: E402
 
 VENV_BIN = os.path.join(ROOT, ".venv", "bin")
@@ -206,11 +206,9 @@ def main():
     parser.add_argument("--runs", type=int, default=1, help="timed nights of each kind (the median is shown)")
     args = parser.parse_args()
     folder = tempfile.mkdtemp(prefix="solo-oms-forecast-bench-")
-    redis_port = free_port()
-    redis = subprocess.Popen([shutil.which("redis-server"), "--port", str(redis_port), "--bind", "127.0.0.1",
-                              "--save", "", "--appendonly", "no", "--dir", folder], stdout=subprocess.DEVNULL)
+    redis = PrivateRedis(folder)
     url = f"sqlite:///{folder}/bench.sqlite3"
-    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench", "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0"}
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench", "REDIS_URL": redis.url}
     try:
         print(f"Preparing {args.products:,} products with two years of daily sales in {folder} ...", flush=True)
         as_of = prepare(url, args.products)
@@ -263,8 +261,7 @@ def main():
               f"job process peak {max(s.peak_child for s in samplers):.0f} MB (target <= 400 MB)")
         record("RQ worker memory (forecasts)", f"{peak:.0f} MB RSS", "", "<= 400 MB", peak <= 400, "SQLite")
     finally:
-        redis.terminate()
-        redis.wait()
+        redis.stop()
         shutil.rmtree(folder, ignore_errors=True)
 
 

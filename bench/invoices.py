@@ -12,7 +12,6 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,7 +21,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from bench.forecasts import run_workers  # noqa: E402
-from bench.run import advance_sequences, empty_database, free_port, sqlalchemy_url  # noqa: E402
+from bench.run import PrivateRedis, advance_sequences, empty_database, sqlalchemy_url  # noqa: E402
 from bench.summary import record  # noqa: E402
 
 PDF_QUEUE = "documents"
@@ -137,13 +136,11 @@ def main():
     parser.add_argument("--database", help="a PostgreSQL URL to use instead of a scratch SQLite file (emptied)")
     args = parser.parse_args()
     folder = tempfile.mkdtemp(prefix="solo-oms-invoice-bench-")
-    redis_port = free_port()
-    redis = subprocess.Popen([shutil.which("redis-server"), "--port", str(redis_port), "--bind", "127.0.0.1",
-                              "--save", "", "--appendonly", "no", "--dir", folder], stdout=subprocess.DEVNULL)
+    redis = PrivateRedis(folder)
     url = sqlalchemy_url(args.database) if args.database else f"sqlite:///{folder}/bench.sqlite3"
     engine_name = "PostgreSQL" if url.startswith("postgres") else "SQLite"
     # No SMTP: the emails the renders queue are written as files, and only the documents queue is worked.
-    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench", "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench", "REDIS_URL": redis.url,
            "OUTBOX_DIR": os.path.join(folder, "outbox")}
     os.environ.update({k: env[k] for k in ("DATABASE_URL", "REDIS_URL")})
     try:
@@ -180,8 +177,7 @@ def main():
         record("RQ worker memory (rendering PDFs)", f"{max(parent, child):.0f} MB RSS", "", "<= 400 MB",
                max(parent, child) <= 400, engine_name)
     finally:
-        redis.terminate()
-        redis.wait()
+        redis.stop()
         shutil.rmtree(folder, ignore_errors=True)
 
 

@@ -38,6 +38,29 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+class PrivateRedis:
+    """A redis-server of the bench's own on a free port, keeping nothing on disk, as `make run` starts one: intake
+    and the workers hand their work to RQ through it. Accepting connections once built; stop() ends it."""
+
+    def __init__(self, folder: str):
+        port = free_port()
+        self.url = f"redis://127.0.0.1:{port}/0"
+        self.process = subprocess.Popen([shutil.which("redis-server"), "--port", str(port), "--bind", "127.0.0.1",
+                                         "--save", "", "--appendonly", "no", "--dir", folder],
+                                        stdout=subprocess.DEVNULL)
+        for _ in range(100):
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.1):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait()
+
+
 class Gunicorn:
     """gunicorn with the Procfile's settings: 2 workers x 4 threads."""
 
@@ -233,23 +256,25 @@ def main():
 
     folder = tempfile.mkdtemp(prefix="solo-oms-bench-")
     # A private Redis, as `make run` has one: intake hands each order's emails to RQ after the commit.
-    redis_port = free_port()
-    redis = subprocess.Popen([shutil.which("redis-server"), "--port", str(redis_port), "--bind", "127.0.0.1",
-                              "--save", "", "--appendonly", "no", "--dir", folder], stdout=subprocess.DEVNULL)
+    redis = PrivateRedis(folder)
     print(f"Preparing a shop with {args.orders:,} orders in {folder} ...", flush=True)
     url, token = prepare_database(folder, args.orders, args.database)
     engine_name = "PostgreSQL" if url.startswith("postgres") else "SQLite"
     env = {"DATABASE_URL": url, "SECRET_KEY": "bench", "RATELIMIT_ENABLED": "false",
-           "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0"}
+           "REDIS_URL": redis.url}
     rows = []
 
     hello = Gunicorn("bench.hello_app:app", env)
     try:
         base = median_runs(args.runs, lambda: wrk(hello.url + "/hello", "get.lua", args.seconds, 16, {}))
+        # The same concurrency as the board rows: what the server's threads taking turns cost a request that does
+        # next to nothing.
+        four = median_runs(args.runs, lambda: wrk(hello.url + "/hello", "get.lua", args.seconds, 4, {}))
         alone = median_runs(args.runs, lambda: wrk(hello.url + "/hello", "get.lua", args.seconds, 1, {}))
     finally:
         hello.stop()
     rows.append(("bare Flask hello, 16 conns", base, None))
+    rows.append(("bare Flask hello, 4 conns", four, None))
     rows.append(("bare Flask hello, 1 conn", alone, None))
 
     server = Gunicorn("wsgi:app", env)
@@ -271,8 +296,7 @@ def main():
         rss = server.rss_mb()
     finally:
         server.stop()
-        redis.terminate()
-        redis.wait()
+        redis.stop()
         shutil.rmtree(folder, ignore_errors=True)
 
     print(f"\nSolo OMS benchmarks — {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, {engine_name}, gunicorn 2x4, "
@@ -291,7 +315,8 @@ def main():
     record(f"board fragment, {args.orders:,} orders", f"p95 {board['p95']:.1f} ms",
            f"{board['rps'] / base['rps']:.2f} of hello", "p95 <= 25 ms", board["p95"] <= 25, engine_name)
     record("board poll unchanged (304)", f"p95 {unchanged['p95']:.1f} ms",
-           f"{unchanged['rps'] / base['rps']:.2f} of hello", "p95 <= 3 ms", unchanged["p95"] <= 3, engine_name)
+           f"{unchanged['rps'] / base['rps']:.2f} of hello; hello at 4 conns: p95 {four['p95']:.1f} ms",
+           "p95 <= 3 ms", unchanged["p95"] <= 3, engine_name)
     record("board poll unchanged (304), one board polling (1 connection)", f"p95 {polling['p95']:.1f} ms",
            f"hello alone: p95 {alone['p95']:.1f} ms", "p95 <= 3 ms", polling["p95"] <= 3, engine_name)
     record("web worker memory", f"{rss:.0f} MB RSS", "", "<= 150 MB", rss <= 150, engine_name)
