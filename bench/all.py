@@ -72,6 +72,7 @@ def main():
     if postgres:
         runs += [
             ["bench/run.py", "--orders", str(100_000 // scale), "--database", args.postgres],
+            ["bench/dashboard.py", "--lines", str(1_000_000 // scale), "--database", args.postgres],
             ["bench/import.py", "--lines", str(200_000 // scale), "--database", import_database],
             ["bench/invoices.py", "--invoices", str(300 // scale), "--database", args.postgres],
         ]

@@ -1,8 +1,16 @@
 -- wrk script: the board polling itself as a browser does, with If-None-Match carrying the last ETag it was given.
 -- The board's ETag turns over each minute (card ages move), so a poll that gets a 200 takes the new tag from it,
 -- as the browser's cache would; with a fixed tag, every poll after the minute turned would be a full fragment.
+-- BENCH_PAUSE_MS: each connection waits this long between polls (a board polls every few seconds; 0: flat out).
 local cookie = os.getenv("BENCH_COOKIE")
 local etag = os.getenv("BENCH_ETAG")
+local pause = tonumber(os.getenv("BENCH_PAUSE_MS") or "0")
+
+if pause > 0 then
+  delay = function()
+    return pause
+  end
+end
 
 request = function()
   local headers = {}
