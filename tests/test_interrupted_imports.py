@@ -1,14 +1,22 @@
 """Import runs that nothing runs any more are ended by the minute dispatch; those still waiting or running are not.
 (A worker killed mid-import, for real: tests/test_faults.py.)"""
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import pytest
 from rq import Queue
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.test_csv_import import GENERIC_HEADER, generated_rows, write_csv
 from webapp.background.dispatch import dispatch_pending
 from webapp.background.models import PendingJob
 from webapp.extensions import db
-from webapp.imports.interrupted import end_interrupted_runs
+from webapp.imports.interrupted import COMMAND_SILENT_SECONDS, end_interrupted_runs, this_command
 from webapp.imports.models import ImportRun
 from webapp.imports.runs import record_run, run_import
 from webapp.orders.models import Order
@@ -65,3 +73,75 @@ def test_a_job_run_again_after_its_worker_died_does_not_begin_the_import_again(a
     assert db.session.scalar(select(Order.id)) is None
     dispatch_pending()  # nothing left to do
     assert state_of(run_id)[0] == "failed"
+
+
+# --- the import command --------------------------------------------------------------------------------------------
+
+def a_command_run(tmp_path, **summary) -> int:
+    run_id = a_run(tmp_path, job_id=None, state="running")
+    run = db.session.get(ImportRun, run_id)
+    run.actor, run.summary = "cli", {**run.summary, **summary}
+    db.session.commit()
+    return run_id
+
+
+def a_dead_pid() -> int:
+    finished = subprocess.Popen(["true"])
+    finished.wait()
+    return finished.pid
+
+
+def test_a_command_run_is_ended_once_its_process_is_gone_or_it_fell_silent_elsewhere(app, clean_redis, tmp_path):
+    now = int(time.time())
+    here = socket.gethostname()
+    alive = a_command_run(tmp_path, **this_command())
+    dead = a_command_run(tmp_path, command_host=here, command_pid=a_dead_pid(), alive_at=now, rows_done=6)
+    elsewhere_busy = a_command_run(tmp_path, command_host="another-machine", command_pid=1, alive_at=now - 60)
+    elsewhere_silent = a_command_run(tmp_path, command_host="another-machine", command_pid=1,
+                                     alive_at=now - COMMAND_SILENT_SECONDS - 60)
+    assert end_interrupted_runs() == 2
+    assert state_of(alive) == ("running", None) and state_of(elsewhere_busy) == ("running", None)
+    state, message = state_of(dead)
+    assert state == "failed" and "after reading 6 of about 6 rows" in message
+    assert "`flask orders import` command running it ended without finishing" in message
+    assert "Run the same command again" in message
+    state, message = state_of(elsewhere_silent)
+    assert state == "failed" and "how far it got is not known" in message
+
+
+def test_an_import_command_killed_mid_import_is_ended_by_the_minute_dispatch(app, database_url, redis_server,
+                                                                             clean_redis, tmp_path):
+    from webapp.imports.importing import BATCH_ORDERS
+    from worker.jobs.dispatch import dispatch_pending_jobs
+
+    rows, expected = generated_rows(BATCH_ORDERS * 4)
+    path = write_csv(tmp_path / "history.csv", GENERIC_HEADER, rows)
+    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_server["url"], "SECRET_KEY": "test"}
+    log = tmp_path / "command.log"
+    with log.open("wb") as output:
+        command = subprocess.Popen([str(Path(sys.executable).parent / "flask"), "--app", "wsgi", "orders", "import",
+                                    str(path), "--format", "generic", "--history", "--quiet"], env=env,
+                                   cwd=Path(__file__).parent.parent, stdout=output, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and command.poll() is None:
+            db.session.rollback()
+            if (db.session.scalar(select(func.count(Order.id))) or 0) >= BATCH_ORDERS:
+                break
+            time.sleep(0.05)
+        assert command.poll() is None, log.read_text()[-2000:]
+        command.send_signal(signal.SIGKILL)  # as the OOM killer or a lost terminal session would
+    finally:
+        if command.poll() is None:
+            command.kill()
+        command.wait(timeout=30)
+    db.session.rollback()
+    run_id = db.session.scalar(select(ImportRun.id))
+    assert db.session.get(ImportRun, run_id).state == "running"
+    kept = db.session.scalar(select(func.count(Order.id)))
+    assert kept % BATCH_ORDERS == 0 and 0 < kept < expected["orders"]  # whole batches only
+
+    dispatch_pending_jobs()
+    state, message = state_of(run_id)
+    assert state == "failed" and "`flask orders import` command running it ended without finishing" in message
+    assert "The orders of those" in message or "how far it got is not known" in message

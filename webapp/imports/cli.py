@@ -9,6 +9,7 @@ from webapp.exports.routes import csv_lines
 from webapp.extensions import db
 from webapp.imports.formats import FORMATS, MappingError, parse_mapping_options
 from webapp.imports.importing import import_orders
+from webapp.imports.interrupted import report_alive, this_command
 from webapp.imports.models import ColumnMapping
 from webapp.imports.reading import count_rows
 from webapp.imports.runs import fail_run, finish_run, record_run
@@ -55,14 +56,20 @@ def import_command(file, fmt, history, dry_run, maps, preset, save_as, errors_pa
         run = record_run(file, fmt, history=history, dry_run=False, columns=columns, actor="cli",
                          total_rows=total_rows)
         run.state = "running"
+        run.summary = {**run.summary, **this_command()}
         db.session.commit()
         run_id = run.id
     started = time.perf_counter()
     try:
         with click.progressbar(length=total_rows, label="Importing rows", show_pos=True, show_eta=True,
                                hidden=quiet) as bar:
+            def progress(done: int) -> None:
+                bar.update(done - bar.pos)
+                if run_id is not None:
+                    report_alive(run_id, done)
+
             summary = import_orders(file, fmt, history=history, dry_run=dry_run, columns=columns,
-                                    progress=lambda done: bar.update(done - bar.pos))
+                                    progress=progress)
     except BaseException as error:  # Ctrl-C too: the run must not stay 'running'
         if run_id is not None:
             fail_run(run_id, error)

@@ -1,5 +1,6 @@
 """Import runs that nothing is running any more: their worker was killed mid-import (restarted, out of memory, the
-machine lost), or RQ lost or gave up their job. The minute dispatch ends them as failed, saying what was kept.
+machine lost), or RQ lost or gave up their job, or the `flask orders import` command running one was killed. The
+minute dispatch ends them as failed, saying what was kept.
 
 What a half-done import leaves: orders are saved a batch at a time, each batch whole in its own transaction (a
 history import 5,000 orders with their lines, timeline, new customers and new products, and one activity entry; a
@@ -9,6 +10,10 @@ count an order of a later batch, hours to ship) are filled in by the next import
 Importing the file again is safe: an order already imported (by its number in the file, `orders.external_ref`) is
 skipped, a return already applied is not applied twice, customers and products are matched, not added again.
 """
+import os
+import socket
+import time
+
 from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
@@ -25,6 +30,39 @@ from worker import redis_connection
 UNFINISHED = ("waiting", "running")
 
 
+# A command on another machine cannot be looked for: it is taken for gone once it has not reported progress (each
+# batch saved: a few seconds) for this long. One on this machine is looked for by its process id.
+COMMAND_SILENT_SECONDS = 30 * 60
+
+
+def this_command() -> dict:
+    """What a run of the import command keeps in its summary so the minute dispatch can tell it is still there."""
+    return {"command_host": socket.gethostname(), "command_pid": os.getpid(), "alive_at": int(time.time())}
+
+
+def report_alive(run_id: int, rows_done: int) -> None:
+    """The command is still importing: called after each batch is saved (a few seconds apart), with the rows of the
+    batches saved so far."""
+    summary = dict(db.session.scalar(select(ImportRun.summary).where(ImportRun.id == run_id)) or {})
+    summary.update(alive_at=int(time.time()), rows_done=rows_done)
+    db.session.execute(update(ImportRun).where(ImportRun.id == run_id).values(summary=summary)
+                       .execution_options(synchronize_session=False))
+    db.session.commit()
+
+
+def _command_gone(summary: dict) -> bool:
+    """Whether the import command of a run is no longer running: its process is gone from this machine, or (on
+    another machine) it has been silent for COMMAND_SILENT_SECONDS."""
+    if summary.get("command_host") == socket.gethostname():
+        try:
+            os.kill(int(summary["command_pid"]), 0)
+        except ProcessLookupError:
+            return True
+        except (KeyError, TypeError, ValueError, PermissionError, OverflowError):
+            pass  # someone else's process (PermissionError), or no pid: go by the silence
+    return time.time() - summary.get("alive_at", 0) > COMMAND_SILENT_SECONDS
+
+
 def stopped_message(run: ImportRun, done: int | None) -> str:
     """What the owner reads on the run's page: how far it got, what is kept, and what to do. ``done``: the rows of
     the batches it reported saved; None when not known (it saved none, or its job, and with it the count, is gone)."""
@@ -39,6 +77,10 @@ def stopped_message(run: ImportRun, done: int | None) -> str:
     else:
         kept = (f"The orders of those {done:,} rows are saved and kept (it saves {batch} at a time, each batch "
                 "whole); nothing after them was saved.")
+    if run.actor == "cli":
+        return (f"The import stopped part-way, {how_far}: the `flask orders import` command running it ended "
+                f"without finishing (killed, or its machine stopped). {kept} Run the same command again to import "
+                "the rest: orders already imported are skipped, so none is imported twice.")
     return (f"The import stopped part-way, {how_far}: the worker running it was stopped (restarted, or out of "
             f"memory). {kept} Upload the same file again to import the rest: orders already imported are skipped, "
             "so none is imported twice.")
@@ -115,4 +157,19 @@ def end_interrupted_runs() -> int:
         else:
             message = never_started_message(status)
         ended += end_stopped_run(run.id, message)
+    return ended + end_abandoned_commands()
+
+
+def end_abandoned_commands() -> int:
+    """End the runs of `flask orders import` commands that are no longer running (killed with SIGKILL, or their
+    machine stopped: Ctrl-C and errors end a run themselves); returns how many."""
+    db.session.rollback()
+    runs = db.session.execute(select(ImportRun.id, ImportRun.summary).where(
+        ImportRun.state == "running", ImportRun.job_id.is_(None), ImportRun.actor == "cli")).all()
+    db.session.rollback()
+    ended = 0
+    for run_id, summary in runs:
+        if isinstance(summary, dict) and "alive_at" in summary and _command_gone(summary):
+            run = db.session.get(ImportRun, run_id)
+            ended += end_stopped_run(run_id, stopped_message(run, summary.get("rows_done")))
     return ended
