@@ -200,3 +200,31 @@ def test_the_migration_seals_the_keys_already_stored_and_the_downgrade_opens_the
             assert connection.execute(text("SELECT totp_secret FROM users")).scalar() == secret
         db.session.remove()
         db.engine.dispose()
+
+
+def test_sessions_and_feedback_links_signed_with_an_old_secret_key_still_open_while_it_is_listed(make_app,
+                                                                                                 make_user):
+    from itsdangerous import URLSafeTimedSerializer
+
+    from webapp.feedback.links import SALT, LinkInvalid, order_number_from
+
+    before = make_app(SECRET_KEY="the key before")
+    with before.app_context():
+        make_user()
+    client = before.test_client()
+    enter_password(client)
+    assert signed_in(client)
+    link_token = URLSafeTimedSerializer("the key before", salt=SALT).dumps({"order": "SO-000042"})
+
+    rotated = make_app(SECRET_KEY="the key after", OLD_SECRET_KEYS=["the key before"])
+    client.application = rotated
+    assert signed_in(client)  # the session cookie signed with the old key
+    with rotated.app_context():
+        assert order_number_from(link_token) == "SO-000042"
+
+    forgotten = make_app(SECRET_KEY="the key after")  # the old key no longer listed
+    client.application = forgotten
+    assert not signed_in(client)
+    with forgotten.app_context():
+        with pytest.raises(LinkInvalid):
+            order_number_from(link_token)

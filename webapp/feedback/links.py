@@ -17,7 +17,10 @@ class LinkInvalid(Exception):
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SALT)
+    """Signs with SECRET_KEY; a link signed with one of OLD_SECRET_KEYS (emailed before SECRET_KEY was rotated, and
+    valid for LINK_DAYS) still opens."""
+    return URLSafeTimedSerializer([*current_app.config["OLD_SECRET_KEYS"], current_app.config["SECRET_KEY"]],
+                                  salt=SALT)
 
 
 def feedback_token(order: Order) -> str:
