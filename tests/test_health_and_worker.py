@@ -1,4 +1,10 @@
 """/healthz, the Redis connection, and the periodic jobs run for real by an RQ worker."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
 from rq import Queue, SimpleWorker
 from rq.cron import CronScheduler
 
@@ -75,3 +81,20 @@ def test_job_log_lines_carry_the_job_id(app):
         for name in ("webapp", "worker"):
             logging.getLogger(name).removeHandler(handler)
     assert "[job scan-for-the-log] worker.jobs.alerts: alerts raised" in stream.getvalue()
+
+
+@pytest.mark.parametrize("queues, loaded", [
+    (["forecasts"], {"webapp.forecasting.prophet_fit"}),
+    (["documents"], {"weasyprint"}),
+    (["default", "emails"], set()),
+])
+def test_a_worker_warms_up_only_what_its_queues_need(database_url, redis_server, queues, loaded):
+    """WeasyPrint (~0.5 s, ~40 MB) for the documents queue, Prophet's fit for the forecasts queue, nothing else."""
+    script = ("import sys; from worker.app import ShopWorker; from worker import redis_connection; "
+              f"ShopWorker({queues!r}, connection=redis_connection()).work(burst=True); "
+              "print(sorted(name for name in ('webapp.forecasting.prophet_fit', 'weasyprint') if name in sys.modules))")
+    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_server["url"], "SECRET_KEY": "test"}
+    done = subprocess.run([sys.executable, "-c", script], env=env, cwd=Path(__file__).parent.parent,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == repr(sorted(loaded))

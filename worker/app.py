@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from flask import has_app_context
 from rq import SimpleWorker, Worker, get_current_job
 
-from worker import QUEUE_DOCUMENTS
+from worker import QUEUE_DOCUMENTS, QUEUE_FORECASTS
 
 _app = None
 _running_execution: str | None = None
@@ -50,9 +50,9 @@ class CountsJobOutcomes:
 
 
 class ShopWorker(CountsJobOutcomes, Worker):
-    """An RQ worker that builds the app, loads WeasyPrint and warms up forecasting once in the parent, so the
-    child forked for each job starts warm instead of loading them again
-    (the Procfile runs `rq worker -w worker.app.ShopWorker`).
+    """An RQ worker that builds the app, loads WeasyPrint and warms up forecasting (as its queues need them) once in
+    the parent, so the child forked for each job starts warm instead of loading them again (the Procfile runs
+    `rq worker -w worker.app.ShopWorker`).
 
     PDFs are rendered in the worker itself rather than in a forked child: WeasyPrint's fonts and styles then stay
     set up from one invoice to the next instead of being set up again for every PDF (bench/invoices.py measured
@@ -77,13 +77,16 @@ class ShopWorker(CountsJobOutcomes, Worker):
         from sqlalchemy.orm import configure_mappers
 
         configure_mappers()  # else every forked job sets up the ORM's mappers again on its first query
-        from webapp.invoices.issuing import warm_up_weasyprint
+        # Only what this worker's queues need: a worker for forecasts alone never renders a PDF, and the reverse.
+        listening = set(self.queue_names())
+        if QUEUE_DOCUMENTS in listening:
+            from webapp.invoices.issuing import warm_up_weasyprint
 
-        warm_up_weasyprint()  # slow to import and to set up fonts; every PDF job needs it
+            warm_up_weasyprint()  # slow to import and to set up fonts; every PDF job needs it
+        if QUEUE_FORECASTS in listening:
+            from webapp.forecasting.predict import load_prophet
 
-        from webapp.forecasting.predict import load_prophet
-
-        load_prophet()  # one small fit: finds Prophet's Stan program and caches the first Fourier rows
+            load_prophet()  # one small fit: finds Prophet's Stan program and caches the first Fourier rows
         import gc
 
         gc.freeze()  # what is loaded now stays shared with the forked jobs instead of being copied by the GC
