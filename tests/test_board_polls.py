@@ -124,25 +124,56 @@ def test_a_new_role_changes_the_board_and_a_viewer_still_polls(client, auth, sho
     assert again.status_code == 304 and queries == []
 
 
-def test_another_browser_with_a_stolen_cookie_goes_the_usual_way(client, auth, shop):
-    """Flask-Login's session protection sees a different browser: the usual way decides (it marks the session not
-    fresh), so the answer here does not skip that."""
+def test_a_session_seen_from_another_browser_goes_the_usual_way_until_it_is_marked_not_fresh(client, auth, shop):
+    """Flask-Login's session protection ("basic") marks such a session not fresh the first time and goes on: that
+    first poll goes the usual way (which writes the mark); after it, the usual way would change nothing."""
     auth.login()
     etag = current_etag(client)
     client.environ_base["HTTP_USER_AGENT"] = "another browser"
     with count_queries() as queries:
         answer = poll(client, etag)
     assert answer.status_code == 304 and queries != []
+    with client.session_transaction() as session:
+        assert session["_fresh"] is False
+    with count_queries() as queries:
+        again = poll(client, etag)
+    assert again.status_code == 304 and queries == []
 
 
-def test_a_remembered_device_without_its_session_goes_the_usual_way(app, make_user, shop):
+@pytest.mark.app_config(SESSION_PROTECTION="strong")
+def test_strong_session_protection_is_left_to_the_usual_way(client, auth, shop):
+    auth.login()
+    etag = current_etag(client)
+    client.environ_base["HTTP_USER_AGENT"] = "another browser"
+    assert poll(client, etag).status_code == 401  # strong mode ends the session
+    assert poll(client, etag).status_code == 401
+
+
+def test_a_remembered_device_without_its_session_goes_the_usual_way_once(app, make_user, shop):
     make_user()
     client = remembered_client(app)
     etag = current_etag(client)  # the first request brought the session back from the remember cookie
     client.delete_cookie("session")
     with count_queries() as queries:
         answer = poll(client, etag)
-    assert answer.status_code == 304 and queries != []
+    assert answer.status_code == 304 and queries != []  # the remember cookie starts a session again
+    with count_queries() as queries:
+        again = poll(client, etag)
+    assert again.status_code == 304 and queries == []
+
+
+@pytest.mark.app_config(SESSION_IDLE_MINUTES=30)
+def test_a_page_reloaded_with_its_etag_goes_the_usual_way_and_counts_as_activity(client, auth, shop):
+    auth.login()
+    etag = current_etag(client)
+    ten_minutes_ago = int(time.time()) - 600
+    with client.session_transaction() as session:
+        session[SEEN_AT] = ten_minutes_ago
+    with count_queries() as queries:
+        answer = client.get("/board", headers={"If-None-Match": etag})
+    assert queries != [] and answer.status_code in (200, 304)
+    with client.session_transaction() as session:
+        assert session[SEEN_AT] > ten_minutes_ago
 
 
 def test_no_session_or_a_forged_one_gets_sign_in(client, auth, shop):

@@ -82,7 +82,7 @@ def end_expired_session():
     now = int(time.time())
     reason = expiry_reason(now)
     if reason is None:
-        if now - session[SEEN_AT] >= SEEN_RESOLUTION_SECONDS and _is_activity():
+        if now - session.get(SEEN_AT, 0) >= SEEN_RESOLUTION_SECONDS and _is_activity():
             session[SEEN_AT] = now
         return None
     logout_user()  # and its remember cookie, if any

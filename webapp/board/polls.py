@@ -4,11 +4,12 @@ Every open board asks every few seconds whether anything changed, and almost alw
 through the usual gate cost five times a bare request: Flask-Login loads the user as an ORM object, the sign-in
 gate checks the role, the view reads the board's state in a second statement. Here one plain statement reads the
 user's sign-in state with the board's (webapp.board.columns.version_of), and the very same checks run on it:
-the session has not expired (webapp.auth.sessions.expiry_reason), Flask-Login's session protection sees the same
-browser, the user still exists, is switched on and has not signed out everywhere (webapp.auth.still_signed_in),
+the session has not expired (webapp.auth.sessions.expiry_reason), Flask-Login's session protection would change
+nothing, the user still exists, is switched on and has not signed out everywhere (webapp.auth.still_signed_in),
 the role may open the board. Only when all of that holds and the ETag still matches is the 304 given here; in
 every other case (a change, a remember cookie instead of a session, an expired session, a switched-off user, bad
-filters, anything unusual) this answers nothing and the request goes the usual way, which decides it.
+filters, a page reloaded rather than polled, anything unusual) this answers nothing and the request goes the
+usual way, which decides it.
 """
 import time
 from collections.abc import Callable
@@ -16,8 +17,7 @@ from datetime import datetime
 from functools import cache
 from typing import NamedTuple
 
-from flask import Flask, make_response, request, session
-from flask_login.utils import _create_identifier
+from flask import Flask, current_app, make_response, request, session
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Dialect
 
@@ -26,7 +26,8 @@ from webapp.auth.access import role_may
 from webapp.auth.models import User
 from webapp.auth.sessions import end_expired_session, expiry_reason, past_max_age, read_session_user_id
 from webapp.board.columns import LAST_CHANGE, SHOP_TIME_ZONE, read_filters, version_of
-from webapp.extensions import db
+from webapp.extensions import db, login_manager
+from webapp.views import is_fragment_request
 
 BOARD = "board.board"
 
@@ -72,6 +73,17 @@ def _read_state(user_key: int) -> PollState | None:
     return None if row is None else PollState(*row)
 
 
+def _protection_changes_nothing() -> bool:
+    """Whether Flask-Login's session protection would leave this session as it is. In "basic" mode a session seen
+    from another browser or address than the one that signed in (and a remembered device's session, which never
+    had one) is marked not fresh and goes on; once it is so marked, the usual way changes nothing more and loads
+    the user, so the answer here may too. "strong" mode ends such a session: the usual way decides."""
+    if session.get("_id") == login_manager._session_identifier_generator():
+        return True
+    mode = current_app.config.get("SESSION_PROTECTION", login_manager.session_protection)
+    return mode == "basic" and session.get("_fresh") is False
+
+
 def init_app(app: Flask) -> None:
     """Answer polls right before the session's expiry check and the sign-in gate (after the request id, the
     metrics timer and the NUL check, which every request gets)."""
@@ -81,12 +93,14 @@ def init_app(app: Flask) -> None:
 
 def answer_unchanged_poll():
     """304 for a signed-in board poll whose ETag is still current; None (the usual way) for anything else."""
-    if request.endpoint != BOARD or request.method != "GET" or not request.if_none_match:
+    # The board's own polls only (HTMX): a page reloaded by the person counts as activity, which the usual way
+    # notes in the session.
+    if request.endpoint != BOARD or request.method != "GET" or not request.if_none_match or not is_fragment_request():
         return None
     read = read_session_user_id(session.get("_user_id") or "")
     if read is None or past_max_age(read[2]) or expiry_reason(int(time.time())) is not None:
         return None
-    if session.get("_id") != _create_identifier():  # Flask-Login's session protection would mark it not fresh
+    if not _protection_changes_nothing():
         return None
     filters, errors = read_filters(request.args)
     if errors:
