@@ -22,8 +22,16 @@ def engine_options(database_url: str) -> dict:
         # PostgreSQL compiles a statement it costs above jit_above_cost to machine code first: for the dashboard's
         # statements over a year of orders that took 0.2-0.6 s, more than running them. Nothing here runs long
         # enough to win it back.
-        "connect_args": {"options": "-c jit=off"},
+        # Added to the URL's own options (a search_path, say), which connect_args would otherwise replace.
+        "connect_args": {"options": " ".join(filter(None, (_url_options(database_url), "-c jit=off")))},
     }
+
+
+def _url_options(database_url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    options = make_url(database_url).query.get("options", "")
+    return " ".join(options) if isinstance(options, tuple) else options
 
 
 def from_environment(instance_path: str) -> dict:
