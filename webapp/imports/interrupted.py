@@ -4,25 +4,48 @@ machine lost), or RQ lost or gave up their job. The minute dispatch ends them as
 What a half-done import leaves: orders are saved a batch at a time, each batch whole in its own transaction (a
 history import 5,000 orders with their lines, timeline, new customers and new products, and one activity entry; a
 live import 200, each through intake with its stock reserved). Every batch saved before the worker died is kept;
-nothing of the batch it was on. The dashboard's figures those orders could not be written with (earlier orders that
-count an order of a later batch, hours to ship) are filled in by the next import, and worked out live until then.
-Importing the file again is safe: an order already imported (by its number in the file, `orders.external_ref`) is
-skipped, a return already applied is not applied twice, customers and products are matched, not added again.
+nothing of the batch it was on. A history import writes each order's earlier orders as the whole file tells them,
+so some count orders of batches never stored: ending the run works its customers' figures out again from what was
+stored (the orders after the largest order id the run noted as it began), in the transaction that ends it. Importing
+the file again is safe: an order already imported (by its number in the file, `orders.external_ref`) is skipped, a
+return already applied is not applied twice, customers and products are matched, not added again.
 """
 from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from webapp.background.models import PendingJob
 from webapp.extensions import db
-from webapp.imports.importing import BATCH_ORDERS
+from webapp.imports.importing import BATCH_ORDERS, CHANNEL
 from webapp.imports.live import LiveImport
 from webapp.imports.models import ImportRun
+from webapp.orders.earlier_orders import fill_earlier_orders
+from webapp.orders.models import Order
+from webapp.orders.shipping_times import fill_hours_to_ship
 from webapp.timekeeping import utcnow
 from worker import redis_connection
 
 UNFINISHED = ("waiting", "running")
+ORDERS_AFTER = "orders_after"  # in a run's summary from when it begins: the largest order id then
+
+
+def where_orders_begin() -> dict:
+    """What a run notes in its summary as it begins: the orders it imports get larger ids than any there now."""
+    return {ORDERS_AFTER: db.session.scalar(select(func.coalesce(func.max(Order.id), 0)))}
+
+
+def fill_figures_of_stopped_run(run: ImportRun) -> None:
+    """Work out again, from what is stored, the figures of the customers of the orders a stopped history run
+    imported: some were written counting orders of batches it never stored (histories.py)."""
+    after = (run.summary or {}).get(ORDERS_AFTER)
+    if not run.history or run.dry_run or after is None:
+        return
+    customers = db.session.scalars(select(Order.customer_id).distinct()
+                                   .where(Order.id > after, Order.channel == CHANNEL)).all()
+    if customers:
+        fill_earlier_orders(customers=customers)
+        fill_hours_to_ship()
 
 
 def stopped_message(run: ImportRun, done: int | None) -> str:
@@ -51,11 +74,15 @@ def never_started_message(status: JobStatus | None) -> str:
 
 
 def end_stopped_run(run_id: int, message: str) -> bool:
-    """End the run as failed unless it ended meanwhile; its upload is removed. Returns whether it was ended."""
+    """End the run as failed unless it ended meanwhile, its figures worked out from what it stored; its upload is
+    removed. Returns whether it was ended."""
     from webapp.imports.runs import remove_upload
 
     db.session.rollback()
-    path = db.session.scalar(select(ImportRun.path).where(ImportRun.id == run_id))
+    run = db.session.get(ImportRun, run_id)
+    path = run.path if run is not None else None
+    if run is not None and run.state in UNFINISHED:
+        fill_figures_of_stopped_run(run)  # in the transaction that ends it: an error leaves it for the next dispatch
     ended = db.session.execute(
         update(ImportRun).where(ImportRun.id == run_id, ImportRun.state.in_(UNFINISHED))
         .values(state="failed", summary=_with_message(run_id, message), finished_at=utcnow())
