@@ -1,6 +1,7 @@
 """Writing many rows at once (the demo shop, history imports): ids given out up front, as the database would, and
 rows written in one go: COPY on PostgreSQL, one executemany on SQLite."""
 import gc
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -60,11 +61,13 @@ def new_ids(model, count: int) -> list[int]:
 
 
 def is_one_of(column, values: set | list):
-    """``column IN values``; on PostgreSQL one array parameter (``= ANY``): a batch's thousands of separate
-    parameters cost more to send and parse than the look-up itself."""
+    """``column IN values`` with one parameter however many the values: on PostgreSQL an array (``= ANY``), on
+    SQLite a JSON list read by json_each. A batch's thousands of separate parameters cost more to render, send and
+    parse than the look-up itself (each count of them a statement of its own, never cached)."""
     if db.session.get_bind().dialect.name == "postgresql":
         return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
-    return column.in_(values)
+    listed = func.json_each(bindparam(None, json.dumps(list(values)))).table_valued("value")
+    return column.in_(select(listed.c.value))
 
 
 def insert_rows(model, rows: list[dict]) -> None:
