@@ -1,5 +1,9 @@
 """Import runs that nothing runs any more are ended by the minute dispatch; those still waiting or running are not.
 (A worker killed mid-import, for real: tests/test_faults.py.)"""
+import socket
+import subprocess
+import sys
+
 import pytest
 from rq import Queue
 from sqlalchemy import select
@@ -17,8 +21,8 @@ from webapp.background.dispatch import dispatch_pending
 from webapp.background.models import PendingJob
 from webapp.extensions import db
 from webapp.imports import importing
-from webapp.imports.importing import HistoryImport
-from webapp.imports.interrupted import end_interrupted_runs
+from webapp.imports.importing import HistoryImport, import_orders
+from webapp.imports.interrupted import COMMAND, end_interrupted_runs, this_command, where_orders_begin
 from webapp.imports.models import ImportRun
 from webapp.imports.runs import record_run, run_import
 from webapp.orders.models import Order
@@ -103,3 +107,30 @@ def test_a_history_run_whose_worker_died_has_its_figures_worked_out_as_it_is_end
     state, message = state_of(run_id)
     assert state == "failed" and "after reading 12 of about 24 rows" in message
     assert stored_earlier_orders_are_right() == 0
+
+
+def test_a_command_line_import_killed_is_ended_with_its_figures_by_the_next_look(app, clean_redis, tmp_path,
+                                                                                monkeypatch):
+    """``kill -9`` runs nothing of it: the minute dispatch (or the next command line import) on the same machine
+    sees its process gone, ends its run and works out the figures of what it saved."""
+    monkeypatch.setattr(HistoryImport, "batch_orders", 3)
+    monkeypatch.setattr(importing, "fill_after_stop", lambda importer: None)
+    path = newest_first_export(tmp_path / "newest_first.csv", "N")
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    run = record_run(path.name, "generic", history=True, dry_run=False, columns={}, actor="cli", total_rows=24)
+    alive = record_run(path.name, "generic", history=True, dry_run=False, columns={}, actor="cli", total_rows=24)
+    run.state, run.summary = "running", {**run.summary, **where_orders_begin(), COMMAND: [
+        socket.gethostname(), int(gone.stdout)]}
+    alive.state, alive.summary = "running", {**alive.summary, **this_command()}  # this very process
+    db.session.commit()
+    run_id, alive_id = run.id, alive.id
+    with pytest.raises(WorkerKilled):
+        import_orders(path, "generic", history=True, progress=stop_after(4, WorkerKilled()))
+    with pytest.raises(AssertionError):
+        stored_earlier_orders_are_right()
+
+    assert end_interrupted_runs() == 1
+    state, message = state_of(run_id)
+    assert state == "failed" and "the command running it was killed" in message
+    assert stored_earlier_orders_are_right() == 0
+    assert state_of(alive_id) == ("running", None)

@@ -12,7 +12,7 @@ from webapp.exports.routes import csv_lines
 from webapp.extensions import db
 from webapp.imports.formats import FORMATS, MappingError, parse_mapping_options
 from webapp.imports.importing import import_orders
-from webapp.imports.interrupted import where_orders_begin
+from webapp.imports.interrupted import end_killed_command_runs, this_command, where_orders_begin
 from webapp.imports.models import ColumnMapping
 from webapp.imports.reading import count_rows
 from webapp.imports.runs import fail_run, finish_run, record_run
@@ -72,11 +72,12 @@ def import_command(file, fmt, history, dry_run, maps, preset, save_as, errors_pa
     except MappingError as error:
         raise click.ClickException(str(error)) from None
     total_rows = count_rows(file)
+    end_killed_command_runs()  # an import killed before this one ends with its figures worked out
     run_id = None
     if not dry_run:  # on record as the page's runs are, running while this command works
         run = record_run(file, fmt, history=history, dry_run=False, columns=columns, actor="cli",
                          total_rows=total_rows)
-        run.state, run.summary = "running", {**run.summary, **where_orders_begin()}
+        run.state, run.summary = "running", {**run.summary, **where_orders_begin(), **this_command()}
         db.session.commit()
         run_id = run.id
     started = time.perf_counter()

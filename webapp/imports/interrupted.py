@@ -10,6 +10,9 @@ stored (the orders after the largest order id the run noted as it began), in the
 the file again is safe: an order already imported (by its number in the file, `orders.external_ref`) is skipped, a
 return already applied is not applied twice, customers and products are matched, not added again.
 """
+import os
+import socket
+
 from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
@@ -28,11 +31,47 @@ from worker import redis_connection
 
 UNFINISHED = ("waiting", "running")
 ORDERS_AFTER = "orders_after"  # in a run's summary from when it begins: the largest order id then
+COMMAND = "command"  # in a command line run's summary: the host and process id running it
 
 
 def where_orders_begin() -> dict:
     """What a run notes in its summary as it begins: the orders it imports get larger ids than any there now."""
     return {ORDERS_AFTER: db.session.scalar(select(func.coalesce(func.max(Order.id), 0)))}
+
+
+def this_command() -> dict:
+    """What a command line run notes in its summary: where it runs, so a later look can tell it was killed."""
+    return {COMMAND: [socket.gethostname(), os.getpid()]}
+
+
+def end_killed_command_runs() -> int:
+    """End as failed the command line runs of this machine whose process is gone (killed with ``kill -9``, or the
+    machine restarted): Ctrl-C and a kill end their own run, nothing else does. Returns how many."""
+    db.session.rollback()
+    runs = db.session.execute(select(ImportRun.id, ImportRun.history, ImportRun.summary)
+                              .where(ImportRun.state == "running", ImportRun.job_id.is_(None))).all()
+    db.session.rollback()
+    ended = 0
+    for run_id, history, summary in runs:
+        host, pid = (summary or {}).get(COMMAND) or (None, None)
+        if host != socket.gethostname() or not isinstance(pid, int) or _process_runs(pid):
+            continue
+        batch = f"{BATCH_ORDERS:,} orders" if history else f"{LiveImport.batch_orders} orders"
+        ended += end_stopped_run(run_id, f"The import stopped part-way: the command running it was killed. Orders of "
+                                         f"the batches it saved are kept (it saves {batch} at a time, each batch "
+                                         "whole). Import the same file again to import the rest: orders already "
+                                         "imported are skipped, so none is imported twice.")
+    return ended
+
+
+def _process_runs(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # no signal: only asks whether the process is there
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # there, another user's
+    return True
 
 
 def fill_figures_of_stopped_run(run: ImportRun) -> None:
@@ -109,20 +148,20 @@ def rows_done(job: Job | None) -> int | None:
 
 
 def end_interrupted_runs() -> int:
-    """Find the unfinished runs whose job RQ is not running, and end them as failed; returns how many.
+    """Find the unfinished runs whose job RQ is not running, and those of killed commands on this machine, and end
+    them as failed; returns how many.
 
     Called by the minute dispatch after RQ has handed on the jobs of dead workers and lost jobs were handed over
     again. A run is left alone while its job waits in the database to be handed to RQ (Redis away), is queued, or
     runs. A running run whose job is anything but started (queued or scheduled for a retry: the attempt that began
     it died) or a run whose job failed, stopped, finished or is gone, is ended.
     """
-    db.session.rollback()
+    ended = end_killed_command_runs()
     runs = db.session.execute(select(ImportRun.id, ImportRun.state, ImportRun.job_id)
                               .where(ImportRun.state.in_(UNFINISHED), ImportRun.job_id.is_not(None))).all()
     waiting_jobs = set(db.session.scalars(select(PendingJob.job_id).where(
         PendingJob.job_id.in_([run.job_id for run in runs]), PendingJob.enqueued_at.is_(None)))) if runs else set()
     db.session.rollback()
-    ended = 0
     for run in runs:
         if run.job_id in waiting_jobs:
             continue
