@@ -15,7 +15,14 @@ from flask import current_app
 from sqlalchemy import func, select, update
 
 from webapp.activity.recording import record_bulk
-from webapp.bulk import insert_rows, is_one_of, larger_sqlite_cache, new_ids, rare_garbage_collections
+from webapp.bulk import (
+    insert_rows,
+    is_one_of,
+    larger_sqlite_cache,
+    new_ids,
+    rare_garbage_collections,
+    rarer_sqlite_checkpoints,
+)
 from webapp.catalog.models import Product
 from webapp.customers.models import Customer
 from webapp.extensions import db
@@ -112,7 +119,7 @@ def import_orders(path: Path | str, fmt: str, *, history: bool, dry_run: bool = 
         try:
             if history and not dry_run:
                 importer.read_ahead(path, positions, shop_zone())
-            with larger_sqlite_cache():
+            with larger_sqlite_cache(), rarer_sqlite_checkpoints():
                 for order in group_orders(rows, positions, shop_zone()):
                     summary.rows += len(order.row_lines)
                     batch.append(order)
