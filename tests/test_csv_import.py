@@ -158,8 +158,9 @@ def test_a_file_too_large_to_read_ahead_has_its_earlier_orders_filled_after(app,
 
 def test_an_import_that_stops_keeps_no_figure_counting_an_order_it_did_not_store(app, make_product, tmp_path,
                                                                                 monkeypatch):
-    """The read ahead knows the whole file, the batches are committed one by one: an order whose earlier orders
-    include one of a later batch is written without figures, so a stop before that batch leaves none wrong."""
+    """The read ahead knows the whole file, the batches are committed one by one: orders whose earlier orders
+    include one of a later batch are written counting it, and a stop before that batch fills them from what was
+    stored."""
     make_product("MUG-BLU", price="12.00", stock=50)
     monkeypatch.setattr(HistoryImport, "batch_orders", 2)
 
@@ -175,16 +176,54 @@ def test_an_import_that_stops_keeps_no_figure_counting_an_order_it_did_not_store
         import_orders(path, "generic", history=True)
     db.session.expire_all()
     kept = dict(db.session.execute(select(Order.external_ref, Order.earlier_orders)).all())
-    assert kept == {"A1": None, "A2": None}  # both count A3, which was in the batch that never came
-    assert stored_earlier_orders_are_right() == 2  # the two worked out live; none stored wrong
+    assert kept == {"A1": 0, "A2": 1}  # not counting A3, which was in the batch that never came
+    assert stored_earlier_orders_are_right() == 0
 
     in_time_order = tmp_path / "in_order.csv"  # the usual case keeps its figures written with the orders
     in_time_order.write_text(",".join(GENERIC_HEADER) + "\n" + "".join(
         row(f"B{n}", f"2024-06-{n:02d}").replace("ann@", "bea@") for n in range(1, 6)))
     import_orders(in_time_order, "generic", history=True)
-    assert stored_earlier_orders_are_right() == 0  # its fill after the batches also did the stopped import's two
+    assert stored_earlier_orders_are_right() == 0
     assert [n for (n,) in db.session.execute(select(Order.earlier_orders).where(Order.external_ref.like("B%"))
                                              .order_by(Order.created_at))] == [0, 1, 2, 3, 4]
+
+
+def newest_first_export(path: Path, prefix: str) -> Path:
+    """24 orders of four customers, newest first as the platforms export them: with batches of three, each order's
+    earlier orders are in later batches."""
+    return write_csv(path, GENERIC_HEADER, [
+        [f"{prefix}{n}", f"2024-05-{24 - n:02d} 10:00", "cancelled" if n % 7 == 3 else "completed", "MUG", "Mug", 1,
+         f"{n + 1}.00", "GBP", f"{prefix}{n % 4}@example.com", f"{prefix} {n % 4}", "GB", "York"]
+        for n in range(24)])
+
+
+def stop_after(batches: int, stop: BaseException):
+    def progress(rows_read):
+        if rows_read == 3 * batches:
+            raise stop
+    return progress
+
+
+def stored_with_figures(prefix: str) -> tuple[int, int]:
+    db.session.expire_all()
+    return tuple(db.session.execute(select(func.count(Order.id), func.count(Order.earlier_orders))
+                                    .where(Order.external_ref.like(f"{prefix}%"))).one())
+
+
+@pytest.mark.parametrize("stop", [RuntimeError("the database went away"), KeyboardInterrupt()])
+def test_a_newest_first_export_stopped_part_way_leaves_no_figure_wrong(app, tmp_path, monkeypatch, stop):
+    """Its orders are written counting orders of later batches; an error or Ctrl-C before those are stored leaves
+    the figures worked out from what was, and importing the file again adds the rest, all figures right."""
+    monkeypatch.setattr(HistoryImport, "batch_orders", 3)
+    path = newest_first_export(tmp_path / "newest_first.csv", "N")
+    with pytest.raises(type(stop)):
+        import_orders(path, "generic", history=True, progress=stop_after(4, stop))
+    assert stored_with_figures("N") == (12, 12)
+    assert stored_earlier_orders_are_right() == 0
+    summary = import_orders(path, "generic", history=True)
+    assert (summary.orders, summary.already_imported) == (12, 12)
+    assert stored_with_figures("N") == (24, 24)
+    assert stored_earlier_orders_are_right() == 0
 
 
 def test_bad_rows_are_reported_with_line_and_reason_and_good_rows_kept(app, runner, tmp_path):
@@ -393,9 +432,12 @@ def test_names_with_tabs_quotes_backslashes_and_line_breaks_are_stored_exactly(a
     assert (order.total, order.hold_reasons) == (Decimal("6.20"), [])
 
 
-def sqlite_cache_size() -> int | None:
+def sqlite_cache_size() -> tuple | None:
     connection = db.session.connection()
-    return connection.exec_driver_sql("PRAGMA cache_size").scalar() if connection.dialect.name == "sqlite" else None
+    if connection.dialect.name != "sqlite":
+        return None
+    return (connection.exec_driver_sql("PRAGMA cache_size").scalar(),
+            connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar())
 
 
 def test_an_import_leaves_the_garbage_collector_and_the_sqlite_cache_as_it_found_them(app, tmp_path):
@@ -403,7 +445,7 @@ def test_an_import_leaves_the_garbage_collector_and_the_sqlite_cache_as_it_found
     db.session.commit()
     rows, _ = generated_rows(3)
     import_orders(write_csv(tmp_path / "ok.csv", GENERIC_HEADER, rows), "generic", history=True)
-    assert (gc.get_threshold(), sqlite_cache_size()) == (before, cache_before)
+    assert (gc.get_threshold(), sqlite_cache_size()) == (before, cache_before)  # its cache and checkpoints too
     db.session.commit()
     with pytest.raises(MappingError):
         import_orders(write_csv(tmp_path / "no-sku.csv", ["Order Number", "Qty"], [["X1", "1"]]), "generic",

@@ -480,6 +480,7 @@ def test_orders_sent_while_the_web_process_restarts_are_each_stored_once(app, ma
 
 def test_an_import_whose_worker_is_killed_mid_import_ends_as_failed_and_importing_again_adds_the_rest(
         app, client, auth, rq_workers, tmp_path):
+    from tests.test_analytics_recomputed import stored_earlier_orders_are_right
     from tests.test_csv_import import GENERIC_HEADER, generated_rows, write_csv
     from tests.test_csv_import import upload_in_memory as upload  # the test client leaks a large upload's file
     from webapp.imports.importing import BATCH_ORDERS
@@ -514,6 +515,7 @@ def test_an_import_whose_worker_is_killed_mid_import_ends_as_failed_and_importin
     assert f"after reading {first_batch_rows:,} of about {len(rows):,} rows" in message
     assert "worker running it was stopped" in message and "Upload the same file again" in message
     assert not os.path.exists(run.path)
+    assert stored_earlier_orders_are_right() == 0  # none counts an order of the batch that never came
     page = client.get(f"/imports/{run_id}", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "The import stopped part-way" in page and "hx-trigger" not in page  # the page stops polling
 

@@ -1,5 +1,8 @@
 """`flask orders import FILE --format shopify|woocommerce|generic [--history] [--dry-run] [--map FIELD=COLUMN ...]`."""
+import signal
+import threading
 import time
+from contextlib import contextmanager
 
 import click
 from sqlalchemy import select
@@ -9,12 +12,30 @@ from webapp.exports.routes import csv_lines
 from webapp.extensions import db
 from webapp.imports.formats import FORMATS, MappingError, parse_mapping_options
 from webapp.imports.importing import import_orders
-from webapp.imports.interrupted import report_alive, this_command
+from webapp.imports.interrupted import end_killed_command_runs, report_alive, this_command, where_orders_begin
 from webapp.imports.models import ColumnMapping
 from webapp.imports.reading import count_rows
 from webapp.imports.runs import fail_run, finish_run, record_run
 
 SHOWN_ERRORS = 20
+
+
+@contextmanager
+def stopping_as_ctrl_c():
+    """A kill (SIGTERM) or a closed terminal (SIGHUP) stops the import as Ctrl-C does, not the process on the spot:
+    it then works out the figures of what it stored (importing.fill_after_stop) and ends its run as failed."""
+    if threading.current_thread() is not threading.main_thread():  # signals reach the main thread alone
+        yield
+        return
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+    before = {signum: signal.signal(signum, stop) for signum in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for signum, handler in before.items():
+            signal.signal(signum, handler)
 
 
 @click.group()
@@ -51,18 +72,18 @@ def import_command(file, fmt, history, dry_run, maps, preset, save_as, errors_pa
     except MappingError as error:
         raise click.ClickException(str(error)) from None
     total_rows = count_rows(file)
+    end_killed_command_runs()  # an import killed before this one ends with its figures worked out
     run_id = None
     if not dry_run:  # on record as the page's runs are, running while this command works
         run = record_run(file, fmt, history=history, dry_run=False, columns=columns, actor="cli",
                          total_rows=total_rows)
-        run.state = "running"
-        run.summary = {**run.summary, **this_command()}
+        run.state, run.summary = "running", {**run.summary, **where_orders_begin(), **this_command()}
         db.session.commit()
         run_id = run.id
     started = time.perf_counter()
     try:
-        with click.progressbar(length=total_rows, label="Importing rows", show_pos=True, show_eta=True,
-                               hidden=quiet) as bar:
+        with stopping_as_ctrl_c(), click.progressbar(length=total_rows, label="Importing rows", show_pos=True,
+                                                     show_eta=True, hidden=quiet) as bar:
             def progress(done: int) -> None:
                 bar.update(done - bar.pos)
                 if run_id is not None:

@@ -6,9 +6,13 @@ after the batches rewrote every imported order: on PostgreSQL a second version o
 more server time than the inserts. One read of the file ahead (parsing only, nothing written) gives each customer's
 orders that the import will take, in time order. Only customers the import creates are trusted this way: it wrote
 all their orders. Whatever the read could not foresee (an order skipped for a reason found while writing, a price
-from the catalogue, an order taken meanwhile through another channel) leaves the customer to the fill after. Nor is
-an order written with figures that count an order of a later batch: an import that stops before that batch would
-leave them wrong (the batches before are kept), so such an order is written without them and filled after.
+from the catalogue, an order taken meanwhile through another channel) leaves the customer to the fill after.
+
+Batches are committed one by one, so an order's figures may count an order of a later batch (in a newest-first export,
+nearly every order's do). They are written all the same: an import that stops before that batch is stored works its
+customers' figures out again from what it stored, whichever way it stops (importing.fill_after_stop, and for a worker
+killed mid-import the minute dispatch, interrupted.py). Writing them without figures and filling after rewrote most
+orders of such a file: on PostgreSQL more server time than the inserts.
 """
 from collections import defaultdict
 from datetime import datetime
@@ -31,7 +35,6 @@ class Foreseen(NamedTuple):
     earlier_orders: int
     earlier_total: Decimal
     previous_order_at: datetime | None
-    counted_up_to: int  # the last file line of the earlier orders counted: the batch holding it must be written
 
     @property
     def days_since_previous_order(self) -> float | None:
@@ -70,9 +73,9 @@ def read_ahead(path: Path | str, columns: dict[str, int], zone, importer) -> tup
     for customer, orders in taken.items():
         if customer in unforeseeable:
             continue
-        count, total, previous, up_to = 0, Decimal(0), None, 0
+        count, total, previous = 0, Decimal(0), None
         for created_at, first_line, earns, order_total in sorted(orders):  # ids follow the file: lines break ties
-            foreseen[first_line] = Foreseen(customer, created_at, earns, order_total, count, total, previous, up_to)
+            foreseen[first_line] = Foreseen(customer, created_at, earns, order_total, count, total, previous)
             if earns:
-                count, total, previous, up_to = count + 1, total + order_total, created_at, max(up_to, first_line)
+                count, total, previous = count + 1, total + order_total, created_at
     return foreseen, unforeseeable

@@ -11,10 +11,18 @@ from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
 
+from flask import current_app
 from sqlalchemy import func, select, update
 
 from webapp.activity.recording import record_bulk
-from webapp.bulk import insert_rows, is_one_of, larger_sqlite_cache, new_ids, rare_garbage_collections
+from webapp.bulk import (
+    insert_rows,
+    is_one_of,
+    larger_sqlite_cache,
+    new_ids,
+    rare_garbage_collections,
+    rarer_sqlite_checkpoints,
+)
 from webapp.catalog.models import Product
 from webapp.customers.models import Customer
 from webapp.extensions import db
@@ -111,7 +119,7 @@ def import_orders(path: Path | str, fmt: str, *, history: bool, dry_run: bool = 
         try:
             if history and not dry_run:
                 importer.read_ahead(path, positions, shop_zone())
-            with larger_sqlite_cache():
+            with larger_sqlite_cache(), rarer_sqlite_checkpoints():
                 for order in group_orders(rows, positions, shop_zone()):
                     summary.rows += len(order.row_lines)
                     batch.append(order)
@@ -134,17 +142,32 @@ def import_orders(path: Path | str, fmt: str, *, history: bool, dry_run: bool = 
                     fill_earlier_orders()
                 fill_hours_to_ship()
                 db.session.commit()
-        except FileReadError as error:
+        except BaseException as error:  # Ctrl-C and a job's timeout too: no stop may leave figures wrong
             db.session.rollback()
-            kept = "" if dry_run else f"; the {stored} orders before it are imported" if stored else \
-                "; nothing was imported"
-            raise FileReadError(f"{error}{kept}.") from None
-        except BaseException:
-            db.session.rollback()
+            if history and stored:
+                fill_after_stop(importer)
+            if isinstance(error, FileReadError):
+                kept = "" if dry_run else f"; the {stored} orders before it are imported" if stored else \
+                    "; nothing was imported"
+                raise FileReadError(f"{error}{kept}.") from None
             raise
     if progress:
         progress(summary.rows)
     return summary
+
+
+def fill_after_stop(importer: "HistoryImport") -> None:
+    """An import that stops part-way keeps the batches it saved, whose orders' earlier orders may count orders of
+    batches it never stored (histories.py): work its customers' figures out again from what is stored, and fill
+    what a whole import fills at its end. Should the database fail meanwhile, the run's end does it (runs.fail_run,
+    interrupted.end_stopped_run); the stop's own error is the one raised."""
+    try:
+        importer.fill_earlier_orders(stopped=True)
+        fill_hours_to_ship()
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        current_app.logger.warning("an import that stopped could not fill its figures", exc_info=True)
 
 
 def received_from_platform(platform: str | None, numbers: set[str]) -> dict[str, tuple[int, str]]:
@@ -185,14 +208,14 @@ class HistoryImport:
         self.created_customers: set[int] = set()
         self.orders_of_created: dict[int, int] = {}
         self.to_fill: set[int] = set()  # created customers with orders written with figures now known wrong
-        self.batch_ends_at = 0
 
     def read_ahead(self, path: Path | str, columns: dict[str, int], zone) -> None:
         self.foreseen, self.unforeseen = read_ahead(path, columns, zone, self)
 
-    def fill_earlier_orders(self) -> None:
+    def fill_earlier_orders(self, *, stopped: bool = False) -> None:
         """Fill the earlier orders the batches left out, and work out again those of any customer the import
-        created that has orders from elsewhere too (taken meanwhile).
+        created that has orders from elsewhere too (taken meanwhile), or of every customer it created when it
+        ``stopped`` part-way.
 
         On PostgreSQL the created customers are locked first, as earlier_orders locks a customer to work out its
         orders: an order taken for one of them now waits for this commit, then counts every imported order.
@@ -208,7 +231,7 @@ class HistoryImport:
                     .where(is_one_of(Order.customer_id, created[i:i + LOOKED_UP_AT_ONCE])).group_by(Order.customer_id)):
                 if count != self.orders_of_created.get(customer_id, 0):
                     self.to_fill.add(customer_id)
-        fill_earlier_orders(customers=self.to_fill)
+        fill_earlier_orders(customers=self.to_fill | self.created_customers if stopped else self.to_fill)
 
     @staticmethod
     def customer_key(order: FileOrder) -> tuple[str, str]:
@@ -252,7 +275,6 @@ class HistoryImport:
 
     def take(self, batch: list[FileOrder]) -> None:
         summary = self.summary
-        self.batch_ends_at = batch[-1].first_line  # figures may count orders up to here: they are written together
         numbers = {order.number for order in batch if order.number}
         received = received_from_platform(self.platform, numbers)
         existing = {**{number: (order_id, status, {}) for number, (order_id, status) in received.items()},
@@ -466,8 +488,6 @@ class HistoryImport:
         if seen is None or customer in self.unforeseen or (seen.customer, seen.created_at, seen.earns, seen.total) != (
                 customer, order.created_at, status not in NOT_SALES, total):
             self._foreseen_wrongly(customer, customer_id)
-            return UNKNOWN_EARLIER_ORDERS
-        if seen.counted_up_to > self.batch_ends_at:  # an earlier order in a later batch: filled after the batches
             return UNKNOWN_EARLIER_ORDERS
         return {"earlier_orders": seen.earlier_orders, "earlier_total": seen.earlier_total,
                 "previous_order_at": seen.previous_order_at,

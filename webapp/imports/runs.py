@@ -4,14 +4,14 @@ import os
 import uuid
 
 from flask import current_app
-from sqlalchemy import update
+from sqlalchemy import select, update
 from werkzeug.datastructures import FileStorage
 
 from webapp.background.dispatch import schedule_job
 from webapp.extensions import db
 from webapp.imports.formats import FIELDS, FORMATS
 from webapp.imports.importing import ImportSummary, import_orders
-from webapp.imports.interrupted import end_stopped_run, stopped_message
+from webapp.imports.interrupted import end_stopped_run, fill_figures_of_stopped_run, stopped_message, where_orders_begin
 from webapp.imports.models import ColumnMapping, ImportRun
 from webapp.imports.reading import count_rows
 from webapp.timekeeping import utcnow
@@ -73,8 +73,10 @@ def run_import(run_id: int, report_progress=lambda done: None, done_before: int 
     removed: a page polling the run must never wait for ever. An unexpected error is logged with its traceback
     and not raised again: the job's retries would find the file gone.
     """
+    summary = db.session.scalar(select(ImportRun.summary).where(ImportRun.id == run_id)) or {}
     claimed = db.session.execute(
-        update(ImportRun).where(ImportRun.id == run_id, ImportRun.state == "waiting").values(state="running")
+        update(ImportRun).where(ImportRun.id == run_id, ImportRun.state == "waiting")
+        .values(state="running", summary={**summary, **where_orders_begin()})
         .execution_options(synchronize_session=False)
     ).rowcount
     db.session.commit()
@@ -118,6 +120,7 @@ def fail_run(run_id: int, error: BaseException) -> None:
         message = (f"The import stopped on an unexpected error ({type(error).__name__}: {str(error)[:300]}). "
                    "Orders stored before it are kept; importing the file again skips them.")
     run = db.session.get(ImportRun, run_id)
+    fill_figures_of_stopped_run(run)  # with the run's end: should it fail, the run is not ended without it
     run.state, run.summary, run.finished_at = "failed", {"message": message}, utcnow()
     db.session.commit()
     remove_upload(run.path)
