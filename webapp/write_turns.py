@@ -1,0 +1,108 @@
+"""Writers to one SQLite file take turns on an OS file lock beside it, so the next one wakes the moment one ends.
+
+SQLite lets one transaction write at a time and makes the others wait in its busy handler, which sleeps (1, 2, 5
+... 100 ms) and looks again: it never learns that the lock came free. Under steady writes from several threads
+and processes the lock then lay idle while they slept, and a writer that kept losing slept for seconds. A blocking
+``flock`` on ``<database>-write-lock`` wakes a waiter as soon as the holder lets go, in any process (web workers,
+RQ workers, the CLI), and the kernel lets go for a process that dies.
+
+The file lock is only the queue: SQLite's own lock still decides who writes, so a writer that does not queue here
+(the sqlite3 shell, a restore) is safe too and is waited for by the busy timeout as before. A turn is taken just
+before BEGIN IMMEDIATE and given back by the connection's commit, rollback or close, whichever comes first, so every
+way a transaction ends (an exception, a pool reset, an invalidated connection) ends the turn. Readers never take
+one. A thread that holds a turn on one connection and begins to write on another does not queue behind itself:
+that second BEGIN waits in the busy handler, as it did before.
+"""
+import fcntl
+import functools
+import os
+import sqlite3
+import threading
+
+# Threads that hold a turn, with how many (a thread may hold turns through two connections, see above).
+_turns_by_thread: dict[int, int] = {}
+_turns_lock = threading.Lock()
+
+
+def lock_path_for(database: str | None) -> str | None:
+    """The lock file's path for an SQLite database path; None for an in-memory database (one process only)."""
+    if not database or database == ":memory:" or database.startswith("file:") or "mode=memory" in database:
+        return None
+    return os.path.abspath(database) + "-write-lock"
+
+
+def holds_write_turn() -> bool:
+    """This thread holds a write turn (tests, and the nested-writer case above)."""
+    return bool(_turns_by_thread.get(threading.get_ident()))
+
+
+class QueueingConnection(sqlite3.Connection):
+    """An sqlite3 connection whose writing transactions first take their turn on the database's lock file."""
+
+    lock_path: str = ""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._lock_file = None
+        self._lock_pid = 0
+        self._turn_thread: int | None = None
+
+    def _open_lock_file(self):
+        if self._lock_pid != os.getpid():  # a forked child (an RQ job) must not share its parent's open file
+            self._lock_pid = os.getpid()
+            try:
+                self._lock_file = open(self.lock_path, "ab")  # noqa: SIM115 - kept open for the connection's life
+            except OSError:
+                self._lock_file = None  # a read-only folder, say: the busy timeout alone then orders writers
+        return self._lock_file
+
+    def wait_for_write_turn(self) -> None:
+        """Block until no other queueing writer is in a transaction on this database; call before BEGIN IMMEDIATE."""
+        thread = threading.get_ident()
+        if self._turn_thread is not None or _turns_by_thread.get(thread):
+            return
+        lock_file = self._open_lock_file()
+        if lock_file is None:
+            return
+        fcntl.flock(lock_file, fcntl.LOCK_EX)  # releases the GIL while it waits
+        self._turn_thread = thread
+        with _turns_lock:
+            _turns_by_thread[thread] = _turns_by_thread.get(thread, 0) + 1
+
+    def end_write_turn(self) -> None:
+        """Let the next writer in; harmless when this connection holds no turn."""
+        thread, self._turn_thread = self._turn_thread, None
+        if thread is None:
+            return
+        with _turns_lock:
+            left = _turns_by_thread.pop(thread, 1) - 1
+            if left:
+                _turns_by_thread[thread] = left
+        fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+
+    def commit(self):
+        try:
+            super().commit()
+        finally:
+            self.end_write_turn()
+
+    def rollback(self):
+        try:
+            super().rollback()
+        finally:
+            self.end_write_turn()
+
+    def close(self):
+        try:
+            super().close()
+        finally:
+            self.end_write_turn()
+            if self._lock_file is not None and self._lock_pid == os.getpid():
+                self._lock_file.close()
+            self._lock_file = None
+
+
+@functools.cache
+def queueing_connection(lock_path: str) -> type[QueueingConnection]:
+    """The sqlite3 connection class (``factory=``) for a database whose lock file is ``lock_path``."""
+    return type("QueueingConnection", (QueueingConnection,), {"lock_path": lock_path})
