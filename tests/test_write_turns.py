@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 
 import pytest
 from sqlalchemy import func, select, text
@@ -233,6 +234,35 @@ def test_a_second_connection_in_the_same_thread_does_not_wait_for_itself(app):
     finally:
         first.close()
         second.close()
+    assert _turn_is_free()
+
+
+def test_a_forked_child_queues_on_its_own_open_file_behind_its_parent(app):
+    db.session.rollback()
+    connection = db.engine.connect()
+    connection.execute(text("SELECT 1"))  # the parent holds a turn on this connection's open lock file
+    queueing = connection.connection.dbapi_connection
+    got_turn_read, got_turn_write = os.pipe()
+    child = os.fork()
+    if child == 0:  # an RQ work horse, say, with the pooled connection it inherited
+        try:
+            queueing.wait_for_write_turn()
+            os.write(got_turn_write, b"turn")
+        finally:
+            os._exit(0)
+    try:
+        os.close(got_turn_write)
+        os.set_blocking(got_turn_read, False)
+        time.sleep(0.3)
+        with pytest.raises(BlockingIOError):  # the child waits: its turn is not its parent's
+            os.read(got_turn_read, 4)
+        connection.commit()
+        os.set_blocking(got_turn_read, True)
+        assert os.read(got_turn_read, 4) == b"turn"
+    finally:
+        os.waitpid(child, 0)
+        os.close(got_turn_read)
+        connection.close()
     assert _turn_is_free()
 
 

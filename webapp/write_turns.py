@@ -6,6 +6,9 @@ and processes the lock then lay idle while they slept, and a writer that kept lo
 ``flock`` on ``<database>-write-lock`` wakes a waiter as soon as the holder lets go, in any process (web workers,
 RQ workers, the CLI), and the kernel lets go for a process that dies.
 
+Within a process the threads first queue on a thread lock, so at most one per process waits at the file lock and a
+commit wakes one waiter rather than all of them (each would need its process's GIL only to find the lock gone).
+
 The file lock is only the queue: SQLite's own lock still decides who writes, so a writer that does not queue here
 (the sqlite3 shell, a restore) is safe too and is waited for by the busy timeout as before. A turn is taken just
 before BEGIN IMMEDIATE and given back by the connection's commit, rollback or close, whichever comes first, so every
@@ -22,6 +25,18 @@ import threading
 # Threads that hold a turn, with how many (a thread may hold turns through two connections, see above).
 _turns_by_thread: dict[int, int] = {}
 _turns_lock = threading.Lock()
+# Per lock file, the thread lock this process's writers queue on before the file lock (see above).
+_process_turns: dict[str, threading.Lock] = {}
+
+
+
+def _forget_turns_in_child() -> None:
+    """A turn held when the process forked (an RQ job) stays the parent's: the child starts holding none."""
+    _process_turns.clear()
+    _turns_by_thread.clear()
+
+
+os.register_at_fork(after_in_child=_forget_turns_in_child)
 
 
 def lock_path_for(database: str | None) -> str | None:
@@ -36,6 +51,14 @@ def holds_write_turn() -> bool:
     return bool(_turns_by_thread.get(threading.get_ident()))
 
 
+def _process_turn(path: str) -> threading.Lock:
+    lock = _process_turns.get(path)
+    if lock is None:
+        with _turns_lock:
+            lock = _process_turns.setdefault(path, threading.Lock())
+    return lock
+
+
 class QueueingConnection(sqlite3.Connection):
     """An sqlite3 connection whose writing transactions first take their turn on the database's lock file."""
 
@@ -46,10 +69,12 @@ class QueueingConnection(sqlite3.Connection):
         self._lock_file = None
         self._lock_pid = 0
         self._turn_thread: int | None = None
+        self._turn_in_process: threading.Lock | None = None
 
     def _open_lock_file(self):
         if self._lock_pid != os.getpid():  # a forked child (an RQ job) must not share its parent's open file
             self._lock_pid = os.getpid()
+            self._turn_thread = self._turn_in_process = None  # nor its turn
             try:
                 self._lock_file = open(self.lock_path, "ab")  # noqa: SIM115 - kept open for the connection's life
             except OSError:
@@ -58,14 +83,18 @@ class QueueingConnection(sqlite3.Connection):
 
     def wait_for_write_turn(self) -> None:
         """Block until no other queueing writer is in a transaction on this database; call before BEGIN IMMEDIATE."""
-        thread = threading.get_ident()
-        if self._turn_thread is not None or _turns_by_thread.get(thread):
-            return
         lock_file = self._open_lock_file()
-        if lock_file is None:
+        thread = threading.get_ident()
+        if lock_file is None or self._turn_thread is not None or _turns_by_thread.get(thread):
             return
-        fcntl.flock(lock_file, fcntl.LOCK_EX)  # releases the GIL while it waits
-        self._turn_thread = thread
+        in_process = _process_turn(self.lock_path)
+        in_process.acquire()
+        try:
+            fcntl.flock(lock_file, fcntl.LOCK_EX)  # releases the GIL while it waits
+        except BaseException:
+            in_process.release()
+            raise
+        self._turn_thread, self._turn_in_process = thread, in_process
         with _turns_lock:
             _turns_by_thread[thread] = _turns_by_thread.get(thread, 0) + 1
 
@@ -78,7 +107,10 @@ class QueueingConnection(sqlite3.Connection):
             left = _turns_by_thread.pop(thread, 1) - 1
             if left:
                 _turns_by_thread[thread] = left
-        fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+        if self._lock_pid == os.getpid():  # a child forked mid-turn must not unlock its parent's open file
+            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+            self._turn_in_process.release()
+        self._turn_in_process = None
 
     def commit(self):
         try:
