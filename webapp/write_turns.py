@@ -11,8 +11,9 @@ commit wakes one waiter rather than all of them (each would need its process's G
 
 SQLite copies the write-ahead log back into the database (a checkpoint) in the commit that takes the log past 1,000
 pages: every tenth API order or so, 5-20 ms. Done inside the commit, that time is spent holding the turn although
-a PASSIVE checkpoint never blocks a writer; so queueing connections switch the automatic checkpoint off and run one
-themselves after giving the turn back, every CHECKPOINT_EVERY commits of this process.
+a PASSIVE checkpoint never blocks a writer; so a queueing connection also runs one after giving the turn back,
+every CHECKPOINT_EVERY commits of its process, often enough that the log rarely reaches SQLite's own threshold.
+That automatic checkpoint stays on: a large transaction (an import) still gets its log copied back at once.
 
 The file lock is only the queue: SQLite's own lock still decides who writes, so a writer that does not queue here
 (the sqlite3 shell, a restore) is safe too and is waited for by the busy timeout as before. A turn is taken just
@@ -27,9 +28,9 @@ import os
 import sqlite3
 import threading
 
-# Commits with a turn by this process between its checkpoints: an API order adds ~50 pages to the log, so about
-# SQLite's own 1,000-page interval.
-CHECKPOINT_EVERY = 20
+# Commits with a turn by this process between its checkpoints: an API order adds ~50 pages to the log, so about half
+# SQLite's own 1,000-page threshold.
+CHECKPOINT_EVERY = 10
 _commits_since_checkpoint = [0]
 # Threads that hold a turn, with how many (a thread may hold turns through two connections, see above).
 _turns_by_thread: dict[int, int] = {}
