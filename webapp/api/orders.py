@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload, undefer
 
 from webapp.api import api_actor, bp, error_response, requires_scope
-from webapp.api.params import BadInput, json_body, page_number
+from webapp.api.params import BadInput, page_number
 from webapp.api.serializers import order_detail, order_summary
 from webapp.api.writes import api_write
 from webapp.extensions import db
@@ -49,12 +49,11 @@ def _load_order(number: str, *, for_update: bool = False) -> Order | None:
 
 @bp.post("/orders")
 @requires_scope("orders:write")
-@api_write
-def create_order():
+@api_write(OrderIn)
+def create_order(body: OrderIn):
     """Take an order in; it comes back audited: confirmed, on_hold (with reasons) or rejected."""
-    data = json_body(OrderIn)
     try:
-        order = take_order(data, actor=api_actor())
+        order = take_order(body, actor=api_actor())
     except OrderInputError as error:
         raise BadInput(error.errors) from error
     return order_detail(order), 201, {"Location": f"/api/v1/orders/{order.number}"}
@@ -107,16 +106,15 @@ def get_invoice_pdf(number: str):
 
 @bp.post("/orders/<number>/transitions")
 @requires_scope("orders:write")
-@api_write
-def transition_order(number: str):
+@api_write(TransitionIn)
+def transition_order(number: str, body: TransitionIn):
     """Move an order to another status; 409 when the lifecycle does not allow it."""
-    data = json_body(TransitionIn)
     order = _load_order(number, for_update=True)
     if order is None:
         return error_response(404, {"number": [f"no order {number}"]})
     try:
-        transition(order, data.to, actor=api_actor(), note=data.note, carrier=data.carrier,
-                   tracking_number=data.tracking_number, restock=data.restock)
+        transition(order, body.to, actor=api_actor(), note=body.note, carrier=body.carrier,
+                   tracking_number=body.tracking_number, restock=body.restock)
     except MissingShipmentDetails as refusal:
         raise BadInput({refusal.field: [refusal.message]}) from refusal
     except TransitionRefused as refusal:

@@ -2,7 +2,7 @@
 from flask import request
 
 from webapp.api import api_actor, bp, error_response, requires_scope
-from webapp.api.params import BadInput, json_body, page_number
+from webapp.api.params import BadInput, page_number
 from webapp.api.serializers import forecast_json, product_json
 from webapp.api.writes import api_write
 from webapp.catalog.products import (
@@ -20,12 +20,11 @@ from webapp.listing import page_of
 
 @bp.post("/products")
 @requires_scope("products:write")
-@api_write
-def create_product():
+@api_write(ProductIn)
+def create_product(body: ProductIn):
     """Add a product to the catalogue (stock starts at zero; receive it with /stock)."""
-    data = json_body(ProductIn)
     try:
-        product = save_product(data)
+        product = save_product(body)
     except DuplicateSku as error:
         raise BadInput({"sku": [str(error)]}, status=409) from error
     return product_json(product), 201, {"Location": f"/api/v1/products/{product.sku}"}
@@ -54,15 +53,14 @@ def get_product(sku: str):
 
 @bp.post("/products/<sku>/stock")
 @requires_scope("products:write")
-@api_write
-def post_stock_change(sku: str):
+@api_write(StockChangeIn)
+def post_stock_change(sku: str, body: StockChangeIn):
     """Receive stock or adjust it with a reason; every change is a ledger entry."""
-    change = json_body(StockChangeIn)
     product = find_product(sku)
     if product is None:
         return error_response(404, {"sku": [f"no product {sku}"]})
     try:
-        change_stock(product, change, actor=api_actor())
+        change_stock(product, body, actor=api_actor())
     except StockError as error:
         raise BadInput({"delta": [str(error)]}, status=409) from error
     return product_json(product), 200

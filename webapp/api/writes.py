@@ -1,19 +1,24 @@
-"""Every API POST: one transaction, and Idempotency-Key honoured.
+"""Every API POST: one transaction, and Idempotency-Key honoured; the body is checked before it begins.
 
 A key is claimed by inserting a row in the same transaction as the work it guards. A concurrent request with
 the same key waits on the unique index (PostgreSQL) or the write lock (SQLite), then finds the finished
 answer and replays it, so a retried POST never does the work twice. The claim and the answer are two plain
 statements (INSERT ... ON CONFLICT DO NOTHING, then an UPDATE), not ORM flushes: every API order pays for them.
+
+The JSON body is parsed and validated before the claim, that is before the transaction writes: on SQLite a
+request holds the one write lock from its first write to its commit, and checking a body needs no database.
 """
 import hashlib
 from functools import wraps
 
 from flask import g, jsonify, make_response, request
+from pydantic import BaseModel
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from webapp.api import error_response
 from webapp.api.models import IdempotentRequest
+from webapp.api.params import BadInput, json_body
 from webapp.extensions import db
 
 MAX_KEY_LENGTH = 255
@@ -55,28 +60,39 @@ def _replay(stored: IdempotentRequest, fingerprint: str):
     return response
 
 
-def api_write(view):
-    """Run a writing API view in one transaction, honouring the Idempotency-Key header."""
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        key = request.headers.get("Idempotency-Key")
-        if key is None:
-            return _finish(make_response(view(*args, **kwargs)))
-        key = key.strip()
-        if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-            return error_response(422, {"Idempotency-Key": [f"must be 1 to {MAX_KEY_LENGTH} printable characters"]})
-        fingerprint = _fingerprint()
-        claim_id = _claim(key, fingerprint)
-        if claim_id is None:  # another request with this key finished first: answer as it did
-            return _replay(_stored(key), fingerprint)
-        response = make_response(view(*args, **kwargs))
-        if response.status_code < 400:
-            db.session.connection().execute(
-                update(CLAIMS).where(CLAIMS.c.id == claim_id).values(
-                    response_status=response.status_code, response_body=response.get_json(),
-                    response_location=response.headers.get("Location")))
-        return _finish(response)
-    return wrapper
+def api_write(body: type[BaseModel]):
+    """Run a writing API view in one transaction, honouring the Idempotency-Key header; the view gets the request's
+    JSON body as ``body``, an instance of that model, checked before the transaction begins."""
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            key = request.headers.get("Idempotency-Key")
+            if key is None:
+                return _finish(make_response(view(*args, body=json_body(body), **kwargs)))
+            key = key.strip()
+            if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+                return error_response(422, {"Idempotency-Key": [
+                    f"must be 1 to {MAX_KEY_LENGTH} printable characters"]})
+            fingerprint = _fingerprint()
+            try:
+                data = json_body(body)
+            except BadInput:
+                stored = _stored(key)  # a key used before answers as it did (a different body: refused as such)
+                if stored is not None:
+                    return _replay(stored, fingerprint)
+                raise
+            claim_id = _claim(key, fingerprint)
+            if claim_id is None:  # another request with this key finished first: answer as it did
+                return _replay(_stored(key), fingerprint)
+            response = make_response(view(*args, body=data, **kwargs))
+            if response.status_code < 400:
+                db.session.connection().execute(
+                    update(CLAIMS).where(CLAIMS.c.id == claim_id).values(
+                        response_status=response.status_code, response_body=response.get_json(),
+                        response_location=response.headers.get("Location")))
+            return _finish(response)
+        return wrapper
+    return decorator
 
 
 def _finish(response):

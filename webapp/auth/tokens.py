@@ -73,27 +73,22 @@ def find_api_token(secret: str) -> VerifiedToken | None:
     """The live token for this secret, with its user; a switched-off user's tokens do nothing.
 
     A token seen before by this process is confirmed by one cheap read of its row (revoked? user switched off, role
-    or email changed?) in the request's own transaction, so a revocation stops it at once, in every process, however
-    it was written. An unknown secret is looked up in full; a writing request on SQLite does that in a read
-    transaction of its own, so a bad token never takes the write lock.
+    or email changed?), so a revocation stops it at once, in every process, however it was written. An unknown
+    secret is looked up in full. A writing request on SQLite makes either read in a read transaction of its own:
+    a bad token never takes the write lock, and a good one does not hold it while the request is checked.
     """
     token_hash = ApiToken.hash_secret(secret)
     kept = current_app.extensions.setdefault("verified_api_tokens", {})
     token = kept.get(token_hash)
     if token is not None:
-        last_used = db.session.connection().execute(_STILL_LIVE, {
+        last_used = _read_one(_STILL_LIVE, {
             "id": token.id, "token_hash": token_hash, "scopes": ",".join(token.scopes), "user_id": token.user.id,
-            "email": token.user.email, "role": token.user.role}).first()
+            "email": token.user.email, "role": token.user.role})
         if last_used is not None:
             _note_use(token.id, last_used[0])
             return token
         kept.pop(token_hash, None)
-    if _writes_on_sqlite():
-        with reading_only():
-            row = db.session.connection().execute(_LOOK_UP, {"token_hash": token_hash}).first()
-            db.session.rollback()
-    else:
-        row = db.session.connection().execute(_LOOK_UP, {"token_hash": token_hash}).first()
+    row = _read_one(_LOOK_UP, {"token_hash": token_hash})
     if row is None:
         return None
     token = VerifiedToken(id=row.id, token_hash=token_hash, prefix=row.prefix,
@@ -104,6 +99,17 @@ def find_api_token(secret: str) -> VerifiedToken | None:
     kept[token_hash] = token
     _note_use(token.id, row.last_used_at)
     return token
+
+
+def _read_one(statement, params: dict):
+    """The statement's first row; a writing request on SQLite reads it before its write transaction (see above),
+    unless one is open already (its work must not be rolled back)."""
+    if not _writes_on_sqlite() or db.session().in_transaction():
+        return db.session.connection().execute(statement, params).first()
+    with reading_only():
+        row = db.session.connection().execute(statement, params).first()
+        db.session.rollback()
+    return row
 
 
 def _writes_on_sqlite() -> bool:

@@ -41,6 +41,11 @@ def _subscribers(event: str) -> list[int]:
     return [webhook_id for webhook_id, events in cached[1] if event in events]
 
 
+def subscribed(event: str) -> bool:
+    """Some active webhook wants ``event``."""
+    return bool(_subscribers(event))
+
+
 def _json_default(value):
     if isinstance(value, Decimal):
         return f"{value:.2f}"
