@@ -8,8 +8,9 @@ Three kinds, each one query:
 """
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 
-from sqlalchemy import BigInteger, and_, cast, func, or_, select, text, union_all
+from sqlalchemy import BigInteger, Integer, and_, bindparam, cast, func, or_, select, text, union_all
 from sqlalchemy.orm import aliased
 
 from webapp.analytics.kpis import EARNING, cents
@@ -73,6 +74,18 @@ def unusual_orders(first: date, last: date, limit: int = 50) -> list[dict]:
     customer's history.
     """
     start, end = utc_bounds(first, last)
+    rows = db.session.execute(_unusual_orders_query(), {"start": start, "end": end, "limit": limit}).all()
+    return [{"number": number, "customer": name, "created_at": created_at, "total": cents(total),
+             "usual": cents(spent / earlier), "earlier_orders": earlier,
+             "direction": "high" if total * earlier > spent else "low"}
+            for number, name, created_at, total, spent, earlier in rows]
+
+
+@cache
+def _unusual_orders_query():
+    """The statement of ``unusual_orders``, for the parameters ``start``, ``end`` and ``limit``: built once per process
+    (building it took longer than running it)."""
+    start, end = bindparam("start"), bindparam("end")
     # Usually no rows: read from a partial index of the orders not worked out yet.
     unknown = (select(Order.customer_id, func.min(Order.created_at).label("since"))
                .where(Order.earlier_orders.is_(None)).group_by(Order.customer_id).subquery("unknown"))
@@ -103,17 +116,11 @@ def unusual_orders(first: date, last: date, limit: int = 50) -> list[dict]:
     # parts as it walks the partial index in order, and stops at the limit.
     found = union_all(by_stored_figures, live)
     placed, number = found.selected_columns.created_at, found.selected_columns.number
-    first_found = found.order_by(placed, number).limit(limit).subquery("first_found")
+    first_found = found.order_by(placed, number).limit(bindparam("limit", type_=Integer)).subquery("first_found")
     r = first_found.c
-    rows = db.session.execute(
-        select(r.number, Customer.name, r.created_at, r.total, r.spent, r.earlier)
-        .select_from(first_found).join(Customer, Customer.id == r.customer_id)
-        .order_by(r.created_at, r.number)
-    ).all()
-    return [{"number": number, "customer": name, "created_at": created_at, "total": cents(total),
-             "usual": cents(spent / earlier), "earlier_orders": earlier,
-             "direction": "high" if total * earlier > spent else "low"}
-            for number, name, created_at, total, spent, earlier in rows]
+    return (select(r.number, Customer.name, r.created_at, r.total, r.spent, r.earlier)
+            .select_from(first_found).join(Customer, Customer.id == r.customer_id)
+            .order_by(r.created_at, r.number))
 
 
 def unusual(first: date, last: date) -> Unusual:
