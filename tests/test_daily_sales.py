@@ -77,6 +77,22 @@ def test_every_write_notes_its_shop_day(app, make_product):
     assert noted() == {date(2026, 10, 1)}
 
 
+def test_an_order_put_on_another_customer_moves_its_purchase_in_the_buyers_figures(app, make_product):
+    make_product("A", price="10.00", stock=100)
+    order = new_order("A", 1, name="Ann", email="ann@example.com")
+    bob = new_order("A", 2, name="Bob", email="bob@example.com").customer_id
+    store_changed_sales_days()
+    today = shop_today()
+    assert [row["name"] for row in kpis.top_customers(today, today)] == ["Bob", "Ann"]
+    db.session.execute(update(Order).where(Order.id == order.id).values(customer_id=bob))  # in bulk
+    assert noted() == {today}
+    for stored in (False, True):  # worked out live, then from the stored rollup
+        top = kpis.top_customers(today, today)
+        assert [(row["name"], row["orders"]) for row in top] == [("Bob", 2)], stored
+        assert kpis.order_frequency(today, today)[1] == {"orders": "2", "customers": 1}
+        store_changed_sales_days()
+
+
 def test_orders_written_without_a_shop_day_count_before_and_after_it_is_filled(app, make_product):
     make_product("A", price="10.00", stock=100)
     customer_id = new_order("A", 1, name="Ann", email="ann@example.com").customer_id

@@ -1,7 +1,7 @@
 """Imports every model module so that SQLAlchemy's metadata (and Alembic) sees the whole schema."""
 from webapp.activity.models import ActivityEntry  # noqa: F401
 from webapp.alerts.models import Alert  # noqa: F401
-from webapp.analytics.models import DailyProductSales, DailySales, SalesDayChanged  # noqa: F401
+from webapp.analytics.models import DailyCustomerSales, DailyProductSales, DailySales, SalesDayChanged  # noqa: F401
 from webapp.api.models import IdempotentRequest  # noqa: F401
 from webapp.auth.models import ApiToken, RecoveryCode, User  # noqa: F401
 from webapp.background.models import PendingJob  # noqa: F401

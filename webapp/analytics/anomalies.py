@@ -8,8 +8,9 @@ Three kinds, each one query:
 """
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 
-from sqlalchemy import BigInteger, and_, case, cast, func, or_, select
+from sqlalchemy import BigInteger, Integer, and_, bindparam, cast, func, or_, select, text, union_all
 from sqlalchemy.orm import aliased
 
 from webapp.analytics.kpis import EARNING, cents
@@ -17,15 +18,14 @@ from webapp.catalog.models import Product
 from webapp.customers.models import Customer
 from webapp.extensions import db
 from webapp.forecasting.models import DemandForecast, SalesAnomaly
-from webapp.orders.models import NOT_SALES, Order
+from webapp.orders.models import NOT_SALES, UNUSUAL_BY_STORED_FIGURES, UNUSUAL_FACTOR, USUAL_AFTER, Order
 from webapp.timekeeping import utc_bounds
 
 SHIFT_UP = 1.5
 SHIFT_DOWN = 0.67
 # An order is unusual when its total is more than FACTOR times its customer's usual order, or less than 1/FACTOR,
-# judged only for customers with at least USUAL_AFTER earlier orders.
-FACTOR = 3
-USUAL_AFTER = 3
+# judged only for customers with at least USUAL_AFTER earlier orders (both kept with the partial index's predicate).
+FACTOR = UNUSUAL_FACTOR
 
 
 @dataclass
@@ -68,39 +68,59 @@ def unusual_orders(first: date, last: date, limit: int = 50) -> list[dict]:
     on both sides).
 
     The mean, not the median: a count and a total are kept on each order (webapp.orders.earlier_orders), where a
-    running median could not be. Where those are not trusted yet (a customer with an order whose figures are not
-    worked out, at or before this one) they are worked out live from the customer's history.
+    running median could not be. Where those are trusted, the orders they mark unusual are read from a partial index
+    of those few (ix_orders_unusual), not tested one by one over the range. Where they are not trusted yet (a customer
+    with an order whose figures are not worked out, at or before this one) they are worked out live from the
+    customer's history.
     """
     start, end = utc_bounds(first, last)
-    in_range = (select(Order.id, Order.number, Order.customer_id, Order.created_at, Order.total,
-                       Order.earlier_orders, Order.earlier_total)
-                .where(Order.created_at >= start, Order.created_at < end, EARNING).subquery("in_range"))
-    r = in_range.c
-    # Usually no rows: read from a partial index of the orders not worked out yet.
-    unknown = (select(Order.customer_id, func.min(Order.created_at).label("since"))
-               .where(Order.earlier_orders.is_(None)).group_by(Order.customer_id).subquery("unknown"))
-    trusted = or_(unknown.c.since.is_(None), r.created_at < unknown.c.since)
-    h = aliased(Order)
-    before = select().where(h.customer_id == r.customer_id, h.status.not_in(NOT_SALES),
-                            or_(h.created_at < r.created_at, and_(h.created_at == r.created_at, h.id < r.id)))
-    live_count = before.add_columns(func.count(h.id)).scalar_subquery()
-    live_total = before.add_columns(func.coalesce(func.sum(h.total), 0)).scalar_subquery()
-    earlier = case((trusted, r.earlier_orders), else_=live_count).label("earlier")
-    spent = case((trusted, r.earlier_total), else_=live_total).label("spent")
-    # Compared in whole cents, without dividing: SQLite's floats would tip an order sitting exactly on 3x either way.
-    total_cents, spent_cents = (cast(func.round(money * 100), BigInteger) for money in (r.total, spent))
-    rows = db.session.execute(
-        select(r.number, Customer.name, r.created_at, r.total, spent, earlier)
-        .select_from(in_range).join(Customer, Customer.id == r.customer_id)
-        .outerjoin(unknown, unknown.c.customer_id == r.customer_id)
-        .where(earlier >= USUAL_AFTER, spent > 0, or_(total_cents * earlier > spent_cents * FACTOR,
-                                                      total_cents * earlier * FACTOR < spent_cents))
-        .order_by(r.created_at, r.number).limit(limit)
-    ).all()
+    rows = db.session.execute(_unusual_orders_query(), {"start": start, "end": end, "limit": limit}).all()
     return [{"number": number, "customer": name, "created_at": created_at, "total": cents(total),
              "usual": cents(spent / earlier), "earlier_orders": earlier,
              "direction": "high" if total * earlier > spent else "low"}
             for number, name, created_at, total, spent, earlier in rows]
+
+
+@cache
+def _unusual_orders_query():
+    """The statement of ``unusual_orders``, for the parameters ``start``, ``end`` and ``limit``: built once per process
+    (building it took longer than running it)."""
+    start, end = bindparam("start"), bindparam("end")
+    # Usually no rows: read from a partial index of the orders not worked out yet.
+    unknown = (select(Order.customer_id, func.min(Order.created_at).label("since"))
+               .where(Order.earlier_orders.is_(None)).group_by(Order.customer_id).subquery("unknown"))
+    # The predicate word for word, so that PostgreSQL and SQLite both see the partial index answers it.
+    by_stored_figures = (
+        select(Order.id, Order.number, Order.customer_id, Order.created_at, Order.total,
+               Order.earlier_total.label("spent"), Order.earlier_orders.label("earlier"))
+        .outerjoin(unknown, unknown.c.customer_id == Order.customer_id)
+        .where(Order.created_at >= start, Order.created_at < end, EARNING, text(UNUSUAL_BY_STORED_FIGURES),
+               or_(unknown.c.since.is_(None), Order.created_at < unknown.c.since)))
+    o = aliased(Order)
+    h = aliased(Order)
+    before = select().where(h.customer_id == o.customer_id, h.status.not_in(NOT_SALES),
+                            or_(h.created_at < o.created_at, and_(h.created_at == o.created_at, h.id < o.id)))
+    earlier = before.add_columns(func.count(h.id)).scalar_subquery()
+    spent = before.add_columns(func.coalesce(func.sum(h.total), 0)).scalar_subquery()
+    worked_out_live = (
+        select(o.id, o.number, o.customer_id, o.created_at, o.total, spent.label("spent"), earlier.label("earlier"))
+        .join(unknown, unknown.c.customer_id == o.customer_id)
+        .where(o.created_at >= start, o.created_at < end, o.status.not_in(NOT_SALES), o.created_at >= unknown.c.since)
+        .subquery("worked_out_live"))
+    w = worked_out_live.c
+    # Compared in whole cents, without dividing: SQLite's floats would tip an order sitting exactly on 3x either way.
+    total_cents, spent_cents = (cast(func.round(money * 100), BigInteger) for money in (w.total, w.spent))
+    live = select(*w).where(w.earlier >= USUAL_AFTER, w.spent > 0, or_(total_cents * w.earlier > spent_cents * FACTOR,
+                                                                       total_cents * w.earlier * FACTOR < spent_cents))
+    # The first ones picked before their customers are looked up; ordered as a whole, so that SQLite merges the two
+    # parts as it walks the partial index in order, and stops at the limit.
+    found = union_all(by_stored_figures, live)
+    placed, number = found.selected_columns.created_at, found.selected_columns.number
+    first_found = found.order_by(placed, number).limit(bindparam("limit", type_=Integer)).subquery("first_found")
+    r = first_found.c
+    return (select(r.number, Customer.name, r.created_at, r.total, r.spent, r.earlier)
+            .select_from(first_found).join(Customer, Customer.id == r.customer_id)
+            .order_by(r.created_at, r.number))
 
 
 def unusual(first: date, last: date) -> Unusual:

@@ -9,6 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import Integer, String, case, cast, func, literal_column, null, select, union_all
 from sqlalchemy.orm import aliased
 
+from webapp.analytics import daily_sales
 from webapp.customers.models import Customer
 from webapp.extensions import db
 from webapp.orders.models import NOT_SALES, Order
@@ -30,11 +31,11 @@ class Buyers:
 
 def _bought(first: date, last: date):
     """Per buyer: orders that earn (``n``), their total (``spent``), whether they came back, and the customer."""
-    start, end = utc_bounds(first, last)
-    earning = Order.status.not_in(NOT_SALES)
-    per_customer = (select(Order.customer_id, func.count(Order.id).label("n"), func.sum(Order.total).label("spent"))
-                    .where(Order.created_at >= start, Order.created_at < end, earning)
-                    .group_by(Order.customer_id).subquery())
+    start, _ = utc_bounds(first, last)
+    # Summed from the daily rollup per customer (webapp.analytics.daily_sales), not grouped from the range's orders.
+    days = daily_sales.customer_days_of(first, last).c
+    per_customer = (select(days.customer_id, func.sum(days.orders).label("n"), func.sum(days.spent).label("spent"))
+                    .group_by(days.customer_id).subquery())
     # Ordered before the range: one index seek per buyer (customer_id, created_at), not a scan of history.
     before = aliased(Order)
     ordered_before = (select(before.id).where(before.customer_id == per_customer.c.customer_id,
