@@ -271,11 +271,16 @@ def main():
         # next to nothing.
         four = median_runs(args.runs, lambda: wrk(hello.url + "/hello", "get.lua", args.seconds, 4, {}))
         alone = median_runs(args.runs, lambda: wrk(hello.url + "/hello", "get.lua", args.seconds, 1, {}))
+        # Paced as the paced poll below: a server idle between requests answers slower than a busy one (its
+        # threads and this VM's cores wake first), which a bare hello shows too.
+        paced_hello = median_runs(args.runs, lambda: wrk(hello.url + "/hello", "poll.lua", args.seconds, 4, {
+            "BENCH_COOKIE": "", "BENCH_ETAG": "", "BENCH_PAUSE_MS": "25"}))
     finally:
         hello.stop()
     rows.append(("bare Flask hello, 16 conns", base, None))
     rows.append(("bare Flask hello, 4 conns", four, None))
     rows.append(("bare Flask hello, 1 conn", alone, None))
+    rows.append(("bare Flask hello, 4 conns x 40/s", paced_hello, None))
 
     server = Gunicorn("wsgi:app", env)
     try:
@@ -325,7 +330,8 @@ def main():
     record("board poll unchanged (304), one board polling (1 connection)", f"p95 {polling['p95']:.1f} ms",
            f"hello alone: p95 {alone['p95']:.1f} ms", "p95 <= 3 ms", polling["p95"] <= 3, engine_name)
     record("board poll unchanged (304), 4 boards each polling 40 times a second", f"p95 {paced['p95']:.1f} ms",
-           f"{paced['rps']:.0f} polls/s", "p95 <= 3 ms", paced["p95"] <= 3, engine_name)
+           f"{paced['rps']:.0f} polls/s; hello paced alike: p95 {paced_hello['p95']:.1f} ms", "p95 <= 3 ms",
+           paced["p95"] <= 3, engine_name)
     record("web worker memory", f"{rss:.0f} MB RSS", "", "<= 150 MB", rss <= 150, engine_name)
 
 
