@@ -27,28 +27,16 @@ def rare_garbage_collections() -> Iterator[None]:
         gc.set_threshold(*before)
 
 
-@contextmanager
-def larger_sqlite_cache(megabytes: int = 64) -> Iterator[None]:
+def larger_sqlite_cache(megabytes: int = 64):
     """On SQLite, keep up to ``megabytes`` of the database in memory while bulk work runs, as before afterwards.
 
     SQLite's default 2 MB cache no longer holds the orders' indexes once a shop has some 100,000 orders, and every
     insert then reads their pages again: a fifth of a large import's time. PostgreSQL has its own shared buffers.
     """
-    connection = db.session.connection()
-    if connection.dialect.name != "sqlite":
-        yield
-        return
-    sqlite = connection.connection.dbapi_connection  # the setting belongs to this connection, not the session
-    before = sqlite.execute("PRAGMA cache_size").fetchone()[0]
-    sqlite.execute(f"PRAGMA cache_size = -{megabytes * 1024}")  # negative: in kibibytes
-    try:
-        yield
-    finally:
-        sqlite.execute(f"PRAGMA cache_size = {int(before)}")
+    return _sqlite_setting("cache_size", -megabytes * 1024)  # negative: in kibibytes
 
 
-@contextmanager
-def rarer_sqlite_checkpoints(pages: int = 25_000) -> Iterator[None]:
+def rarer_sqlite_checkpoints(pages: int = 25_000):
     """On SQLite, let the write-ahead log grow to ``pages`` (about 100 MB) before a commit copies it into the
     database, as before afterwards.
 
@@ -56,17 +44,24 @@ def rarer_sqlite_checkpoints(pages: int = 25_000) -> Iterator[None]:
     order index's page changed by each batch was copied once per batch. Bulk work commits its batches a fifth as
     often that way; the commit after it copies what is left, as any commit would.
     """
+    return _sqlite_setting("wal_autocheckpoint", pages)
+
+
+@contextmanager
+def _sqlite_setting(pragma: str, value: int) -> Iterator[None]:
+    """An SQLite setting of the session's connection (it belongs to the connection, not the session) changed while
+    the block runs, and put back after; nothing on other databases."""
     connection = db.session.connection()
     if connection.dialect.name != "sqlite":
         yield
         return
-    sqlite = connection.connection.dbapi_connection  # the setting belongs to this connection, not the session
-    before = sqlite.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
-    sqlite.execute(f"PRAGMA wal_autocheckpoint = {int(pages)}")
+    sqlite = connection.connection.dbapi_connection
+    before = sqlite.execute(f"PRAGMA {pragma}").fetchone()[0]
+    sqlite.execute(f"PRAGMA {pragma} = {int(value)}")
     try:
         yield
     finally:
-        sqlite.execute(f"PRAGMA wal_autocheckpoint = {int(before)}")
+        sqlite.execute(f"PRAGMA {pragma} = {int(before)}")
 
 
 def new_ids(model, count: int) -> list[int]:

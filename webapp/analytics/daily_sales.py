@@ -142,41 +142,33 @@ def _undated(first: date, last: date):
 def days_of(first: date, last: date):
     """The range's rows of daily_sales (shop_day, channel and FIGURES), current: stored where the day has not
     changed since, worked out live where it has; as a subquery (a day and channel may have a row of each)."""
-    changed = _changed_days(first, last)
     postgres = _postgres()
-    stored = select(*[getattr(DailySales, name) for name in ("shop_day", "channel", *FIGURES)]).where(
-        DailySales.shop_day.between(first, last), *([DailySales.shop_day.not_in(changed)] if changed else []))
-    day, undated = _undated(first, last)
-    parts = [stored, _order_figures(day, postgres, undated)]
-    if changed:
-        parts.append(_order_figures(Order.shop_day, postgres, _placed_on(changed)))
-    return union_all(*parts).subquery("days")
+    return _current(first, last, DailySales, ("channel", *FIGURES),
+                    lambda day, *where: _order_figures(day, postgres, *where), "days")
 
 
 def product_days_of(first: date, last: date):
     """The range's rows of daily_product_sales (shop_day and PRODUCT_FIGURES), current, as ``days_of``."""
-    changed = _changed_days(first, last)
-    stored = select(*[getattr(DailyProductSales, name) for name in ("shop_day", *PRODUCT_FIGURES)]).where(
-        DailyProductSales.shop_day.between(first, last),
-        *([DailyProductSales.shop_day.not_in(changed)] if changed else []))
-    day, undated = _undated(first, last)
-    parts = [stored, _product_figures(day, undated)]
-    if changed:
-        parts.append(_product_figures(Order.shop_day, _placed_on(changed)))
-    return union_all(*parts).subquery("product_days")
+    return _current(first, last, DailyProductSales, PRODUCT_FIGURES, _product_figures, "product_days")
 
 
 def customer_days_of(first: date, last: date):
     """The range's rows of daily_customer_sales (shop_day and CUSTOMER_FIGURES), current, as ``days_of``."""
+    return _current(first, last, DailyCustomerSales, CUSTOMER_FIGURES, _customer_figures, "customer_days")
+
+
+def _current(first: date, last: date, rollup, columns: tuple[str, ...], live, name: str):
+    """A rollup's rows for the range: stored ones for the days not changed since, and ``live(day, *where)`` (the
+    same columns worked out from the orders) for the orders whose shop day is not stored yet and for the changed
+    days."""
     changed = _changed_days(first, last)
-    stored = select(*[getattr(DailyCustomerSales, name) for name in ("shop_day", *CUSTOMER_FIGURES)]).where(
-        DailyCustomerSales.shop_day.between(first, last),
-        *([DailyCustomerSales.shop_day.not_in(changed)] if changed else []))
+    stored = select(*[getattr(rollup, column) for column in ("shop_day", *columns)]).where(
+        rollup.shop_day.between(first, last), *([rollup.shop_day.not_in(changed)] if changed else []))
     day, undated = _undated(first, last)
-    parts = [stored, _customer_figures(day, undated)]
+    parts = [stored, live(day, undated)]
     if changed:
-        parts.append(_customer_figures(Order.shop_day, _placed_on(changed)))
-    return union_all(*parts).subquery("customer_days")
+        parts.append(live(Order.shop_day, _placed_on(changed)))
+    return union_all(*parts).subquery(name)
 
 
 def _take_turns(connection) -> None:
