@@ -496,6 +496,8 @@ class ShopHistory:
     def event(self, order: SimOrder, moment: datetime, kind: str, from_status, to_status, note: str = "",
               actor: str = ACTOR) -> None:
         moment = max(moment, order.events[-1].at + SECOND) if order.events else moment
+        if kind == "payment" and moment > self.now:
+            return  # a payment that follows its order a little later, due after now: it has not happened yet
         order.events.append(SimEvent(moment, kind, from_status, to_status, note, actor))
         if kind == "status":
             order.status = to_status
