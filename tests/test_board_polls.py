@@ -4,7 +4,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import text, update
 
 from tests.factories import order_in_status
 from tests.test_board import HTMX, count_queries
@@ -12,6 +12,7 @@ from tests.test_remembered_devices import remembered_client
 from tests.test_sign_in_security import browsers_are_separate, enter_password  # noqa: F401 - autouse fixture
 from webapp.auth.models import User
 from webapp.auth.sessions import SEEN_AT, SIGNED_IN_AT
+from webapp.board.polls import _POLL_ENGINES, _engine_for_polls
 from webapp.extensions import db
 from webapp.orders.models import Order
 from webapp.timekeeping import utcnow
@@ -201,3 +202,40 @@ def test_a_filtered_poll_is_answered_for_its_own_filters(client, auth, shop):
         answer = poll(client, etag, "?channel=web&tab=confirmed")
     assert answer.status_code == 304 and queries == []
     assert poll(client, etag).status_code == 200  # the same tag is not the unfiltered board's
+
+
+def idle_in_transaction() -> int:
+    """Connections to the test database (this one aside) left inside a transaction."""
+    return db.session.execute(text(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%'")).scalar_one()
+
+
+def test_on_a_server_a_poll_reads_outside_any_transaction_and_survives_a_dropped_connection(app, client, auth, shop):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("a database server's connections")
+    auth.login()
+    etag = current_etag(client)
+    db.session.commit()
+    assert poll(client, etag).status_code == 304 and idle_in_transaction() == 0
+    # The server drops every other connection (a restart, an idle timeout): the polls' pooled one too.
+    db.session.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                            "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+    db.session.commit()
+    with count_queries() as queries:
+        answer = poll(client, etag)
+    assert answer.status_code == 304 and queries != []  # the usual way answered, on a fresh connection
+    with count_queries() as queries:
+        answer = poll(client, etag)
+    assert answer.status_code == 304 and queries == []  # and the next poll is answered fast again
+
+
+def test_the_polls_connections_close_with_the_apps(app, client, auth, shop):
+    auth.login()
+    assert poll(client, current_etag(client)).status_code == 304
+    engine = db.engine
+    polls = _engine_for_polls()
+    db.session.remove()  # its connection back in the pool, which dispose closes
+    engine.dispose()
+    assert engine not in _POLL_ENGINES
+    assert polls is engine or polls.pool.checkedin() == 0

@@ -11,6 +11,7 @@ every other case (a change, a remember cookie instead of a session, an expired s
 filters, a page reloaded rather than polled, anything unusual) this answers nothing and the request goes the
 usual way, which decides it.
 """
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -18,8 +19,8 @@ from functools import cache
 from typing import NamedTuple
 
 from flask import Flask, current_app, make_response, request, session
-from sqlalchemy import bindparam, select
-from sqlalchemy.engine import Dialect
+from sqlalchemy import bindparam, create_engine, event, select
+from sqlalchemy.engine import Dialect, Engine
 
 from webapp.auth import still_signed_in
 from webapp.auth.access import role_may
@@ -58,9 +59,12 @@ def _read_state(user_key: int) -> PollState | None:
     """One read straight through the driver, outside any transaction (a single statement sees one state of the
     database). Through SQLAlchemy's Connection the same read cost ten times as much: a transaction begun and
     rolled back, result processing, events. The values come as the driver gives them (SQLite: the stored text of
-    the last change, 1 for true); version_of and still_signed_in read them as such."""
-    sql, parameters = _compiled(db.engine.dialect)
-    connection = db.engine.raw_connection()
+    the last change, 1 for true); version_of and still_signed_in read them as such. None when there is nothing to
+    answer from: no such user, or a server connection that turned out dead (the usual way, whose connections are
+    tested as they are taken, then answers this poll)."""
+    engine = _engine_for_polls()
+    sql, parameters = _compiled(engine.dialect)
+    connection = engine.raw_connection()
     try:
         cursor = connection.cursor()
         try:
@@ -68,9 +72,43 @@ def _read_state(user_key: int) -> PollState | None:
             row = cursor.fetchone()
         finally:
             cursor.close()
+    except engine.dialect.loaded_dbapi.OperationalError:
+        if engine is db.engine:
+            raise
+        connection.invalidate()  # dropped by the server (restarted, idle timeout): the next poll opens another
+        return None
     finally:
-        connection.close()  # back to the pool, which rolls back whatever the driver began
+        connection.close()  # back to the pool (SQLite: which rolls back whatever the driver began)
     return None if row is None else PollState(*row)
+
+
+# Per app engine (a database server only): the engine the polls read through.
+_POLL_ENGINES: dict[Engine, Engine] = {}
+_POLL_ENGINES_MADE = threading.Lock()
+
+
+def _engine_for_polls() -> Engine:
+    """The engine polls read through. For SQLite, the app's own. For a server, a second small pool on the same
+    URL whose connections run in autocommit and are not tested as they are taken: the app's pool tests each
+    connection (a round trip), the driver begins a transaction for the read (another) and the pool rolls it back
+    (a third), so a 304 waited four round trips for one read. A connection the server dropped costs one poll its
+    fast answer (see _read_state). Disposed with the app's engine."""
+    engine = db.engine
+    if engine.dialect.name == "sqlite":
+        return engine
+    polls = _POLL_ENGINES.get(engine)
+    if polls is not None:
+        return polls
+    with _POLL_ENGINES_MADE:
+        polls = _POLL_ENGINES.get(engine)
+        if polls is not None:
+            return polls
+        options = {key: value for key, value in current_app.config["SQLALCHEMY_ENGINE_OPTIONS"].items()
+                   if key != "pool_pre_ping"}
+        polls = _POLL_ENGINES[engine] = create_engine(
+            engine.url, isolation_level="AUTOCOMMIT", pool_reset_on_return=None, **options)
+        event.listen(engine, "engine_disposed", lambda disposed: _POLL_ENGINES.pop(disposed, polls).dispose())
+        return polls
 
 
 def _protection_changes_nothing() -> bool:
