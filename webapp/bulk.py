@@ -87,8 +87,9 @@ def is_one_of(column, values: set | list):
     return column.in_(select(listed.c.value))
 
 
-def insert_rows(model, rows: list[dict]) -> None:
-    """Write ``rows`` (dicts with the same keys) into the model's table in the session's transaction.
+def insert_rows(model, rows: list[dict] | list[tuple], keys: list[str] | None = None) -> None:
+    """Write ``rows`` into the model's table in the session's transaction: dicts with the same keys, or tuples of
+    the columns named by ``keys`` in that order (what a caller making many rows builds most cheaply).
 
     Rows skip the ORM and SQLAlchemy's per-row parameter handling, which cost more than the writes themselves;
     each column's own bind processor still turns the values into what SQLAlchemy would have sent.
@@ -96,18 +97,23 @@ def insert_rows(model, rows: list[dict]) -> None:
     if not rows:
         return
     table = model.__table__
-    keys = list(rows[0])
+    if keys is None:
+        keys = list(rows[0])
+        columns = [[row[key] for row in rows] for key in keys]
+    else:
+        columns = [list(column) for column in zip(*rows, strict=True)]
     connection = db.session.connection()
     dialect = connection.dialect
     if dialect.name == "postgresql":
-        _copy(connection, table, keys, _bound_values(table, keys, rows, dialect))
+        _copy(connection, table, keys, _bound_values(table, keys, columns, dialect))
         return
     compiled = insert(table).compile(dialect=dialect, column_keys=keys)
     if not compiled.positional:  # not SQLite's sqlite3: SQLAlchemy's own executemany
-        connection.execute(insert(table), rows)
+        connection.execute(insert(table), [dict(zip(keys, row, strict=True)) for row in zip(*columns, strict=True)])
         return
-    keys = [compiled.binds[name].key for name in compiled.positiontup]
-    connection.exec_driver_sql(compiled.string, _bound_values(table, keys, rows, dialect))
+    order = [keys.index(compiled.binds[name].key) for name in compiled.positiontup]
+    keys, columns = [keys[i] for i in order], [columns[i] for i in order]
+    connection.exec_driver_sql(compiled.string, _bound_values(table, keys, columns, dialect))
 
 
 def _copy(connection, table, keys: list[str], values: list[tuple]) -> None:
@@ -124,12 +130,11 @@ def _copy(connection, table, keys: list[str], values: list[tuple]) -> None:
         cursor.close()
 
 
-def _bound_values(table, keys: list[str], rows: list[dict], dialect) -> list[tuple]:
-    """Each row as a tuple in ``keys`` order, its values passed through their column's bind processor."""
-    columns = []
-    for key in keys:
+def _bound_values(table, keys: list[str], columns: list[list], dialect) -> list[tuple]:
+    """The rows as tuples in ``keys`` order from their ``columns``' values, each passed through its column's bind
+    processor."""
+    for index, key in enumerate(keys):
         column_type = table.c[key].type
-        values = [row[key] for row in rows]
         processor = column_type._cached_bind_processor(dialect)
         if processor is not None:
             if isinstance(column_type, DateTime | Date):
@@ -138,8 +143,7 @@ def _bound_values(table, keys: list[str], rows: list[dict], dialect) -> list[tup
                 convert = _empty_once(processor)
             else:
                 convert = processor
-            values = [None if value is None else convert(value) for value in values]
-        columns.append(values)
+            columns[index] = [None if value is None else convert(value) for value in columns[index]]
     return list(zip(*columns, strict=True))
 
 
