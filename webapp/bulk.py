@@ -5,7 +5,22 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import JSON, Date, DateTime, any_, bindparam, func, insert, select, text
+from psycopg.types.json import Json
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Double,
+    Float,
+    Numeric,
+    any_,
+    bindparam,
+    func,
+    insert,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from webapp.extensions import db
@@ -137,13 +152,14 @@ def _bound_values(table, keys: list[str], columns: list[list], dialect) -> list[
         column_type = table.c[key].type
         processor = column_type._cached_bind_processor(dialect)
         if processor is not None:
+            values = columns[index]
             if isinstance(column_type, DateTime | Date):
-                convert = _remembering(processor)
-            elif isinstance(column_type, JSON):
-                convert = _empty_once(processor)
-            else:
-                convert = processor
-            columns[index] = [None if value is None else convert(value) for value in columns[index]]
+                columns[index] = list(map(_remembering(processor), values))  # these give None for None themselves
+            elif type(column_type) in (Numeric, Float, Double, Boolean):  # and these (a map: no test per value)
+                columns[index] = list(map(processor, values))
+            else:  # JSON's turns None into JSON's null, another type's may too: None stays NULL
+                convert = _empty_once(processor, dialect) if isinstance(column_type, JSON) else processor
+                columns[index] = [None if value is None else convert(value) for value in values]
     return list(zip(*columns, strict=True))
 
 
@@ -161,9 +177,12 @@ def _remembering(processor):
     return convert
 
 
-def _empty_once(processor):
-    """The processor, with an empty list (what most rows' JSON holds: no hold reasons) serialised once."""
+def _empty_once(processor, dialect):
+    """The processor, with an empty list (what most rows' JSON holds: no hold reasons) serialised once; on
+    PostgreSQL as the text psycopg would send for it, which COPY otherwise works out again for every row."""
     empty = processor([])
+    if dialect.name == "postgresql" and isinstance(empty, Json) and empty.dumps is None:
+        empty = json.dumps(empty.obj)  # what psycopg's JSON dumper sends when no dumps function is set
 
     def convert(value):
         return empty if value == [] else processor(value)
