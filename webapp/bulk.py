@@ -2,7 +2,7 @@
 rows written in one go: COPY on PostgreSQL, one executemany on SQLite."""
 import gc
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from psycopg.types.json import Json
@@ -131,16 +131,56 @@ def insert_rows(model, rows: list[dict] | list[tuple], keys: list[str] | None = 
     connection.exec_driver_sql(compiled.string, _bound_values(table, keys, columns, dialect))
 
 
+@contextmanager
+def rows_written_as_made(model, keys: list[str]) -> Iterator[Callable[[tuple], None]]:
+    """A function taking rows (tuples of the columns named by ``keys``) for the model's table as the block makes them.
+
+    On PostgreSQL each row goes into a COPY at once, so the server stores the first rows while the block still makes
+    the rest: a history import's batch made its rows, then waited for the server to store them. The block must not use
+    the session meanwhile (the COPY holds its connection). Elsewhere the rows are written when the block ends, as
+    insert_rows would. A block that fails writes nothing.
+    """
+    connection = db.session.connection()
+    dialect = connection.dialect
+    if dialect.name != "postgresql":
+        rows: list[tuple] = []
+        yield rows.append
+        insert_rows(model, rows, keys)
+        return
+    table = model.__table__
+    converted = [(index, convert) for index, key in enumerate(keys)
+                 if (convert := _converter(table.c[key].type, dialect)) is not None]
+    with _copying(connection, table, keys) as copy:
+        write_row = copy.write_row
+        if not converted:
+            yield write_row
+            return
+
+        def write(row: tuple) -> None:
+            values = list(row)
+            for index, convert in converted:
+                values[index] = convert(values[index])
+            write_row(values)
+        yield write
+
+
 def _copy(connection, table, keys: list[str], values: list[tuple]) -> None:
     """COPY streams the rows in one command: several times faster than psycopg's pipelined executemany."""
+    with _copying(connection, table, keys) as copy:
+        for row in values:
+            copy.write_row(row)
+
+
+@contextmanager
+def _copying(connection, table, keys: list[str]):
+    """An open COPY into ``table``'s ``keys`` on the session's own connection, so inside its transaction."""
     preparer = connection.dialect.identifier_preparer
     columns = ", ".join(preparer.quote(table.c[key].name) for key in keys)
     statement = f"COPY {preparer.format_table(table)} ({columns}) FROM STDIN"
-    cursor = connection.connection.cursor()  # the session's own connection, so inside its transaction
+    cursor = connection.connection.cursor()
     try:
         with cursor.copy(statement) as copy:
-            for row in values:
-                copy.write_row(row)
+            yield copy
     finally:
         cursor.close()
 
@@ -149,18 +189,26 @@ def _bound_values(table, keys: list[str], columns: list[list], dialect) -> list[
     """The rows as tuples in ``keys`` order from their ``columns``' values, each passed through its column's bind
     processor."""
     for index, key in enumerate(keys):
-        column_type = table.c[key].type
-        processor = column_type._cached_bind_processor(dialect)
-        if processor is not None:
-            values = columns[index]
-            if isinstance(column_type, DateTime | Date):
-                columns[index] = list(map(_remembering(processor), values))  # these give None for None themselves
-            elif type(column_type) in (Numeric, Float, Double, Boolean):  # and these (a map: no test per value)
-                columns[index] = list(map(processor, values))
-            else:  # JSON's turns None into JSON's null, another type's may too: None stays NULL
-                convert = _empty_once(processor, dialect) if isinstance(column_type, JSON) else processor
-                columns[index] = [None if value is None else convert(value) for value in values]
+        convert = _converter(table.c[key].type, dialect)
+        if convert is not None:
+            columns[index] = list(map(convert, columns[index]))
     return list(zip(*columns, strict=True))
+
+
+def _converter(column_type, dialect):
+    """The column's bind processor for a value, None kept as NULL; None when the column needs none."""
+    processor = column_type._cached_bind_processor(dialect)
+    if processor is None:
+        return None
+    if isinstance(column_type, DateTime | Date):
+        return _remembering(processor)  # which gives None for None itself
+    if type(column_type) in (Numeric, Float, Double, Boolean):  # these too
+        return processor
+    convert = _empty_once(processor, dialect) if isinstance(column_type, JSON) else processor
+
+    def keeping_null(value):  # JSON's processor turns None into JSON's null, another type's may too
+        return None if value is None else convert(value)
+    return keeping_null
 
 
 def _remembering(processor):

@@ -22,6 +22,7 @@ from webapp.bulk import (
     new_ids,
     rare_garbage_collections,
     rarer_sqlite_checkpoints,
+    rows_written_as_made,
 )
 from webapp.catalog.models import Product
 from webapp.customers.models import Customer
@@ -430,51 +431,54 @@ class HistoryImport:
         self._product_ids(orders)
         customer_ids = self._customer_ids(orders)
         order_ids = new_ids(Order, len(orders))
-        order_rows, line_rows, event_rows = [], [], []
+        line_rows, event_rows = [], []
         created: dict[str, tuple[int, str, dict]] = {}
         source_start, actor, zero = f"Imported from {self.filename}, line ", self.actor, Decimal("0.00")
-        for order, order_id, (customer_id, customer) in zip(orders, order_ids, customer_ids, strict=True):
-            subtotal = zero
-            units: dict[str, int] = {}
-            first_line_row = len(line_rows)
-            for line in order.lines:
-                sku, quantity = line.sku, line.quantity
-                product_id, catalogue_price = products[sku]
-                price = (line.unit_price if line.unit_price is not None else catalogue_price).quantize(CENT)
-                line_total = (price * quantity).quantize(CENT)
-                subtotal += line_total
-                units[sku] = units.get(sku, 0) + quantity
-                line_rows.append((order_id, product_id, sku, line.name, quantity, price, line_total))
-            shipping, tax, discount, total = self._charges(order, subtotal)
-            status = order.status or "delivered"
-            fields = order.fields
-            currency = fields.get("currency", "").upper()
-            at = order.created_at
-            figures = self._earlier_orders(order, customer_id, customer, status, total)
-            order_rows.append((
-                order_id, order_number(order_id), customer_id, CHANNEL, status, PAYMENT_FOR_STATUS[status],
-                "standard", currency if len(currency) == 3 and currency.isalpha() else settings.currency,
-                subtotal, shipping, tax, discount, total, order.customer_name or None,
-                fields.get("city", "")[:100] or None, country_code(fields.get("country", "")), order.number[:100],
-                "", [], at, at, shop_day_of(at, zone),  # the day as the ORM would store it: no pass after
-                *figures,
-            ))
-            event_rows.append((order_id, "created", None, "pending", f"{source_start}{order.first_line}.", actor, at))
-            event_rows.append((order_id, "status", "pending", status, "History import: status as in the file.",
-                               actor, at))
-            created[order.number] = (order_id, status, units)
-            summary.orders += 1
-            summary.lines += len(order.lines)
-            summary.total += total
-            if len(summary.preview) < PREVIEW_ORDERS:
-                summary.preview.append({
-                    "number": order.number, "line": order.first_line, "date": at.isoformat(sep=" "),
-                    "status": status, "customer": order.customer_name or fields.get("customer_email") or WALK_IN,
-                    "lines": [{"sku": row[2], "quantity": row[4], "unit_price": str(row[5])}
-                              for row in line_rows[first_line_row:]],
-                    "total": str(total),
-                })
-        insert_rows(Order, order_rows, ORDER_KEYS)
+        # Each order's row goes to the database as soon as it is made (on PostgreSQL the server stores it while
+        # the batch's later rows are made); lines and events follow, as their orders must be stored first.
+        with rows_written_as_made(Order, ORDER_KEYS) as write_order:
+            for order, order_id, (customer_id, customer) in zip(orders, order_ids, customer_ids, strict=True):
+                subtotal = zero
+                units: dict[str, int] = {}
+                first_line_row = len(line_rows)
+                for line in order.lines:
+                    sku, quantity = line.sku, line.quantity
+                    product_id, catalogue_price = products[sku]
+                    price = (line.unit_price if line.unit_price is not None else catalogue_price).quantize(CENT)
+                    line_total = (price * quantity).quantize(CENT)
+                    subtotal += line_total
+                    units[sku] = units.get(sku, 0) + quantity
+                    line_rows.append((order_id, product_id, sku, line.name, quantity, price, line_total))
+                shipping, tax, discount, total = self._charges(order, subtotal)
+                status = order.status or "delivered"
+                fields = order.fields
+                currency = fields.get("currency", "").upper()
+                at = order.created_at
+                figures = self._earlier_orders(order, customer_id, customer, status, total)
+                write_order((
+                    order_id, order_number(order_id), customer_id, CHANNEL, status, PAYMENT_FOR_STATUS[status],
+                    "standard", currency if len(currency) == 3 and currency.isalpha() else settings.currency,
+                    subtotal, shipping, tax, discount, total, order.customer_name or None,
+                    fields.get("city", "")[:100] or None, country_code(fields.get("country", "")), order.number[:100],
+                    "", [], at, at, shop_day_of(at, zone),  # the day as the ORM would store it: no pass after
+                    *figures,
+                ))
+                event_rows.append((order_id, "created", None, "pending", f"{source_start}{order.first_line}.", actor,
+                                   at))
+                event_rows.append((order_id, "status", "pending", status, "History import: status as in the file.",
+                                   actor, at))
+                created[order.number] = (order_id, status, units)
+                summary.orders += 1
+                summary.lines += len(order.lines)
+                summary.total += total
+                if len(summary.preview) < PREVIEW_ORDERS:
+                    summary.preview.append({
+                        "number": order.number, "line": order.first_line, "date": at.isoformat(sep=" "),
+                        "status": status, "customer": order.customer_name or fields.get("customer_email") or WALK_IN,
+                        "lines": [{"sku": row[2], "quantity": row[4], "unit_price": str(row[5])}
+                                  for row in line_rows[first_line_row:]],
+                        "total": str(total),
+                    })
         insert_rows(OrderLine, line_rows, LINE_KEYS)
         insert_rows(OrderEvent, event_rows, EVENT_KEYS)
         return created
