@@ -114,13 +114,16 @@ def insert_rows(model, rows: list[dict] | list[tuple], keys: list[str] | None = 
     if not rows:
         return
     table = model.__table__
+    connection = db.session.connection()
+    dialect = connection.dialect
     if keys is None:
         keys = list(rows[0])
         columns = [[row[key] for row in rows] for key in keys]
+    elif dialect.name == "postgresql" and all(_converter(table.c[key].type, dialect) is None for key in keys):
+        _copy(connection, table, keys, rows)  # tuples psycopg takes as they are (an order's lines, its events)
+        return
     else:
-        columns = [list(column) for column in zip(*rows, strict=True)]
-    connection = db.session.connection()
-    dialect = connection.dialect
+        columns = list(zip(*rows, strict=True))
     if dialect.name == "postgresql":
         _copy(connection, table, keys, _bound_values(table, keys, columns, dialect))
         return
@@ -187,7 +190,7 @@ def _copying(connection, table, keys: list[str]):
         cursor.close()
 
 
-def _bound_values(table, keys: list[str], columns: list[list], dialect) -> list[tuple]:
+def _bound_values(table, keys: list[str], columns: list, dialect) -> list[tuple]:
     """The rows as tuples in ``keys`` order from their ``columns``' values, each passed through its column's bind
     processor."""
     for index, key in enumerate(keys):
