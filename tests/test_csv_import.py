@@ -226,6 +226,32 @@ def test_a_newest_first_export_stopped_part_way_leaves_no_figure_wrong(app, tmp_
     assert stored_earlier_orders_are_right() == 0
 
 
+@pytest.mark.parametrize("stop", [RuntimeError("the database went away"), KeyboardInterrupt()])
+def test_a_stop_while_a_batch_writes_its_orders_keeps_none_of_that_batch(app, tmp_path, monkeypatch, stop):
+    """A batch's orders go to the database while they are made (on PostgreSQL into a COPY left open meanwhile): a
+    stop half-way through them stores none of them, the batches before are kept with their figures right."""
+    monkeypatch.setattr(HistoryImport, "batch_orders", 3)
+    path = newest_first_export(tmp_path / "newest_first.csv", "W")
+    made = HistoryImport._earlier_orders
+
+    def stopping_on_the_eighth(self, *args):
+        if self.summary.orders == 7:  # two batches stored, the third's second order being made
+            raise stop
+        return made(self, *args)
+    monkeypatch.setattr(HistoryImport, "_earlier_orders", stopping_on_the_eighth)
+    with pytest.raises(type(stop)):
+        import_orders(path, "generic", history=True)
+    assert stored_with_figures("W") == (6, 6)
+    assert db.session.scalar(select(func.count(OrderLine.id))) == 6
+    assert db.session.scalar(select(func.count(OrderEvent.id))) == 12
+    assert stored_earlier_orders_are_right() == 0
+    monkeypatch.setattr(HistoryImport, "_earlier_orders", made)
+    summary = import_orders(path, "generic", history=True)
+    assert (summary.orders, summary.already_imported) == (18, 6)
+    assert stored_with_figures("W") == (24, 24)
+    assert stored_earlier_orders_are_right() == 0
+
+
 def test_bad_rows_are_reported_with_line_and_reason_and_good_rows_kept(app, runner, tmp_path):
     path = write_csv(tmp_path / "bad.csv", GENERIC_HEADER, [
         ["B1", "2024-01-01", "", "MUG", "Mug", 1, "10.00", "", "", "Cy", "", ""],  # line 2: good

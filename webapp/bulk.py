@@ -2,10 +2,25 @@
 rows written in one go: COPY on PostgreSQL, one executemany on SQLite."""
 import gc
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import JSON, Date, DateTime, any_, bindparam, func, insert, select, text
+from psycopg.types.json import Json
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Double,
+    Float,
+    Numeric,
+    any_,
+    bindparam,
+    func,
+    insert,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from webapp.extensions import db
@@ -17,10 +32,12 @@ def rare_garbage_collections() -> Iterator[None]:
 
     A batch's rows are many small objects that live until it is written; the collector's usual pace walks them,
     and the whole application, again and again: a third of a PostgreSQL import's time. Batches free themselves
-    by reference counting, so memory stays flat.
+    by reference counting, so memory stays flat. A history import's batch is some 150,000 objects: collecting
+    every 50,000 new ones still walked each batch about three times (a twentieth of an import's CPU), so the
+    collector waits for more than a batch holds.
     """
     before = gc.get_threshold()
-    gc.set_threshold(50_000, 20, 10)
+    gc.set_threshold(500_000, 20, 10)
     try:
         yield
     finally:
@@ -87,8 +104,9 @@ def is_one_of(column, values: set | list):
     return column.in_(select(listed.c.value))
 
 
-def insert_rows(model, rows: list[dict]) -> None:
-    """Write ``rows`` (dicts with the same keys) into the model's table in the session's transaction.
+def insert_rows(model, rows: list[dict] | list[tuple], keys: list[str] | None = None) -> None:
+    """Write ``rows`` into the model's table in the session's transaction: dicts with the same keys, or tuples of
+    the columns named by ``keys`` in that order (what a caller making many rows builds most cheaply).
 
     Rows skip the ORM and SQLAlchemy's per-row parameter handling, which cost more than the writes themselves;
     each column's own bind processor still turns the values into what SQLAlchemy would have sent.
@@ -96,51 +114,106 @@ def insert_rows(model, rows: list[dict]) -> None:
     if not rows:
         return
     table = model.__table__
-    keys = list(rows[0])
     connection = db.session.connection()
     dialect = connection.dialect
+    if keys is None:
+        keys = list(rows[0])
+        columns = [[row[key] for row in rows] for key in keys]
+    elif dialect.name == "postgresql" and all(_converter(table.c[key].type, dialect) is None for key in keys):
+        _copy(connection, table, keys, rows)  # tuples psycopg takes as they are (an order's lines, its events)
+        return
+    else:
+        columns = list(zip(*rows, strict=True))
     if dialect.name == "postgresql":
-        _copy(connection, table, keys, _bound_values(table, keys, rows, dialect))
+        _copy(connection, table, keys, _bound_values(table, keys, columns, dialect))
         return
     compiled = insert(table).compile(dialect=dialect, column_keys=keys)
     if not compiled.positional:  # not SQLite's sqlite3: SQLAlchemy's own executemany
-        connection.execute(insert(table), rows)
+        connection.execute(insert(table), [dict(zip(keys, row, strict=True)) for row in zip(*columns, strict=True)])
         return
-    keys = [compiled.binds[name].key for name in compiled.positiontup]
-    connection.exec_driver_sql(compiled.string, _bound_values(table, keys, rows, dialect))
+    order = [keys.index(compiled.binds[name].key) for name in compiled.positiontup]
+    keys, columns = [keys[i] for i in order], [columns[i] for i in order]
+    connection.exec_driver_sql(compiled.string, _bound_values(table, keys, columns, dialect))
+
+
+@contextmanager
+def rows_written_as_made(model, keys: list[str]) -> Iterator[Callable[[tuple], None]]:
+    """A function taking rows (tuples of the columns named by ``keys``) for the model's table as the block makes them.
+
+    On PostgreSQL each row goes into a COPY at once, so the server stores the first rows while the block still makes
+    the rest: a history import's batch made its rows, then waited for the server to store them. The block must not use
+    the session meanwhile (the COPY holds its connection). Elsewhere the rows are written when the block ends, as
+    insert_rows would. A block that fails writes nothing.
+    """
+    connection = db.session.connection()
+    dialect = connection.dialect
+    if dialect.name != "postgresql":
+        rows: list[tuple] = []
+        yield rows.append
+        insert_rows(model, rows, keys)
+        return
+    table = model.__table__
+    converted = [(index, convert) for index, key in enumerate(keys)
+                 if (convert := _converter(table.c[key].type, dialect)) is not None]
+    with _copying(connection, table, keys) as copy:
+        write_row = copy.write_row
+        if not converted:
+            yield write_row
+            return
+
+        def write(row: tuple) -> None:
+            values = list(row)
+            for index, convert in converted:
+                values[index] = convert(values[index])
+            write_row(values)
+        yield write
 
 
 def _copy(connection, table, keys: list[str], values: list[tuple]) -> None:
     """COPY streams the rows in one command: several times faster than psycopg's pipelined executemany."""
+    with _copying(connection, table, keys) as copy:
+        for row in values:
+            copy.write_row(row)
+
+
+@contextmanager
+def _copying(connection, table, keys: list[str]):
+    """An open COPY into ``table``'s ``keys`` on the session's own connection, so inside its transaction."""
     preparer = connection.dialect.identifier_preparer
     columns = ", ".join(preparer.quote(table.c[key].name) for key in keys)
     statement = f"COPY {preparer.format_table(table)} ({columns}) FROM STDIN"
-    cursor = connection.connection.cursor()  # the session's own connection, so inside its transaction
+    cursor = connection.connection.cursor()
     try:
         with cursor.copy(statement) as copy:
-            for row in values:
-                copy.write_row(row)
+            yield copy
     finally:
         cursor.close()
 
 
-def _bound_values(table, keys: list[str], rows: list[dict], dialect) -> list[tuple]:
-    """Each row as a tuple in ``keys`` order, its values passed through their column's bind processor."""
-    columns = []
-    for key in keys:
-        column_type = table.c[key].type
-        values = [row[key] for row in rows]
-        processor = column_type._cached_bind_processor(dialect)
-        if processor is not None:
-            if isinstance(column_type, DateTime | Date):
-                convert = _remembering(processor)
-            elif isinstance(column_type, JSON):
-                convert = _empty_once(processor)
-            else:
-                convert = processor
-            values = [None if value is None else convert(value) for value in values]
-        columns.append(values)
+def _bound_values(table, keys: list[str], columns: list, dialect) -> list[tuple]:
+    """The rows as tuples in ``keys`` order from their ``columns``' values, each passed through its column's bind
+    processor."""
+    for index, key in enumerate(keys):
+        convert = _converter(table.c[key].type, dialect)
+        if convert is not None:
+            columns[index] = list(map(convert, columns[index]))
     return list(zip(*columns, strict=True))
+
+
+def _converter(column_type, dialect):
+    """The column's bind processor for a value, None kept as NULL; None when the column needs none."""
+    processor = column_type._cached_bind_processor(dialect)
+    if processor is None:
+        return None
+    if isinstance(column_type, DateTime | Date):
+        return _remembering(processor)  # which gives None for None itself
+    if type(column_type) in (Numeric, Float, Double, Boolean):  # these too
+        return processor
+    convert = _empty_once(processor, dialect) if isinstance(column_type, JSON) else processor
+
+    def keeping_null(value):  # JSON's processor turns None into JSON's null, another type's may too
+        return None if value is None else convert(value)
+    return keeping_null
 
 
 def _remembering(processor):
@@ -157,9 +230,12 @@ def _remembering(processor):
     return convert
 
 
-def _empty_once(processor):
-    """The processor, with an empty list (what most rows' JSON holds: no hold reasons) serialised once."""
+def _empty_once(processor, dialect):
+    """The processor, with an empty list (what most rows' JSON holds: no hold reasons) serialised once; on
+    PostgreSQL as the text psycopg would send for it, which COPY otherwise works out again for every row."""
     empty = processor([])
+    if dialect.name == "postgresql" and isinstance(empty, Json) and empty.dumps is None:
+        empty = json.dumps(empty.obj)  # what psycopg's JSON dumper sends when no dumps function is set
 
     def convert(value):
         return empty if value == [] else processor(value)

@@ -119,12 +119,17 @@ def country_code(text: str) -> str | None:
 
 
 MONEY_JUNK = re.compile(r"[^\d,.\-]")
+CURRENCY_SIGNS = "£$€"
 
 
 def parse_money(text: str) -> Decimal:
     """'£1,234.50', '1.234,50 €', '12,50', 'USD 9.99' -> Decimal; ValueError when there is no number."""
     if text.isascii() and text.replace(".", "", 1).isdigit():  # the usual '12.50' needs no cleaning
         return Decimal(text)
+    if text[:1] in CURRENCY_SIGNS and "." in text:  # '£1,234.50', the usual export's: as the cleaning below reads it
+        digits = text[1:].replace(",", "")
+        if digits.isascii() and digits.replace(".", "", 1).isdigit() and text.rfind(",") < text.find("."):
+            return Decimal(digits)
     cleaned = MONEY_JUNK.sub("", text)
     negative = cleaned.startswith("-") or text.strip().startswith("(")
     cleaned = cleaned.replace("-", "")

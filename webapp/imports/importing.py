@@ -22,6 +22,7 @@ from webapp.bulk import (
     new_ids,
     rare_garbage_collections,
     rarer_sqlite_checkpoints,
+    rows_written_as_made,
 )
 from webapp.catalog.models import Product
 from webapp.customers.models import Customer
@@ -47,8 +48,14 @@ PREVIEW_ORDERS = 5
 KEPT_ERRORS = 5000  # a file of nothing but bad rows should not fill the memory; the count stays exact
 WALK_IN = "Walk-in customer"
 LOOKED_UP_AT_ONCE = 5000  # ids per IN (...): within SQLite's bound parameters
-UNKNOWN_EARLIER_ORDERS = {"earlier_orders": None, "earlier_total": None, "previous_order_at": None,
-                          "days_since_previous_order": None}
+EARLIER_ORDER_KEYS = ["earlier_orders", "earlier_total", "previous_order_at", "days_since_previous_order"]
+UNKNOWN_EARLIER_ORDERS = (None, None, None, None)
+# The columns of the rows a batch writes, in the order its tuples hold them: tuples cost less to make than dicts.
+ORDER_KEYS = ["id", "number", "customer_id", "channel", "status", "payment_status", "priority", "currency", "subtotal",
+              "shipping", "tax", "discount", "total", "ship_name", "ship_city", "ship_country", "external_ref", "notes",
+              "hold_reasons", "created_at", "updated_at", "shop_day", *EARLIER_ORDER_KEYS]
+LINE_KEYS = ["order_id", "product_id", "sku", "name", "quantity", "unit_price", "line_total"]
+EVENT_KEYS = ["order_id", "kind", "from_status", "to_status", "note", "actor", "created_at"]
 
 
 @dataclass
@@ -420,67 +427,66 @@ class HistoryImport:
         return self.customers_by_name.get(WALK_IN)
 
     def _insert_orders(self, orders: list[FileOrder]) -> dict[str, tuple[int, str, dict]]:
-        settings, summary, zone = self.settings, self.summary, self.zone
+        settings, summary, zone, products = self.settings, self.summary, self.zone, self.products
         self._product_ids(orders)
         customer_ids = self._customer_ids(orders)
         order_ids = new_ids(Order, len(orders))
-        order_rows, line_rows, event_rows = [], [], []
+        line_rows, event_rows = [], []
         created: dict[str, tuple[int, str, dict]] = {}
-        for order, order_id, (customer_id, customer) in zip(orders, order_ids, customer_ids, strict=True):
-            subtotal = Decimal("0.00")
-            units: dict[str, int] = {}
-            for line in order.lines:
-                product_id, catalogue_price = self.products[line.sku]
-                price = (line.unit_price if line.unit_price is not None else catalogue_price).quantize(CENT)
-                line_total = (price * line.quantity).quantize(CENT)
-                subtotal += line_total
-                units[line.sku] = units.get(line.sku, 0) + line.quantity
-                line_rows.append({"order_id": order_id, "product_id": product_id, "sku": line.sku,
-                                  "name": line.name, "quantity": line.quantity, "unit_price": price,
-                                  "line_total": line_total})
-            shipping, tax, discount, total = self._charges(order, subtotal)
-            status = order.status or "delivered"
-            currency = order.fields.get("currency", "").upper()
-            at = order.created_at
-            figures = self._earlier_orders(order, customer_id, customer, status, total)
-            order_rows.append({
-                "id": order_id, "number": order_number(order_id), "customer_id": customer_id, "channel": CHANNEL,
-                "status": status, "payment_status": PAYMENT_FOR_STATUS[status], "priority": "standard",
-                "currency": currency if len(currency) == 3 and currency.isalpha() else settings.currency,
-                "subtotal": subtotal, "shipping": shipping, "tax": tax, "discount": discount,
-                "total": total, "ship_name": order.customer_name or None,
-                "ship_city": order.fields.get("city", "")[:100] or None,
-                "ship_country": country_code(order.fields.get("country", "")),
-                "external_ref": order.number[:100], "notes": "", "hold_reasons": [], "created_at": at,
-                "updated_at": at, "shop_day": shop_day_of(at, zone),  # as the ORM would store it: no pass after
-                **figures,
-            })
-            source = f"Imported from {self.filename}, line {order.first_line}."
-            event_rows.append({"order_id": order_id, "kind": "created", "from_status": None,
-                               "to_status": "pending", "note": source, "actor": self.actor, "created_at": at})
-            event_rows.append({"order_id": order_id, "kind": "status", "from_status": "pending",
-                               "to_status": status, "note": "History import: status as in the file.",
-                               "actor": self.actor, "created_at": at})
-            created[order.number] = (order_id, status, units)
-            summary.orders += 1
-            summary.lines += len(order.lines)
-            summary.total += total
-            if len(summary.preview) < PREVIEW_ORDERS:
-                summary.preview.append({
-                    "number": order.number, "line": order.first_line, "date": at.isoformat(sep=" "),
-                    "status": status, "customer": order.customer_name or order.fields.get("customer_email") or WALK_IN,
-                    "lines": [{"sku": r["sku"], "quantity": r["quantity"], "unit_price": str(r["unit_price"])}
-                              for r in line_rows if r["order_id"] == order_id],
-                    "total": str(total),
-                })
-        insert_rows(Order, order_rows)
-        insert_rows(OrderLine, line_rows)
-        insert_rows(OrderEvent, event_rows)
+        source_start, actor, zero = f"Imported from {self.filename}, line ", self.actor, Decimal("0.00")
+        # Each order's row goes to the database as soon as it is made (on PostgreSQL the server stores it while
+        # the batch's later rows are made); lines and events follow, as their orders must be stored first.
+        with rows_written_as_made(Order, ORDER_KEYS) as write_order:
+            for order, order_id, (customer_id, customer) in zip(orders, order_ids, customer_ids, strict=True):
+                subtotal = zero
+                units: dict[str, int] = {}
+                first_line_row = len(line_rows)
+                for line in order.lines:
+                    sku, quantity = line.sku, line.quantity
+                    product_id, catalogue_price = products[sku]
+                    price = (line.unit_price if line.unit_price is not None else catalogue_price).quantize(CENT)
+                    line_total = (price * quantity).quantize(CENT)
+                    subtotal += line_total
+                    units[sku] = units.get(sku, 0) + quantity
+                    line_rows.append((order_id, product_id, sku, line.name, quantity, price, line_total))
+                shipping, tax, discount, total = self._charges(order, subtotal)
+                status = order.status or "delivered"
+                fields = order.fields
+                currency = fields.get("currency", "").upper()
+                at = order.created_at
+                figures = self._earlier_orders(order, customer_id, customer, status, total)
+                write_order((
+                    order_id, order_number(order_id), customer_id, CHANNEL, status, PAYMENT_FOR_STATUS[status],
+                    "standard", currency if len(currency) == 3 and currency.isalpha() else settings.currency,
+                    subtotal, shipping, tax, discount, total, order.customer_name or None,
+                    fields.get("city", "")[:100] or None, country_code(fields.get("country", "")), order.number[:100],
+                    "", [], at, at, shop_day_of(at, zone),  # the day as the ORM would store it: no pass after
+                    *figures,
+                ))
+                event_rows.append((order_id, "created", None, "pending", f"{source_start}{order.first_line}.", actor,
+                                   at))
+                event_rows.append((order_id, "status", "pending", status, "History import: status as in the file.",
+                                   actor, at))
+                created[order.number] = (order_id, status, units)
+                summary.orders += 1
+                summary.lines += len(order.lines)
+                summary.total += total
+                if len(summary.preview) < PREVIEW_ORDERS:
+                    summary.preview.append({
+                        "number": order.number, "line": order.first_line, "date": at.isoformat(sep=" "),
+                        "status": status, "customer": order.customer_name or fields.get("customer_email") or WALK_IN,
+                        "lines": [{"sku": row[2], "quantity": row[4], "unit_price": str(row[5])}
+                                  for row in line_rows[first_line_row:]],
+                        "total": str(total),
+                    })
+        insert_rows(OrderLine, line_rows, LINE_KEYS)
+        insert_rows(OrderEvent, event_rows, EVENT_KEYS)
         return created
 
     def _earlier_orders(self, order: FileOrder, customer_id: int, customer: tuple[str, str], status: str,
-                        total: Decimal) -> dict:
-        """The order's earlier orders when the read ahead foresaw them rightly, else NULLs for the fill."""
+                        total: Decimal) -> tuple:
+        """The order's earlier orders (EARLIER_ORDER_KEYS) when the read ahead foresaw them rightly, else NULLs for
+        the fill."""
         if customer_id not in self.created_customers:
             return UNKNOWN_EARLIER_ORDERS
         self.orders_of_created[customer_id] = self.orders_of_created.get(customer_id, 0) + 1
@@ -489,9 +495,7 @@ class HistoryImport:
                 customer, order.created_at, status not in NOT_SALES, total):
             self._foreseen_wrongly(customer, customer_id)
             return UNKNOWN_EARLIER_ORDERS
-        return {"earlier_orders": seen.earlier_orders, "earlier_total": seen.earlier_total,
-                "previous_order_at": seen.previous_order_at,
-                "days_since_previous_order": seen.days_since_previous_order}
+        return (seen.earlier_orders, seen.earlier_total, seen.previous_order_at, seen.days_since_previous_order)
 
     def _apply_return(self, order: FileOrder, original: tuple[int, str, dict] | None) -> None:
         """Goods sent back: the original order becomes returned (refunded, or partly when not all came back)."""
