@@ -120,8 +120,9 @@ def hand_over(waiting: list, *, mark_within: float = 0) -> int:
     try:
         connection = redis_connection()
         # RQ notes each job's queue in its set of queues (for `rq info`) in a MULTI/EXEC round trip of its own
-        # before the job's atomic unique enqueue; given a pipeline it leaves those notes to it, sent once below.
-        with connection.pipeline(transaction=False) as queue_notes:
+        # besides the job's atomic unique enqueue; given a pipeline it leaves those notes to it (in MULTI), so a
+        # hand-over of several jobs (emails, webhook deliveries, an invoice PDF) sends them in one round trip.
+        with connection.pipeline() as queue_notes:
             for row in waiting:
                 try:
                     Queue(row.queue, connection=connection).enqueue_call(
