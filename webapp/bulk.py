@@ -81,17 +81,24 @@ def _sqlite_setting(pragma: str, value: int) -> Iterator[None]:
         sqlite.execute(f"PRAGMA {pragma} = {int(before)}")
 
 
+# The id statements, built once (per table on SQLite): intake asks for an order's id on every order.
+_NEXT_IDS = text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :count)")
+_LARGEST_ID: dict = {}
+
+
 def new_ids(model, count: int) -> list[int]:
     """Ids for ``count`` new rows, given out as the database would: from the table's sequence on PostgreSQL (so
     later inserts never collide), after the largest id on SQLite (the CLI's transaction began with BEGIN
     IMMEDIATE and holds the write lock, see sqlite_locking)."""
     table = model.__table__
     if db.session.get_bind().dialect.name == "postgresql":
-        return sorted(db.session.scalars(
-            text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :count)"),
-            {"table": table.name, "count": count}))
-    first = db.session.scalar(select(func.coalesce(func.max(table.c.id), 0))) + 1
+        return sorted(db.session.scalars(_NEXT_IDS, {"table": table.name, "count": count}))
+    largest = _LARGEST_ID.get(table.name)
+    if largest is None:
+        largest = _LARGEST_ID[table.name] = select(func.coalesce(func.max(table.c.id), 0))
+    first = db.session.scalar(largest) + 1
     return list(range(first, first + count))
+
 
 
 def is_one_of(column, values: set | list):

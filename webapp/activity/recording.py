@@ -18,6 +18,7 @@ from webapp.timekeeping import utcnow
 
 PENDING = "activity_pending"  # session.info: {savepoint or None: {thing: Draft}}, written at the commit
 TABLE = ActivityEntry.__table__
+INSERT_ENTRIES = insert(TABLE)  # built once: every commit that wrote something runs it
 
 
 @dataclass
@@ -113,7 +114,7 @@ def write_entries(session) -> None:
     pending = session.info.pop(PENDING, None)
     if pending:
         rows = [draft.row() for drafts in pending.values() for draft in drafts.values()]
-        session.connection().execute(insert(TABLE), rows)
+        session.connection().execute(INSERT_ENTRIES, rows)
 
 
 def _changes(obj, action: str, ignored: frozenset) -> dict:

@@ -4,6 +4,7 @@ A key is claimed by inserting a row in the same transaction as the work it guard
 the same key waits on the unique index (PostgreSQL) or the write lock (SQLite), then finds the finished
 answer and replays it, so a retried POST never does the work twice. The claim and the answer are two plain
 statements (INSERT ... ON CONFLICT DO NOTHING, then an UPDATE), not ORM flushes: every API order pays for them.
+Both are built once, with parameters, so a request neither builds them nor works out their cache keys again.
 
 The JSON body is parsed and validated before the claim, that is before the transaction writes: on SQLite a
 request holds the one write lock from its first write to its commit, and checking a body needs no database.
@@ -13,7 +14,7 @@ from functools import wraps
 
 from flask import g, jsonify, make_response, request
 from pydantic import BaseModel
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from webapp.api import error_response
@@ -23,6 +24,19 @@ from webapp.extensions import db
 
 MAX_KEY_LENGTH = 255
 CLAIMS = IdempotentRequest.__table__
+
+
+def _claim_statement(insert):
+    return (insert(CLAIMS).values(token_id=bindparam("claim_token_id"), key=bindparam("claim_key"),
+                                  fingerprint=bindparam("claim_fingerprint"))
+            .on_conflict_do_nothing(index_elements=[CLAIMS.c.token_id, CLAIMS.c.key]).returning(CLAIMS.c.id))
+
+
+_CLAIM = {"postgresql": _claim_statement(postgresql.insert), "sqlite": _claim_statement(sqlite.insert)}
+_ANSWER = update(CLAIMS).where(CLAIMS.c.id == bindparam("claim_id")).values(
+    response_status=bindparam("answer_status", type_=CLAIMS.c.response_status.type),
+    response_body=bindparam("answer_body", type_=CLAIMS.c.response_body.type),
+    response_location=bindparam("answer_location", type_=CLAIMS.c.response_location.type))
 
 
 def _fingerprint() -> str:
@@ -42,11 +56,8 @@ def _claim(key: str, fingerprint: str) -> int | None:
     """Insert the key's row and return its id; None when a request with this key has finished already (on
     PostgreSQL this waits for one still running, as a plain INSERT would)."""
     connection = db.session.connection()
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    return connection.execute(
-        dialect.insert(CLAIMS).values(token_id=g.api_token.id, key=key, fingerprint=fingerprint)
-        .on_conflict_do_nothing(index_elements=[CLAIMS.c.token_id, CLAIMS.c.key]).returning(CLAIMS.c.id)
-    ).scalar()
+    return connection.execute(_CLAIM[connection.dialect.name], {
+        "claim_token_id": g.api_token.id, "claim_key": key, "claim_fingerprint": fingerprint}).scalar()
 
 
 def _replay(stored: IdempotentRequest, fingerprint: str):
@@ -86,10 +97,9 @@ def api_write(body: type[BaseModel]):
                 return _replay(_stored(key), fingerprint)
             response = make_response(view(*args, body=data, **kwargs))
             if response.status_code < 400:
-                db.session.connection().execute(
-                    update(CLAIMS).where(CLAIMS.c.id == claim_id).values(
-                        response_status=response.status_code, response_body=response.get_json(),
-                        response_location=response.headers.get("Location")))
+                db.session.connection().execute(_ANSWER, {
+                    "claim_id": claim_id, "answer_status": response.status_code,
+                    "answer_body": response.get_json(), "answer_location": response.headers.get("Location")})
             return _finish(response)
         return wrapper
     return decorator

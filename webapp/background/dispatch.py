@@ -10,7 +10,7 @@ from redis.exceptions import RedisError
 from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError
 from rq.job import Job
-from sqlalchemy import event, insert, inspect, select, update
+from sqlalchemy import bindparam, event, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from webapp.background.models import PendingJob
@@ -28,6 +28,11 @@ RETRY = Retry(max=4, interval=[10, 60, 300, 900])
 # How long RQ keeps a finished job: a job handed over more recently that Redis no longer has was lost.
 RESULT_TTL = 86400
 JOBS = PendingJob.__table__
+# The plain INSERT of a job keyed on a new row (see schedule_job), built once: intake runs it for every order.
+_NEW_JOB = insert(JOBS).values(
+    function=bindparam("job_function", type_=JOBS.c.function.type), args=bindparam("job_args", type_=JOBS.c.args.type),
+    job_id=bindparam("job_job_id", type_=JOBS.c.job_id.type), queue=bindparam("job_queue", type_=JOBS.c.queue.type),
+).returning(JOBS.c.id)
 
 
 def schedule_job(function: str, *args, job_id: str, queue: str, new_id: bool = False) -> None:
@@ -50,9 +55,8 @@ def schedule_job(function: str, *args, job_id: str, queue: str, new_id: bool = F
     if new_id and has_request_context() and not db.session().in_nested_transaction():
         # One plain INSERT, not an ORM row for the commit to flush: intake schedules one per message of every order.
         # (In a savepoint the ORM row is kept: a rolled-back savepoint must take the job with it.)
-        row_id = db.session.connection().execute(
-            insert(JOBS).values(function=function, args=list(args), job_id=job_id, queue=queue).returning(JOBS.c.id)
-        ).scalar()
+        row_id = db.session.connection().execute(_NEW_JOB, {
+            "job_function": function, "job_args": list(args), "job_job_id": job_id, "job_queue": queue}).scalar()
         db.session.info.setdefault(NEW_JOBS, []).append((row_id, function, list(args), job_id, queue))
         return
     row = PendingJob(function=function, args=list(args), job_id=job_id, queue=queue)
@@ -115,15 +119,21 @@ def hand_over(waiting: list, *, mark_within: float = 0) -> int:
     handed_over = []
     try:
         connection = redis_connection()
-        for row in waiting:
-            try:
-                Queue(row.queue, connection=connection).enqueue_call(
-                    row.function, args=tuple(row.args), job_id=row.job_id, retry=RETRY, unique=True,
-                    result_ttl=RESULT_TTL, failure_ttl=30 * 86400, timeout=JOB_TIMEOUTS.get(row.queue),
-                )
-            except DuplicateJobError:
-                pass  # already on RQ
-            handed_over.append(row.id)
+        # RQ notes each job's queue in its set of queues (for `rq info`) in a MULTI/EXEC round trip of its own
+        # besides the job's atomic unique enqueue; given a pipeline it leaves those notes to it (in MULTI), so a
+        # hand-over of several jobs (emails, webhook deliveries, an invoice PDF) sends them in one round trip.
+        with connection.pipeline() as queue_notes:
+            for row in waiting:
+                try:
+                    Queue(row.queue, connection=connection).enqueue_call(
+                        row.function, args=tuple(row.args), job_id=row.job_id, retry=RETRY, unique=True,
+                        result_ttl=RESULT_TTL, failure_ttl=30 * 86400, timeout=JOB_TIMEOUTS.get(row.queue),
+                        pipeline=queue_notes,
+                    )
+                except DuplicateJobError:
+                    pass  # already on RQ
+                handed_over.append(row.id)
+            queue_notes.execute()
     except RedisError as error:
         log.warning("Redis is unavailable; %d job(s) wait in the database: %s", len(waiting) - len(handed_over), error)
     _mark_enqueued(handed_over, within=mark_within)

@@ -1,10 +1,14 @@
 """Find the customer an incoming order belongs to (email, else phone), or create one."""
 import re
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 
 from webapp.customers.models import Customer
 from webapp.extensions import db
+
+# Built once: every order looks its customer up (emails are stored lower-case, so the plain index serves it).
+_BY_EMAIL = select(Customer).where(Customer.email == bindparam("email")).order_by(Customer.id).limit(1)
+_BY_PHONE = select(Customer).where(Customer.phone == bindparam("phone")).order_by(Customer.id).limit(1)
 
 
 def normalise_phone(phone: str | None) -> str | None:
@@ -28,14 +32,9 @@ def match_or_create_customer(*, name: str, email: str | None, phone: str | None,
     phone = normalise_phone(phone)
     customer = known
     if email and customer is None:
-        customer = db.session.scalars(
-            # Emails are stored lower-case, so the plain index on email serves this lookup.
-            select(Customer).where(Customer.email == email).order_by(Customer.id).limit(1)
-        ).first()
+        customer = db.session.scalars(_BY_EMAIL, {"email": email}).first()
     if customer is None and phone:
-        customer = db.session.scalars(
-            select(Customer).where(Customer.phone == phone).order_by(Customer.id).limit(1)
-        ).first()
+        customer = db.session.scalars(_BY_PHONE, {"phone": phone}).first()
     address = address or {}
     fields = {
         "email": email,

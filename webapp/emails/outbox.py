@@ -3,7 +3,7 @@ from datetime import UTC
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 
-from flask import current_app, render_template
+from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -35,8 +35,8 @@ def queue_email(*, kind: str, dedupe_key: str, to: str, subject: str, template: 
     email = OutgoingEmail(
         kind=kind, dedupe_key=dedupe_key, to_address=to, subject=subject, order_id=order_id,
         attachment_invoice_id=attachment_invoice_id,
-        text_body=render_template(f"emails/{template}.txt", **context),
-        html_body=render_template(f"emails/{template}.html", **context),
+        text_body=_render(f"emails/{template}.txt", context),
+        html_body=_render(f"emails/{template}.html", context),
     )
     if new_key:
         db.session.add(email)
@@ -49,6 +49,13 @@ def queue_email(*, kind: str, dedupe_key: str, to: str, subject: str, template: 
     schedule_job("worker.jobs.emails.send_email", email.id, job_id=f"send-email-{email.id}", queue=QUEUE_EMAILS,
                  new_id=True)
     return email
+
+
+def _render(template: str, context: dict) -> str:
+    """A message from its own context only: the same whether a page, an API request or a job queues it. (Flask's
+    render_template would add the page's context, loading the signed-in user for an API order only to leave it
+    unused: no email template reads it.)"""
+    return current_app.jinja_env.get_template(template).render(context)
 
 
 def schedule_new_emails(emails: list[OutgoingEmail | None]) -> None:

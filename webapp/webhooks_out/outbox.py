@@ -28,14 +28,16 @@ def signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+_ACTIVE_WEBHOOKS = select(Webhook.id, Webhook.events).where(Webhook.active.is_(True)).order_by(Webhook.id)
+
+
 def _subscribers(event: str) -> list[int]:
     # Ids and events only (one small query), looked up once per transaction: intake is the hot path, records two
     # events per order, and most shops have no webhook.
     transaction = db.session().get_transaction()
     cached = db.session.info.get("webhook_subscribers")
     if cached is None or cached[0] is not transaction:
-        rows = db.session.execute(select(Webhook.id, Webhook.events).where(Webhook.active.is_(True))
-                                  .order_by(Webhook.id)).all()
+        rows = db.session.execute(_ACTIVE_WEBHOOKS).all()
         cached = (transaction, [(row.id, row.events or []) for row in rows])
         db.session.info["webhook_subscribers"] = cached
     return [webhook_id for webhook_id, events in cached[1] if event in events]
