@@ -100,7 +100,6 @@ def new_ids(model, count: int) -> list[int]:
     return list(range(first, first + count))
 
 
-
 def is_one_of(column, values: set | list):
     """``column IN values`` with one parameter however many the values: on PostgreSQL an array (``= ANY``), on
     SQLite a JSON list read by json_each. A batch's thousands of separate parameters cost more to render, send and
