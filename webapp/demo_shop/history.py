@@ -312,7 +312,12 @@ class ShopHistory:
 
     def _on_discontinue(self, moment, product: SimProduct) -> None:
         product.active = False
-        if product.available > 0:
+        self.sell_off_if_discontinued(moment, product)
+
+    def sell_off_if_discontinued(self, moment, product: SimProduct) -> None:
+        """A discontinued product's free units go to the studio seconds sale: those left when it is discontinued,
+        and any that come back later (a cancelled order's reservation, a restocked return), so it ends at none."""
+        if not product.active and product.available > 0:
             self.move_stock(moment, product, "adjust", -product.available, 0,
                             "Discontinued: the last units went to the studio seconds sale")
 
@@ -608,6 +613,7 @@ class ShopHistory:
         if order.status in ("confirmed", "processing"):
             for index, quantity in order.units().items():
                 self.move_stock(moment, self.products[index], "release", 0, -quantity, "order cancelled", order)
+                self.sell_off_if_discontinued(moment, self.products[index])
         self.event(order, moment, "status", order.status, "cancelled", note)
         if order.payment_status == "paid":
             self.event(order, moment + timedelta(minutes=self.rng.uniform(1, 30)), "payment", "paid", "refunded",
@@ -734,6 +740,7 @@ class ShopHistory:
         if restock:
             for index, quantity in order.units().items():
                 self.move_stock(moment, self.products[index], "return", quantity, 0, "order returned", order)
+                self.sell_off_if_discontinued(moment, self.products[index])
             note = "restocked " + self.rng.choice(("Did not suit the kitchen.", "Changed their mind.",
                                                    "Colour not as expected."))
         else:
