@@ -2,6 +2,7 @@
 serving the shop killed and started again. What the owner would notice is checked: one PDF, one email in the
 SMTP server's inbox, one forecast, every order taken once."""
 import asyncio
+import contextlib
 import http.client
 import json
 import os
@@ -92,9 +93,12 @@ class RQWorkerProcess:
     def kill(self) -> None:
         """SIGKILL the worker, its scheduler and its work horse at once, as a lost machine would."""
         horse = self.work_horse()
-        os.killpg(self.process.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):  # gone already: what the kill was for
+            os.killpg(self.process.pid, signal.SIGKILL)
         if horse:
-            os.kill(horse, signal.SIGKILL)
+            # A horse that ended between the look and the kill is reaped at once once its worker is gone.
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(horse, signal.SIGKILL)
         self.process.wait(timeout=10)
 
     def stop(self) -> None:

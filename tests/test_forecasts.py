@@ -522,7 +522,10 @@ def test_a_product_whose_sales_jump_out_of_its_range_is_refitted_the_next_night(
     assert forecast_products([seller.id], fitted_on + timedelta(days=3)) == {"refitted": 1}
     forecast = db.session.scalar(select(DemandForecast))
     assert forecast.fitted_on == fitted_on + timedelta(days=3)
-    assert "forecast, outside its range" in forecast.refit_note
+    # Left its range by the days outside it or by the total, whichever the day of the fit tips: its own sales
+    # fall inside the band on most dates and outside on some (2026-12-02: "3 of the last 3 days' sales ...").
+    assert forecast.refit_note.endswith(("fell outside its 80% range.", "forecast, outside its range.")), \
+        forecast.refit_note
     forecast.as_of = shop_today()  # so the page gives its advice
     db.session.commit()
     auth.login()
